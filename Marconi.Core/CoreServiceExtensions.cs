@@ -1,0 +1,46 @@
+using FluentValidation;
+using Marconi.Core.Operations;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Marconi.Core;
+
+public static class CoreServiceExtensions
+{
+    /// <summary>Registers the core operations, the validated limits and the system clock.</summary>
+    public static IHostApplicationBuilder AddMarconiCore(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<LimitsOptions>()
+            .BindConfiguration(LimitsOptions.SectionName)
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<LimitsOptions>>(
+            new FluentValidateOptions<LimitsOptions>(new LimitsOptionsValidator()));
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<QueueOperations>();
+        builder.Services.AddSingleton<MessageOperations>();
+        builder.Services.AddSingleton<ClaimOperations>();
+        builder.Services.AddSingleton<HealthOperations>();
+
+        builder.Services.AddOptions<CollectorOptions>()
+            .BindConfiguration(CollectorOptions.SectionName)
+            .Validate(o => o.IntervalSeconds > 0, $"{CollectorOptions.SectionName}:IntervalSeconds must be a positive integer.")
+            .ValidateOnStart();
+        builder.Services.AddHostedService<ExpiryCollector>();
+        return builder;
+    }
+}
+
+/// <summary>Runs a FluentValidation validator as an options validator, so bad settings stop start-up.</summary>
+public sealed class FluentValidateOptions<TOptions>(IValidator<TOptions> validator) : IValidateOptions<TOptions>
+    where TOptions : class
+{
+    public ValidateOptionsResult Validate(string? name, TOptions options)
+    {
+        var result = validator.Validate(options);
+        return result.IsValid
+            ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail(result.Errors.Select(e => e.ErrorMessage));
+    }
+}

@@ -1,0 +1,98 @@
+namespace Marconi.Core;
+
+/// <summary>The small set of outcomes a transport must map to its own status codes.</summary>
+public enum MarconiErrorKind
+{
+    /// <summary>The request is invalid (400).</summary>
+    BadRequest,
+    /// <summary>The request is valid but a live claim forbids it (403).</summary>
+    Forbidden,
+    /// <summary>The queue, message or claim does not exist (404).</summary>
+    NotFound,
+    /// <summary>The client does not accept JSON (406).</summary>
+    NotAcceptable,
+    /// <summary>Storage failed; the client may retry (503).</summary>
+    ServiceUnavailable,
+}
+
+/// <summary>
+/// A typed failure of a core operation. <see cref="Title"/> is one of the contract's fixed
+/// strings (clients match on it); <see cref="Description"/> is for people.
+/// </summary>
+public sealed class MarconiException(MarconiErrorKind kind, string title, string description, Exception? inner = null)
+    : Exception(description, inner)
+{
+    public MarconiErrorKind Kind { get; } = kind;
+    public string Title { get; } = title;
+    public string Description { get; } = description;
+}
+
+/// <summary>Factories for every error of the v1 contract, so titles are spelled in one place.</summary>
+public static class Errors
+{
+    public const string InvalidApiRequestTitle = "Invalid API request";
+    public const string InvalidRequestBodyTitle = "Invalid request body";
+    public const string InvalidParameterTitle = "Invalid parameter";
+    public const string MissingParameterTitle = "Missing parameter";
+    public const string MissingHeaderTitle = "Missing header value";
+    public const string WrongUuidTitle = "Wrong UUID value";
+    public const string EmptyProjectTitle = "Empty project header not allowed";
+    public const string InvalidQueueIdTitle = "Invalid queue identification";
+    public const string InvalidContentTypeTitle = "Invalid Content-Type";
+    public const string UnableToDeleteTitle = "Unable to delete";
+    public const string NotFoundTitle = "Not found";
+    public const string MethodNotAllowedTitle = "Method not allowed";
+    public const string NotAcceptableTitle = "Not acceptable";
+    public const string InternalErrorTitle = "Internal server error";
+    public const string ServiceUnavailableTitle = "Service temporarily unavailable";
+
+    public static MarconiException InvalidApiRequest(string description) =>
+        new(MarconiErrorKind.BadRequest, InvalidApiRequestTitle, description);
+
+    public static MarconiException InvalidBody(string description) =>
+        new(MarconiErrorKind.BadRequest, InvalidRequestBodyTitle, description);
+
+    public static MarconiException InvalidParameter(string description) =>
+        new(MarconiErrorKind.BadRequest, InvalidParameterTitle, description);
+
+    public static MarconiException MissingParameter(string name) =>
+        new(MarconiErrorKind.BadRequest, MissingParameterTitle, $"parameter \"{name}\" is required.");
+
+    public static MarconiException MissingClientId() =>
+        new(MarconiErrorKind.BadRequest, MissingHeaderTitle, "The Client-ID header is required.");
+
+    public static MarconiException WrongUuid() =>
+        new(MarconiErrorKind.BadRequest, WrongUuidTitle, "The Client-ID header must be a UUID.");
+
+    public static MarconiException EmptyProject() =>
+        new(MarconiErrorKind.BadRequest, EmptyProjectTitle, "The X-Project-Id header must not be empty.");
+
+    public static MarconiException InvalidQueueId(string description) =>
+        new(MarconiErrorKind.BadRequest, InvalidQueueIdTitle, description);
+
+    public static MarconiException InvalidContentType() =>
+        new(MarconiErrorKind.BadRequest, InvalidContentTypeTitle,
+            "application/x-www-form-urlencoded is not accepted; send JSON.");
+
+    public static MarconiException NotAcceptable() =>
+        new(MarconiErrorKind.NotAcceptable, NotAcceptableTitle, "The client must accept application/json.");
+
+    public static MarconiException NotFound(string description) =>
+        new(MarconiErrorKind.NotFound, NotFoundTitle, description);
+
+    public static MarconiException HeldByClaim() =>
+        new(MarconiErrorKind.Forbidden, UnableToDeleteTitle,
+            "The message is held by a claim; pass that claim's claim_id.");
+
+    public static MarconiException NotHeldByClaim() =>
+        new(MarconiErrorKind.BadRequest, UnableToDeleteTitle,
+            "claim_id given, but no claim currently holds the message.");
+
+    public static MarconiException NoSuchLiveClaim() =>
+        new(MarconiErrorKind.BadRequest, UnableToDeleteTitle,
+            "No live claim with that id exists in this queue.");
+
+    public static MarconiException StorageUnavailable(string what, Exception? inner = null) =>
+        new(MarconiErrorKind.ServiceUnavailable, ServiceUnavailableTitle,
+            $"{what} failed in storage; please retry.", inner);
+}

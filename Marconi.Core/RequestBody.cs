@@ -1,0 +1,150 @@
+using System.Buffers.Text;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+
+namespace Marconi.Core;
+
+/// <summary>
+/// A request body as a transport hands it to the core: its declared length, if any, and a way
+/// to read it that stops as soon as it grows past a limit, so oversized bodies are never read whole.
+/// </summary>
+public interface IRequestBody
+{
+    /// <summary>The length the client declared (HTTP Content-Length), if any.</summary>
+    long? DeclaredLength { get; }
+
+    /// <summary>True when the request carries no body at all.</summary>
+    bool IsMissing { get; }
+
+    /// <summary>Reads the whole body, or returns null as soon as it exceeds <paramref name="maxBytes"/>.</summary>
+    ValueTask<ReadOnlyMemory<byte>?> ReadAsync(int maxBytes, CancellationToken cancellationToken);
+}
+
+/// <summary>A body already in memory (tests, the ZeroMQ transport).</summary>
+public sealed class MemoryRequestBody(ReadOnlyMemory<byte>? bytes) : IRequestBody
+{
+    public long? DeclaredLength => bytes?.Length;
+
+    public bool IsMissing => bytes is null;
+
+    public ValueTask<ReadOnlyMemory<byte>?> ReadAsync(int maxBytes, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(bytes is { } b && b.Length <= maxBytes ? b : (ReadOnlyMemory<byte>?)null);
+}
+
+/// <summary>The contract's rules for JSON request bodies (1.5).</summary>
+public static class JsonBody
+{
+    private const string NotJson = "The body is not valid JSON.";
+
+    /// <summary>
+    /// Reads a body that must be at most <paramref name="maxBytes"/> bytes as sent, then parses it.
+    /// </summary>
+    public static async ValueTask<JsonDocument> ReadAsync(
+        IRequestBody body, int maxBytes, string tooLarge, CancellationToken cancellationToken)
+    {
+        if (body.DeclaredLength > maxBytes)
+        {
+            throw Errors.InvalidApiRequest(tooLarge);
+        }
+
+        if (body.IsMissing)
+        {
+            throw Errors.InvalidBody("A request body is required.");
+        }
+
+        var bytes = await body.ReadAsync(maxBytes, cancellationToken) ?? throw Errors.InvalidApiRequest(tooLarge);
+        return Parse(bytes);
+    }
+
+    /// <summary>
+    /// Parses an object or array, rejecting invalid UTF-8, bare scalars and integer literals
+    /// outside the signed 64-bit range.
+    /// </summary>
+    public static JsonDocument Parse(ReadOnlyMemory<byte> utf8)
+    {
+        if (utf8.Span.StartsWith("\uFEFF"u8))
+        {
+            utf8 = utf8[3..];
+        }
+
+        if (!System.Text.Unicode.Utf8.IsValid(utf8.Span))
+        {
+            throw Errors.InvalidBody(NotJson);
+        }
+
+        try
+        {
+            var reader = new Utf8JsonReader(utf8.Span);
+            if (!reader.Read() || reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.StartArray))
+            {
+                throw Errors.InvalidBody(NotJson);
+            }
+
+            while (reader.Read())
+            {
+                if (reader.TokenType == JsonTokenType.Number && !IntegerFits(reader.ValueSpan))
+                {
+                    throw Errors.InvalidBody("An integer in the document is outside the 64-bit range.");
+                }
+            }
+
+            return JsonDocument.Parse(utf8);
+        }
+        catch (JsonException)
+        {
+            throw Errors.InvalidBody(NotJson);
+        }
+        catch (ArgumentException)
+        {
+            // Invalid UTF-8 surfaces as an ArgumentException from some reader paths.
+            throw Errors.InvalidBody(NotJson);
+        }
+    }
+
+    /// <summary>The raw text of a number token is an integer literal (no fraction, no exponent).</summary>
+    public static bool IsIntegerLiteral(ReadOnlySpan<byte> raw) => raw.IndexOfAny(".eE"u8) < 0;
+
+    private static bool IntegerFits(ReadOnlySpan<byte> raw) =>
+        !IsIntegerLiteral(raw) || (Utf8Parser.TryParse(raw, out long _, out var consumed) && consumed == raw.Length);
+
+    /// <summary>Finds a member; with duplicate keys the last one wins.</summary>
+    public static bool TryGetMember(JsonElement obj, string name, out JsonElement value)
+    {
+        var found = false;
+        value = default;
+        foreach (var property in obj.EnumerateObject())
+        {
+            if (property.NameEquals(name))
+            {
+                value = property.Value;
+                found = true;
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary>A field that must be an integer literal; null when absent and not required.</summary>
+    public static long? Integer(JsonElement obj, string name, bool required)
+    {
+        if (!TryGetMember(obj, name, out var value))
+        {
+            return required ? throw Errors.InvalidBody($"field \"{name}\" is required.") : null;
+        }
+
+        if (value.ValueKind != JsonValueKind.Number || !IsIntegerLiteral(RawBytes(value)))
+        {
+            throw Errors.InvalidBody($"field \"{name}\" must be an integer.");
+        }
+
+        return value.GetInt64();
+    }
+
+    /// <summary>The document's root must be an object.</summary>
+    public static JsonElement RequireObject(JsonDocument document) =>
+        document.RootElement.ValueKind == JsonValueKind.Object
+            ? document.RootElement
+            : throw Errors.InvalidBody("Expected a JSON object.");
+
+    private static ReadOnlySpan<byte> RawBytes(JsonElement number) => JsonMarshal.GetRawUtf8Value(number);
+}

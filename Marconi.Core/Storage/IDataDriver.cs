@@ -1,0 +1,96 @@
+namespace Marconi.Core.Storage;
+
+/// <summary>
+/// A storage driver: one controller per resource, as the original Marconi drivers were split.
+/// Every method is told the time (<c>now</c>) by the caller, so expiry is decided by the core's
+/// clock, and raises <see cref="MarconiException"/> of kind
+/// <see cref="MarconiErrorKind.ServiceUnavailable"/> when the storage itself fails.
+/// </summary>
+public interface IDataDriver
+{
+    IQueueController Queues { get; }
+
+    IMessageController Messages { get; }
+
+    IClaimController Claims { get; }
+
+    /// <summary>A liveness probe: true when storage answers.</summary>
+    Task<bool> IsAliveAsync(CancellationToken cancellationToken);
+
+    /// <summary>Removes expired messages and claims; returns how many rows went.</summary>
+    Task<long> CollectGarbageAsync(DateTimeOffset now, CancellationToken cancellationToken);
+}
+
+public interface IQueueController
+{
+    /// <summary>Creates the queue with <c>{}</c> metadata; returns false if it already existed.</summary>
+    Task<bool> CreateAsync(QueueRef queue, DateTimeOffset now, CancellationToken cancellationToken);
+
+    Task<bool> ExistsAsync(QueueRef queue, CancellationToken cancellationToken);
+
+    /// <summary>Removes the queue, its metadata, messages and claims at once; a missing queue is a no-op.</summary>
+    Task DeleteAsync(QueueRef queue, CancellationToken cancellationToken);
+
+    /// <summary>Queues of a project whose names sort ordinally after <paramref name="marker"/>, in that order.</summary>
+    Task<IReadOnlyList<QueueListItem>> ListAsync(
+        string project, string? marker, int limit, bool detailed, CancellationToken cancellationToken);
+
+    /// <summary>The metadata JSON text, or null when the queue does not exist.</summary>
+    Task<string?> GetMetadataAsync(QueueRef queue, CancellationToken cancellationToken);
+
+    /// <summary>Replaces the metadata; returns false when the queue does not exist.</summary>
+    Task<bool> SetMetadataAsync(QueueRef queue, string metadata, CancellationToken cancellationToken);
+
+    /// <summary>Counts of unexpired messages, or null when the queue does not exist.</summary>
+    Task<QueueStats?> GetStatsAsync(QueueRef queue, DateTimeOffset now, CancellationToken cancellationToken);
+}
+
+public interface IMessageController
+{
+    /// <summary>
+    /// Stores all messages atomically and durably, in order, and returns their ids in the same
+    /// order; null when the queue does not exist (nothing is stored).
+    /// </summary>
+    Task<IReadOnlyList<string>?> PostAsync(
+        QueueRef queue, IReadOnlyList<NewMessage> messages, Guid clientId, DateTimeOffset now,
+        CancellationToken cancellationToken);
+
+    /// <summary>A page of unexpired messages after the marker that pass the filters, in FIFO order.</summary>
+    Task<IReadOnlyList<StoredMessage>> ListAsync(
+        QueueRef queue, MessageListQuery query, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>The message if it exists in the queue and is unexpired, claimed or not.</summary>
+    Task<StoredMessage?> GetAsync(QueueRef queue, string messageId, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>The listed messages that exist and are unexpired, each once, in FIFO order.</summary>
+    Task<IReadOnlyList<StoredMessage>> GetManyAsync(
+        QueueRef queue, IReadOnlyList<string> messageIds, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Deletes one message, honouring claims as contract 3.14 lays out.</summary>
+    Task<MessageDeleteOutcome> DeleteAsync(
+        QueueRef queue, string messageId, string? claimId, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Deletes every listed message of the queue regardless of claims.</summary>
+    Task DeleteManyAsync(QueueRef queue, IReadOnlyList<string> messageIds, CancellationToken cancellationToken);
+}
+
+public interface IClaimController
+{
+    /// <summary>
+    /// Atomically takes up to <paramref name="limit"/> free messages in FIFO order under a new claim
+    /// expiring at <c>now + ttl</c>, extending messages that would expire before it to
+    /// <c>now + ttl + grace</c>. Null when the queue is missing or nothing is free (no claim is made).
+    /// </summary>
+    Task<ClaimData?> CreateAsync(
+        QueueRef queue, int ttl, int grace, int limit, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>The live claim with at least one live message, or null.</summary>
+    Task<ClaimData?> GetAsync(QueueRef queue, string claimId, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Renews a live, non-empty claim; false when there is no such claim.</summary>
+    Task<bool> UpdateAsync(
+        QueueRef queue, string claimId, int ttl, int grace, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Releases the claim: its messages are free at once. Unknown claims are a no-op.</summary>
+    Task DeleteAsync(QueueRef queue, string claimId, CancellationToken cancellationToken);
+}

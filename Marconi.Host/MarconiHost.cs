@@ -1,0 +1,115 @@
+using Marconi.Storage.Sqlite;
+using Marconi.Transport.Http;
+using Microsoft.Extensions.Options;
+using Serilog;
+
+namespace Marconi.Host;
+
+/// <summary>A configuration value that stops the host at start; the message names the key.</summary>
+public sealed class ConfigurationKeyException(string message) : Exception(message);
+
+/// <summary>Section <c>Marconi:Storage</c>: which driver stores the data.</summary>
+public sealed class StorageOptions
+{
+    public const string SectionName = "Marconi:Storage";
+
+    public string Driver { get; set; } = "sqlite";
+}
+
+/// <summary>The composition root: logging, storage by name, transports by configuration.</summary>
+public static class MarconiHost
+{
+    /// <summary>Storage drivers by the name used in <c>Marconi:Storage:Driver</c>.</summary>
+    private static readonly Dictionary<string, Action<IHostApplicationBuilder>> Drivers =
+        new(StringComparer.OrdinalIgnoreCase)
+        {
+            ["sqlite"] = b => b.AddSqliteStorage(),
+        };
+
+    /// <summary>Transports by their section name under <c>Marconi:Transports</c>.</summary>
+    private static readonly string[] Transports = ["Http"];
+
+    public static void AddMarconiLogging(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSerilog((services, logger) => logger
+            .ReadFrom.Configuration(builder.Configuration)
+            .ReadFrom.Services(services)
+            .Enrich.FromLogContext());
+    }
+
+    public static void AddStorageDriver(this WebApplicationBuilder builder)
+    {
+        var options = builder.Configuration.GetSection(StorageOptions.SectionName).Get<StorageOptions>() ?? new();
+        if (!Drivers.TryGetValue(options.Driver, out var add))
+        {
+            throw new ConfigurationKeyException(
+                $"{StorageOptions.SectionName}:Driver is '{options.Driver}'; valid drivers: {string.Join(", ", Drivers.Keys)}.");
+        }
+
+        add(builder);
+    }
+
+    public static void AddTransports(this WebApplicationBuilder builder)
+    {
+        const string section = "Marconi:Transports";
+        foreach (var child in builder.Configuration.GetSection(section).GetChildren())
+        {
+            if (!Transports.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
+            {
+                throw new ConfigurationKeyException(
+                    $"{section}:{child.Key} names an unknown transport; valid transports: {string.Join(", ", Transports)}.");
+            }
+        }
+
+        var http = ReadHttpOptions(builder.Configuration);
+        if (!http.Enabled)
+        {
+            throw new ConfigurationKeyException(
+                $"{HttpTransportOptions.SectionName}:Enabled is false and no other transport is enabled.");
+        }
+
+        builder.WebHost.UseUrls(http.Url);
+        builder.AddHttpTransport();
+    }
+
+    public static void MapTransports(this WebApplication app) => app.MapHttpTransport();
+
+    /// <summary>Builds and runs the host; a bad configuration is logged with its key and ends with exit code 1.</summary>
+    public static async Task<int> RunAsync(WebApplicationBuilder builder, Func<WebApplication> build)
+    {
+        try
+        {
+            await build().RunAsync();
+            return 0;
+        }
+        catch (Exception exception) when (exception is ConfigurationKeyException or OptionsValidationException)
+        {
+            // The host's own logger may not exist yet, so build one from the same configuration.
+            using var logger = new LoggerConfiguration().ReadFrom.Configuration(builder.Configuration).CreateLogger();
+            logger.Fatal("Invalid configuration: {Reason}", exception.Message);
+            return 1;
+        }
+    }
+
+    private static HttpTransportOptions ReadHttpOptions(IConfiguration configuration)
+    {
+        var section = configuration.GetSection(HttpTransportOptions.SectionName);
+        HttpTransportOptions options;
+        try
+        {
+            options = section.Get<HttpTransportOptions>() ?? new();
+        }
+        catch (InvalidOperationException)
+        {
+            throw new ConfigurationKeyException($"{HttpTransportOptions.SectionName}:Enabled must be true or false.");
+        }
+
+        if (!Uri.TryCreate(options.Url, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+        {
+            throw new ConfigurationKeyException(
+                $"{HttpTransportOptions.SectionName}:Url is '{options.Url}'; it must be an absolute http:// URL.");
+        }
+
+        return options;
+    }
+}

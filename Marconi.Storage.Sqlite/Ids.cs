@@ -1,0 +1,64 @@
+using System.Globalization;
+
+namespace Marconi.Storage.Sqlite;
+
+/// <summary>
+/// Public ids and markers. A message id is its marker as 16 hex digits; a claim id is its row id
+/// and a random salt, so a claim cannot be guessed from its neighbour. Anything else does not parse
+/// and is simply "not found".
+/// </summary>
+internal static class Ids
+{
+    public static string MessageId(long marker) => marker.ToString("x16", CultureInfo.InvariantCulture);
+
+    public static bool TryParseMessageId(string id, out long marker)
+    {
+        marker = 0;
+        return id.Length == 16 && IsLowerHex(id)
+            && long.TryParse(id, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out marker)
+            && marker > 0;
+    }
+
+    public static string ClaimId(long id, long salt) =>
+        id.ToString("x16", CultureInfo.InvariantCulture) + salt.ToString("x8", CultureInfo.InvariantCulture);
+
+    public static bool TryParseClaimId(string? id, out long claim, out long salt)
+    {
+        claim = salt = 0;
+        return id is { Length: 24 } && IsLowerHex(id)
+            && long.TryParse(id.AsSpan(0, 16), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out claim)
+            && long.TryParse(id.AsSpan(16), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out salt)
+            && claim > 0;
+    }
+
+    public static long NewSalt() => Random.Shared.NextInt64(0, 1L << 32);
+
+    public static string Marker(long marker) => marker.ToString(CultureInfo.InvariantCulture);
+
+    public static bool TryParseMarker(string marker, out long value)
+    {
+        value = 0;
+        foreach (var c in marker)
+        {
+            if (!char.IsAsciiDigit(c))
+            {
+                return false;
+            }
+        }
+
+        return long.TryParse(marker, NumberStyles.None, CultureInfo.InvariantCulture, out value);
+    }
+
+    private static bool IsLowerHex(string s)
+    {
+        foreach (var c in s)
+        {
+            if (!char.IsAsciiDigit(c) && c is not (>= 'a' and <= 'f'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

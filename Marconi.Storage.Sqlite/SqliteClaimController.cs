@@ -1,0 +1,146 @@
+using Dapper;
+using Marconi.Core;
+using Marconi.Core.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Marconi.Storage.Sqlite;
+
+internal sealed class SqliteClaimController(SqliteDataDriver driver) : IClaimController
+{
+    /// <summary>A live claim of the named queue, by id and salt.</summary>
+    private const string LiveClaim = $"""
+        SELECT id, ttl, updated FROM claims
+        WHERE id = @claim AND salt = @salt AND expires > @now AND queue_id = ({Sql.QueueId})
+        """;
+
+    private const string ClaimedMessages = $"""
+        SELECT {Sql.MessageColumns} FROM messages AS m INDEXED BY messages_claim
+        WHERE m.claim_id = @claim AND m.expires > @now
+        ORDER BY m.marker
+        """;
+
+    public Task<ClaimData?> CreateAsync(
+        QueueRef queue, int ttl, int grace, int limit, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var nowMs = now.ToUnixTimeMilliseconds();
+        var claimExpires = nowMs + ttl * 1000L;
+        return driver.WriteAsync("Claim creation", (c, t) =>
+        {
+            if (Sql.FindQueue(c, QueueRefArgs.Of(queue), t) is not { } queueId)
+            {
+                return null;
+            }
+
+            // Inside the writer's transaction: nothing else can take these messages between the
+            // select and the update.
+            var markers = c.Query<long>(
+                $"""
+                SELECT m.marker FROM messages AS m INDEXED BY messages_queue
+                WHERE m.queue_id = @queueId AND m.expires > @now AND {Sql.Free}
+                ORDER BY m.marker LIMIT @limit
+                """,
+                new { queueId, now = nowMs, limit }, t).ToList();
+            if (markers.Count == 0)
+            {
+                return null;
+            }
+
+            var salt = Ids.NewSalt();
+            var claim = c.ExecuteScalar<long>(
+                """
+                INSERT INTO claims (salt, queue_id, ttl, updated, expires)
+                VALUES (@salt, @queueId, @ttl, @now, @claimExpires)
+                RETURNING id
+                """,
+                new { salt, queueId, ttl, now = nowMs, claimExpires }, t);
+            c.Execute(Sql.ExtendClaimed + " WHERE marker IN @markers",
+                new { claim, claimExpires, ttl, grace, markers }, t);
+            var messages = ReadMessages(c, t, claim, nowMs);
+            return new ClaimData(Ids.ClaimId(claim, salt), ttl, now, messages);
+        });
+    }
+
+    public Task<ClaimData?> GetAsync(QueueRef queue, string claimId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (!Ids.TryParseClaimId(claimId, out var claim, out var salt))
+        {
+            return Task.FromResult<ClaimData?>(null);
+        }
+
+        var nowMs = now.ToUnixTimeMilliseconds();
+        return driver.ReadAsync("Claim lookup", c =>
+        {
+            using var transaction = c.BeginTransaction(deferred: true);
+            var row = c.QueryFirstOrDefault<(long Id, long Ttl, long Updated)>(
+                LiveClaim, new { claim, salt, now = nowMs, project = queue.Project, name = queue.Name }, transaction);
+            if (row.Id == 0)
+            {
+                return null;
+            }
+
+            var messages = ReadMessages(c, transaction, claim, nowMs);
+            // A claim whose messages were all deleted is treated as gone (contract 5.4).
+            return messages.Count == 0
+                ? null
+                : new ClaimData(claimId, (int)row.Ttl, DateTimeOffset.FromUnixTimeMilliseconds(row.Updated), messages);
+        });
+    }
+
+    public Task<bool> UpdateAsync(
+        QueueRef queue, string claimId, int ttl, int grace, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (!Ids.TryParseClaimId(claimId, out var claim, out var salt))
+        {
+            return Task.FromResult(false);
+        }
+
+        var nowMs = now.ToUnixTimeMilliseconds();
+        var claimExpires = nowMs + ttl * 1000L;
+        return driver.WriteAsync("Claim renewal", (c, t) =>
+        {
+            var row = c.QueryFirstOrDefault<(long Id, long Ttl, long Updated)>(
+                LiveClaim, new { claim, salt, now = nowMs, project = queue.Project, name = queue.Name }, t);
+            if (row.Id == 0)
+            {
+                return false;
+            }
+
+            var extended = c.Execute(Sql.ExtendClaimed + " WHERE claim_id = @claim AND expires > @now",
+                new { claim, claimExpires, ttl, grace, now = nowMs }, t);
+            if (extended == 0)
+            {
+                return false; // every message of the claim is gone: the claim is treated as gone
+            }
+
+            c.Execute("UPDATE claims SET ttl = @ttl, updated = @now, expires = @claimExpires WHERE id = @claim",
+                new { claim, ttl, now = nowMs, claimExpires }, t);
+            return true;
+        });
+    }
+
+    public Task DeleteAsync(QueueRef queue, string claimId, CancellationToken cancellationToken)
+    {
+        if (!Ids.TryParseClaimId(claimId, out var claim, out var salt))
+        {
+            return Task.CompletedTask;
+        }
+
+        return driver.WriteAsync("Claim release", (c, t) =>
+        {
+            var found = c.ExecuteScalar<long?>(
+                $"SELECT id FROM claims WHERE id = @claim AND salt = @salt AND queue_id = ({Sql.QueueId})",
+                new { claim, salt, project = queue.Project, name = queue.Name }, t);
+            if (found is null)
+            {
+                return 0;
+            }
+
+            // Messages become free at once; extensions already given stay (contract 3.19).
+            c.Execute("UPDATE messages SET claim_id = NULL, claim_expires = NULL WHERE claim_id = @claim", new { claim }, t);
+            return c.Execute("DELETE FROM claims WHERE id = @claim", new { claim }, t);
+        });
+    }
+
+    private static List<StoredMessage> ReadMessages(SqliteConnection c, SqliteTransaction t, long claim, long now) =>
+        c.Query<MessageRow>(ClaimedMessages, new { claim, now }, t).Select(m => m.ToStored()).ToList();
+}

@@ -1,0 +1,122 @@
+using Dapper;
+using Marconi.Core;
+using Marconi.Core.Storage;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Marconi.Storage.Sqlite;
+
+/// <summary>
+/// The SQLite driver: one writer connection (<see cref="SqliteWriter"/>) and pooled read
+/// connections on the same WAL-mode file, so reads never wait for the writer.
+/// </summary>
+internal sealed class SqliteDataDriver : IDataDriver, IAsyncDisposable
+{
+    private readonly string _readConnectionString;
+
+    public SqliteDataDriver(IOptions<SqliteStorageOptions> options, ILogger<SqliteDataDriver> logger)
+    {
+        var settings = options.Value;
+        var path = Path.GetFullPath(settings.Path);
+        _readConnectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadOnly,
+            Pooling = true,
+        }.ToString();
+
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+        }.ToString());
+        try
+        {
+            connection.Open();
+            // WAL lets readers run beside the writer; synchronous decides when a commit is durable.
+            connection.Execute("PRAGMA journal_mode = WAL");
+            connection.Execute($"PRAGMA synchronous = {Synchronous(settings.Synchronous)}");
+            connection.Execute("PRAGMA busy_timeout = 5000");
+            Schema.Migrate(connection);
+        }
+        catch (Exception exception)
+        {
+            connection.Dispose();
+            throw new InvalidOperationException(
+                $"{SqliteStorageOptions.SectionName}:Path '{settings.Path}' could not be opened as a SQLite database: {exception.Message}",
+                exception);
+        }
+
+        Writer = new SqliteWriter(connection, settings.MaxWriteBatch, logger);
+        CollectorChunk = settings.CollectorChunk;
+        Queues = new SqliteQueueController(this);
+        Messages = new SqliteMessageController(this);
+        Claims = new SqliteClaimController(this);
+    }
+
+    public IQueueController Queues { get; }
+
+    public IMessageController Messages { get; }
+
+    public IClaimController Claims { get; }
+
+    internal SqliteWriter Writer { get; }
+
+    internal int CollectorChunk { get; }
+
+    public async Task<bool> IsAliveAsync(CancellationToken cancellationToken)
+    {
+        if (!Writer.IsRunning)
+        {
+            return false;
+        }
+
+        return await ReadAsync("Health check", c => c.ExecuteScalar<long>("SELECT 1") == 1);
+    }
+
+    public async Task<long> CollectGarbageAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var nowMs = now.ToUnixTimeMilliseconds();
+        long removed = 0;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            // Small chunks, each its own write, so posts and claims interleave with a large collection.
+            var count = await WriteAsync("Expiry collection", (c, t) => Sql.CollectExpiredMessages(c, t, nowMs, CollectorChunk));
+            removed += count;
+            if (count < CollectorChunk)
+            {
+                break;
+            }
+        }
+
+        removed += await WriteAsync("Expiry collection", (c, t) =>
+            c.Execute("DELETE FROM claims WHERE expires <= @now", new { now = nowMs }, t));
+        return removed;
+    }
+
+    /// <summary>Runs a query on a pooled read connection; storage failures become 503s.</summary>
+    internal async Task<T> ReadAsync<T>(string operation, Func<SqliteConnection, T> read)
+    {
+        try
+        {
+            await using var connection = new SqliteConnection(_readConnectionString);
+            connection.Open();
+            return read(connection);
+        }
+        catch (SqliteException exception)
+        {
+            throw Errors.StorageUnavailable(operation, exception);
+        }
+    }
+
+    internal Task<T> WriteAsync<T>(string operation, Func<SqliteConnection, SqliteTransaction, T> work) =>
+        Writer.WriteAsync(operation, work);
+
+    public ValueTask DisposeAsync() => Writer.DisposeAsync();
+
+    private static string Synchronous(string value) =>
+        SqliteStorageOptions.SynchronousModes.FirstOrDefault(m => m.Equals(value, StringComparison.OrdinalIgnoreCase))?.ToUpperInvariant()
+        ?? throw new InvalidOperationException($"{SqliteStorageOptions.SectionName}:Synchronous '{value}' is not one of Off, Normal, Full, Extra.");
+}

@@ -1,0 +1,218 @@
+using Dapper;
+using Marconi.Core;
+using Marconi.Core.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Marconi.Storage.Sqlite;
+
+internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessageController
+{
+    private const string Insert = """
+        INSERT INTO messages (queue_id, client_id, ttl, created, expires, body)
+        VALUES (@queue, @client, @ttl, @created, @expires, @body)
+        """;
+
+    public Task<IReadOnlyList<string>?> PostAsync(
+        QueueRef queue, IReadOnlyList<NewMessage> messages, Guid clientId, DateTimeOffset now,
+        CancellationToken cancellationToken) =>
+        driver.WriteAsync("Message post", (c, t) =>
+        {
+            if (Sql.FindQueue(c, QueueRefArgs.Of(queue), t) is not { } queueId)
+            {
+                return (IReadOnlyList<string>?)null;
+            }
+
+            // One prepared statement for the whole batch; the writer assigns markers in array order.
+            using var command = c.CreateCommand();
+            command.Transaction = t;
+            command.CommandText = Insert + " RETURNING marker";
+            var created = now.ToUnixTimeMilliseconds();
+            var pQueue = command.Parameters.AddWithValue("@queue", queueId);
+            var pClient = command.Parameters.AddWithValue("@client", clientId.ToByteArray());
+            var pTtl = command.Parameters.Add("@ttl", SqliteType.Integer);
+            var pCreated = command.Parameters.AddWithValue("@created", created);
+            var pExpires = command.Parameters.Add("@expires", SqliteType.Integer);
+            var pBody = command.Parameters.Add("@body", SqliteType.Text);
+            command.Prepare();
+
+            var ids = new string[messages.Count];
+            for (var i = 0; i < messages.Count; i++)
+            {
+                pTtl.Value = messages[i].Ttl;
+                pExpires.Value = created + messages[i].Ttl * 1000L;
+                pBody.Value = messages[i].Body;
+                ids[i] = Ids.MessageId((long)command.ExecuteScalar()!);
+            }
+
+            c.Execute("UPDATE queues SET message_count = message_count + @n WHERE id = @queueId",
+                new { n = messages.Count, queueId }, t);
+            return ids;
+        });
+
+    public Task<IReadOnlyList<StoredMessage>> ListAsync(
+        QueueRef queue, MessageListQuery query, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        long after = 0;
+        if (query.Marker is not null && !Ids.TryParseMarker(query.Marker, out after))
+        {
+            // A marker we did not issue names no position: an empty page, never a restart.
+            return Task.FromResult<IReadOnlyList<StoredMessage>>([]);
+        }
+
+        return driver.ReadAsync<IReadOnlyList<StoredMessage>>("Message listing", c => c.Query<MessageRow>(
+                $"""
+                SELECT {Sql.MessageColumns} FROM messages AS m INDEXED BY messages_queue
+                WHERE m.queue_id = ({Sql.QueueId}) AND m.marker > @after AND m.expires > @now
+                  AND (@echo OR m.client_id <> @client)
+                  AND (@includeClaimed OR {Sql.Free})
+                ORDER BY m.marker LIMIT @limit
+                """,
+                new
+                {
+                    project = queue.Project,
+                    name = queue.Name,
+                    after,
+                    now = now.ToUnixTimeMilliseconds(),
+                    echo = query.Echo,
+                    client = query.ClientId.ToByteArray(),
+                    includeClaimed = query.IncludeClaimed,
+                    limit = query.Limit,
+                })
+            .Select(m => m.ToStored())
+            .ToList());
+    }
+
+    public Task<StoredMessage?> GetAsync(
+        QueueRef queue, string messageId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (!Ids.TryParseMessageId(messageId, out var marker))
+        {
+            return Task.FromResult<StoredMessage?>(null);
+        }
+
+        return driver.ReadAsync("Message lookup", c => c.QueryFirstOrDefault<MessageRow>(
+                $"""
+                SELECT {Sql.MessageColumns} FROM messages AS m
+                WHERE m.marker = @marker AND m.queue_id = ({Sql.QueueId}) AND m.expires > @now
+                """,
+                new { marker, project = queue.Project, name = queue.Name, now = now.ToUnixTimeMilliseconds() })
+            ?.ToStored());
+    }
+
+    public Task<IReadOnlyList<StoredMessage>> GetManyAsync(
+        QueueRef queue, IReadOnlyList<string> messageIds, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var markers = Markers(messageIds);
+        if (markers.Count == 0)
+        {
+            return Task.FromResult<IReadOnlyList<StoredMessage>>([]);
+        }
+
+        return driver.ReadAsync<IReadOnlyList<StoredMessage>>("Message lookup", c => c.Query<MessageRow>(
+                $"""
+                SELECT {Sql.MessageColumns} FROM messages AS m
+                WHERE m.marker IN @markers AND m.queue_id = ({Sql.QueueId}) AND m.expires > @now
+                ORDER BY m.marker
+                """,
+                new { markers, project = queue.Project, name = queue.Name, now = now.ToUnixTimeMilliseconds() })
+            .Select(m => m.ToStored())
+            .ToList());
+    }
+
+    public Task<MessageDeleteOutcome> DeleteAsync(
+        QueueRef queue, string messageId, string? claimId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (!Ids.TryParseMessageId(messageId, out var marker))
+        {
+            return Task.FromResult(MessageDeleteOutcome.Done);
+        }
+
+        var nowMs = now.ToUnixTimeMilliseconds();
+        return driver.WriteAsync("Message deletion", (c, t) =>
+        {
+            var message = c.QueryFirstOrDefault<(long QueueId, long? ClaimId, long? ClaimExpires)>(
+                $"""
+                SELECT m.queue_id, m.claim_id, m.claim_expires FROM messages AS m
+                WHERE m.marker = @marker AND m.queue_id = ({Sql.QueueId}) AND m.expires > @now
+                """,
+                new { marker, project = queue.Project, name = queue.Name, now = nowMs }, t);
+            if (message.QueueId == 0)
+            {
+                return MessageDeleteOutcome.Done; // row 1: nothing to delete
+            }
+
+            var held = message.ClaimId is not null && message.ClaimExpires > nowMs;
+            var outcome = Decide(c, t, message.QueueId, held, message.ClaimId, claimId, nowMs);
+            if (outcome == MessageDeleteOutcome.Done)
+            {
+                c.Execute("DELETE FROM messages WHERE marker = @marker", new { marker }, t);
+                c.Execute("UPDATE queues SET message_count = message_count - 1 WHERE id = @id", new { id = message.QueueId }, t);
+            }
+
+            return outcome;
+        });
+    }
+
+    public Task DeleteManyAsync(QueueRef queue, IReadOnlyList<string> messageIds, CancellationToken cancellationToken)
+    {
+        var markers = Markers(messageIds);
+        if (markers.Count == 0)
+        {
+            return Task.CompletedTask;
+        }
+
+        return driver.WriteAsync("Message deletion", (c, t) =>
+        {
+            if (Sql.FindQueue(c, QueueRefArgs.Of(queue), t) is not { } queueId)
+            {
+                return 0;
+            }
+
+            var deleted = c.Execute(
+                "DELETE FROM messages WHERE marker IN @markers AND queue_id = @queueId", new { markers, queueId }, t);
+            c.Execute("UPDATE queues SET message_count = message_count - @deleted WHERE id = @queueId",
+                new { deleted, queueId }, t);
+            return deleted;
+        });
+    }
+
+    /// <summary>The outcome table of contract 3.14, rows 2 to 7.</summary>
+    private static MessageDeleteOutcome Decide(
+        SqliteConnection c, SqliteTransaction t, long queueId, bool held, long? holder, string? claimId, long now)
+    {
+        if (claimId is null)
+        {
+            return held ? MessageDeleteOutcome.HeldByClaim : MessageDeleteOutcome.Done; // rows 3, 2
+        }
+
+        if (!held)
+        {
+            return MessageDeleteOutcome.NotHeldByClaim; // row 4
+        }
+
+        var named = Ids.TryParseClaimId(claimId, out var claim, out var salt)
+            && c.ExecuteScalar<long>(
+                "SELECT count(*) FROM claims WHERE id = @claim AND salt = @salt AND queue_id = @queueId AND expires > @now",
+                new { claim, salt, queueId, now }, t) == 1;
+        if (named && claim == holder)
+        {
+            return MessageDeleteOutcome.Done; // row 5
+        }
+
+        return named ? MessageDeleteOutcome.HeldByClaim : MessageDeleteOutcome.NoSuchLiveClaim; // rows 7, 6
+    }
+
+    private static List<long> Markers(IReadOnlyList<string> messageIds)
+    {
+        var markers = new List<long>(messageIds.Count);
+        foreach (var id in messageIds)
+        {
+            if (Ids.TryParseMessageId(id, out var marker) && !markers.Contains(marker))
+            {
+                markers.Add(marker);
+            }
+        }
+
+        return markers;
+    }
+}

@@ -1,0 +1,97 @@
+using Dapper;
+using Marconi.Core;
+using Marconi.Core.Storage;
+
+namespace Marconi.Storage.Sqlite;
+
+internal sealed class SqliteQueueController(SqliteDataDriver driver) : IQueueController
+{
+    public Task<bool> CreateAsync(QueueRef queue, DateTimeOffset now, CancellationToken cancellationToken) =>
+        driver.WriteAsync("Queue creation", (c, t) => c.Execute(
+            """
+            INSERT INTO queues (project, name, created) VALUES (@project, @name, @created)
+            ON CONFLICT (project, name) DO NOTHING
+            """,
+            new { project = queue.Project, name = queue.Name, created = now.ToUnixTimeMilliseconds() }, t) == 1);
+
+    public Task<bool> ExistsAsync(QueueRef queue, CancellationToken cancellationToken) =>
+        driver.ReadAsync("Queue lookup", c => Sql.FindQueue(c, QueueRefArgs.Of(queue)) is not null);
+
+    public Task DeleteAsync(QueueRef queue, CancellationToken cancellationToken) =>
+        driver.WriteAsync("Queue deletion", (c, t) =>
+        {
+            if (Sql.FindQueue(c, QueueRefArgs.Of(queue), t) is not { } id)
+            {
+                return 0;
+            }
+
+            var args = new { id };
+            return c.Execute("DELETE FROM messages WHERE queue_id = @id", args, t)
+                + c.Execute("DELETE FROM claims WHERE queue_id = @id", args, t)
+                + c.Execute("DELETE FROM queues WHERE id = @id", args, t);
+        });
+
+    public Task<IReadOnlyList<QueueListItem>> ListAsync(
+        string project, string? marker, int limit, bool detailed, CancellationToken cancellationToken) =>
+        driver.ReadAsync<IReadOnlyList<QueueListItem>>("Queue listing", c => c.Query<(string Name, string Metadata)>(
+                """
+                SELECT name, metadata FROM queues
+                WHERE project = @project AND name > @marker
+                ORDER BY name LIMIT @limit
+                """,
+                new { project, marker = marker ?? "", limit })
+            .Select(q => new QueueListItem(q.Name, detailed ? q.Metadata : null))
+            .ToList());
+
+    public Task<string?> GetMetadataAsync(QueueRef queue, CancellationToken cancellationToken) =>
+        driver.ReadAsync("Queue metadata lookup", c => c.ExecuteScalar<string?>(
+            "SELECT metadata FROM queues WHERE project = @project AND name = @name", QueueRefArgs.Of(queue)));
+
+    public Task<bool> SetMetadataAsync(QueueRef queue, string metadata, CancellationToken cancellationToken) =>
+        driver.WriteAsync("Queue metadata update", (c, t) => c.Execute(
+            "UPDATE queues SET metadata = @metadata WHERE project = @project AND name = @name",
+            new { project = queue.Project, name = queue.Name, metadata }, t) == 1);
+
+    public Task<QueueStats?> GetStatsAsync(QueueRef queue, DateTimeOffset now, CancellationToken cancellationToken) =>
+        driver.ReadAsync("Queue stats", c =>
+        {
+            // One read transaction, so the counts and the oldest/newest agree with each other.
+            using var transaction = c.BeginTransaction(deferred: true);
+            var q = c.QueryFirstOrDefault<(long Id, long Count)>(
+                "SELECT id, message_count FROM queues WHERE project = @project AND name = @name",
+                QueueRefArgs.Of(queue), transaction);
+            if (q.Id == 0)
+            {
+                return (QueueStats?)null;
+            }
+
+            var args = new { queue = q.Id, now = now.ToUnixTimeMilliseconds() };
+            // message_count includes expired rows the collector has not reached; they are few and indexed.
+            var expired = c.ExecuteScalar<long>(
+                "SELECT count(*) FROM messages INDEXED BY messages_expires WHERE expires <= @now AND queue_id = @queue",
+                args, transaction);
+            var claimed = c.ExecuteScalar<long>(
+                """
+                SELECT count(*) FROM claims AS k JOIN messages AS m ON m.claim_id = k.id
+                WHERE k.queue_id = @queue AND k.expires > @now AND m.expires > @now
+                """,
+                args, transaction);
+            var total = q.Count - expired;
+            if (total <= 0)
+            {
+                return new QueueStats(0, 0, null, null);
+            }
+
+            var oldest = c.QueryFirstOrDefault<(long Marker, long Created)>(
+                "SELECT marker, created FROM messages INDEXED BY messages_queue WHERE queue_id = @queue AND expires > @now ORDER BY marker LIMIT 1",
+                args, transaction);
+            var newest = c.QueryFirstOrDefault<(long Marker, long Created)>(
+                "SELECT marker, created FROM messages INDEXED BY messages_queue WHERE queue_id = @queue AND expires > @now ORDER BY marker DESC LIMIT 1",
+                args, transaction);
+            return new QueueStats(claimed, total, Stamp(oldest), Stamp(newest));
+        });
+
+    // Markers start at 1, so a default row means "none".
+    private static MessageStamp? Stamp((long Marker, long Created) row) =>
+        row.Marker > 0 ? new MessageStamp(Ids.MessageId(row.Marker), DateTimeOffset.FromUnixTimeMilliseconds(row.Created)) : null;
+}

@@ -1,0 +1,38 @@
+using Marconi.Core.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Marconi.Storage.Sqlite;
+
+public static class SqliteStorageExtensions
+{
+    /// <summary>Registers the SQLite driver as the <see cref="IDataDriver"/>, opened when the host starts.</summary>
+    public static IHostApplicationBuilder AddSqliteStorage(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<SqliteStorageOptions>()
+            .BindConfiguration(SqliteStorageOptions.SectionName)
+            .Validate(o => !string.IsNullOrWhiteSpace(o.Path),
+                $"{SqliteStorageOptions.SectionName}:Path must name a database file.")
+            .Validate(o => SqliteStorageOptions.SynchronousModes.Contains(o.Synchronous, StringComparer.OrdinalIgnoreCase),
+                $"{SqliteStorageOptions.SectionName}:Synchronous must be one of Off, Normal, Full, Extra.")
+            .Validate(o => o.MaxWriteBatch > 0, $"{SqliteStorageOptions.SectionName}:MaxWriteBatch must be a positive integer.")
+            .Validate(o => o.CollectorChunk > 0, $"{SqliteStorageOptions.SectionName}:CollectorChunk must be a positive integer.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<SqliteDataDriver>();
+        builder.Services.AddSingleton<IDataDriver>(sp => sp.GetRequiredService<SqliteDataDriver>());
+        builder.Services.AddHostedService<SqliteStartup>();
+        return builder;
+    }
+
+    /// <summary>Opens the database (and applies migrations) at start, so a bad path stops the host at once.</summary>
+    private sealed class SqliteStartup(IServiceProvider services) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            services.GetRequiredService<SqliteDataDriver>();
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}
