@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Marconi.Transport.Http;
@@ -22,6 +23,26 @@ public static class HttpTransportExtensions
         return builder;
     }
 
-    /// <summary>Adds the v1 middleware and route table (the endpoints land in the next commits).</summary>
-    public static WebApplication MapHttpTransport(this WebApplication app) => app;
+    /// <summary>
+    /// Adds the v1 middleware and route table. Order matters: the request log sees the final
+    /// status; the error mapper turns every failure (and routing's bare 404/405) into the
+    /// contract's JSON error; path rules run before routing, which ignores trailing slashes.
+    /// </summary>
+    public static WebApplication MapHttpTransport(this WebApplication app)
+    {
+        app.UseMiddleware<RequestLogging>();
+        app.UseMiddleware<ErrorResponses>();
+        app.Use(PathRules.BeforeRoutingAsync);
+        app.UseRouting();
+        app.Use(PathRules.AfterRoutingAsync);
+
+        app.MapVersions();
+
+        var v1 = app.MapGroup("/v1").AddEndpointFilter<V1RequestChecks>();
+        v1.MapHome();
+        v1.MapQueues();
+        v1.MapMessages();
+        v1.MapClaims();
+        return app;
+    }
 }

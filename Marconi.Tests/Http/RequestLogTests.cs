@@ -1,0 +1,40 @@
+using System.Net;
+using Serilog.Events;
+
+namespace Marconi.Tests.Http;
+
+/// <summary>One structured log line per request.</summary>
+public sealed class RequestLogTests(MarconiHttpFactory factory) : IClassFixture<MarconiHttpFactory>
+{
+    [Fact]
+    public async Task EachRequestIsLoggedOnceWithMethodPathRouteStatusElapsedAndProject()
+    {
+        using var client = factory.CreateV1Client();
+        var path = $"/v1/queues/{V1Client.NewQueueName()}/stats";
+        (await client.GetAsync(path)).StatusCode.Should().Be(HttpStatusCode.NotFound);
+
+        var logged = await factory.Logs.WaitForRequestAsync(path);
+        logged.Level.Should().Be(LogEventLevel.Information);
+        Scalar(logged, "Method").Should().Be("GET");
+        Scalar(logged, "StatusCode").Should().Be(404);
+        Scalar(logged, "Route").Should().Be("/v1/queues/{queueName}/stats");
+        Scalar(logged, "Project").Should().Be(client.Project);
+        Scalar(logged, "ElapsedMs").Should().BeOfType<double>().Which.Should().BeGreaterThanOrEqualTo(0);
+    }
+
+    [Fact]
+    public async Task RequestsOutsideAnyRouteAreLoggedToo()
+    {
+        using var client = factory.CreateV1Client();
+        client.Project = null;
+        var path = $"/v1/{Guid.NewGuid():N}";
+        (await client.GetAsync(path)).StatusCode.Should().Be(HttpStatusCode.NotFound);
+
+        var logged = await factory.Logs.WaitForRequestAsync(path);
+        Scalar(logged, "StatusCode").Should().Be(404);
+        Scalar(logged, "Project").Should().Be("(default)");
+    }
+
+    private static object? Scalar(LogEvent logEvent, string name) =>
+        logEvent.Properties[name].Should().BeOfType<ScalarValue>().Subject.Value;
+}

@@ -1,0 +1,54 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+
+namespace Marconi.Transport.Http;
+
+/// <summary>
+/// One structured log line per request: method, path, matched route, status, elapsed time and
+/// project. Failures are logged separately, with their exception, by <see cref="ErrorResponses"/>.
+/// </summary>
+internal sealed partial class RequestLogging(RequestDelegate next, ILogger<RequestLogging> logger)
+{
+    /// <summary>How the default namespace (no <c>X-Project-Id</c>) appears in logs.</summary>
+    private const string DefaultProject = "(default)";
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        // Captured first: later stages may rewrite the path (see PathRules).
+        var method = context.Request.Method;
+        var path = context.Request.Path.Value ?? "/";
+        var start = Stopwatch.GetTimestamp();
+        try
+        {
+            await next(context);
+        }
+        finally
+        {
+            var elapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText;
+            var status = context.Response.StatusCode;
+            if (status >= StatusCodes.Status500InternalServerError)
+            {
+                LogFailedRequest(method, path, route, status, elapsed, ProjectOf(context.Request));
+            }
+            else
+            {
+                LogRequest(method, path, route, status, elapsed, ProjectOf(context.Request));
+            }
+        }
+    }
+
+    /// <summary>The project a request is made for, as it should appear in logs.</summary>
+    public static string ProjectOf(HttpRequest request) =>
+        request.Headers.TryGetValue(HttpHeaderNames.ProjectId, out var project) ? project.ToString() : DefaultProject;
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information,
+        Message = "HTTP {Method} {Path} responded {StatusCode} in {ElapsedMs:0.00} ms (route {Route}, project {Project})")]
+    private partial void LogRequest(string method, string path, string? route, int statusCode, double elapsedMs, string project);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning,
+        Message = "HTTP {Method} {Path} responded {StatusCode} in {ElapsedMs:0.00} ms (route {Route}, project {Project})")]
+    private partial void LogFailedRequest(string method, string path, string? route, int statusCode, double elapsedMs, string project);
+}
