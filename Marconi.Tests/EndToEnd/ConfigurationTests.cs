@@ -1,0 +1,56 @@
+using System.Net;
+using Marconi.Tests.Support;
+
+namespace Marconi.Tests.EndToEnd;
+
+/// <summary>Invalid configuration stops the host at start with a message naming the key.</summary>
+public sealed class ConfigurationTests : IDisposable
+{
+    private readonly TempDatabase _database = new();
+
+    public void Dispose() => _database.Dispose();
+
+    [Theory]
+    [InlineData("--Marconi:Storage:Driver=mongodb", "Marconi:Storage:Driver")]
+    [InlineData("--Marconi:Limits:MaxMessagesPerPage=0", "Marconi:Limits:MaxMessagesPerPage")]
+    [InlineData("--Marconi:Limits:DefaultMessagesPerClaim=21", "Marconi:Limits:DefaultMessagesPerClaim")]
+    [InlineData("--Marconi:Limits:MaxClaimTtl=59", "Marconi:Limits:MaxClaimTtl")]
+    [InlineData("--Marconi:Transports:Pigeon:Enabled=true", "Marconi:Transports:Pigeon")]
+    [InlineData("--Marconi:Transports:Http:Enabled=false", "Marconi:Transports:Http:Enabled")]
+    [InlineData("--Marconi:Transports:Http:Url=not a url", "Marconi:Transports:Http:Url")]
+    [InlineData("--Marconi:Storage:Sqlite:Synchronous=Sometimes", "Marconi:Storage:Sqlite:Synchronous")]
+    [InlineData("--Marconi:Collector:IntervalSeconds=0", "Marconi:Collector:IntervalSeconds")]
+    public async Task InvalidSettingsStopTheHostNamingTheKey(string argument, string key)
+    {
+        await using var host = HostProcess.Start(_database.Path, [argument]);
+        (await host.WaitForExitAsync(TimeSpan.FromSeconds(60))).Should().NotBe(0);
+        host.Output.Should().Contain(key);
+    }
+
+    [Fact]
+    public async Task AnUnopenableDatabasePathStopsTheHostNamingTheKey()
+    {
+        var path = Path.Combine(Path.GetDirectoryName(_database.Path)!, "missing-folder", "x.db");
+        await using var host = HostProcess.Start(path);
+        (await host.WaitForExitAsync(TimeSpan.FromSeconds(60))).Should().NotBe(0);
+        host.Output.Should().Contain("Marconi:Storage:Sqlite:Path");
+    }
+
+    [Fact]
+    public async Task EnvironmentVariablesOverrideTheSettingsFile()
+    {
+        await using var host = HostProcess.Start(
+            _database.Path, environment: new Dictionary<string, string>
+            {
+                ["Marconi__Limits__MaxMessagesPerPage"] = "5",
+                ["Marconi__Limits__DefaultMessagesPerPage"] = "5",
+            });
+        await host.WaitUntilServingAsync();
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/queues/q/messages?limit=6");
+        request.Headers.Add("Client-ID", Guid.NewGuid().ToString());
+        using var response = await host.Client.SendAsync(request);
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await response.Content.ReadAsStringAsync()).Should().Contain("5");
+    }
+}

@@ -1,0 +1,57 @@
+using System.Diagnostics;
+using Marconi.Tests.Support;
+
+namespace Marconi.Tests.EndToEnd;
+
+/// <summary>The README's curl walkthrough, run verbatim (but for the port) against the real server.</summary>
+public sealed class ReadmeWalkthroughTests : IDisposable
+{
+    private readonly TempDatabase _database = new();
+
+    public void Dispose() => _database.Dispose();
+
+    [Fact]
+    public async Task TheCurlWalkthroughRunsAWholeCycle()
+    {
+        var script = ReadWalkthrough();
+        script.Should().Contain("M=http://127.0.0.1:8888");
+
+        await using var host = HostProcess.Start(_database.Path);
+        await host.WaitUntilServingAsync();
+        script = script.Replace("M=http://127.0.0.1:8888", $"M={host.BaseAddress.ToString().TrimEnd('/')}");
+
+        var start = new ProcessStartInfo("bash", ["-euo", "pipefail", "-c", script])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var bash = System.Diagnostics.Process.Start(start)!;
+        var output = await bash.StandardOutput.ReadToEndAsync();
+        await bash.WaitForExitAsync();
+
+        bash.ExitCode.Should().Be(0, await bash.StandardError.ReadToEndAsync());
+        output.Should().Contain("HTTP/1.1 201 Created\r\n").And.Contain("Location: /v1/queues/demo\r\n");
+        output.Should().Contain("\"partial\":false");
+        output.Should().Contain("\"body\":\"plain string is fine\"");
+        output.Should().Contain("?claim_id=");
+        output.Should().Contain("HTTP/1.1 204 No Content");
+        output.Should().Contain("{\"messages\":{\"claimed\":1,\"free\":0,\"total\":1,");
+    }
+
+    private static string ReadWalkthrough()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "README.md")))
+        {
+            directory = directory.Parent;
+        }
+
+        var readme = File.ReadAllText(Path.Combine(directory!.FullName, "README.md"));
+        var start = readme.IndexOf("<!-- walkthrough:start -->", StringComparison.Ordinal);
+        var end = readme.IndexOf("<!-- walkthrough:end -->", StringComparison.Ordinal);
+        var block = readme[start..end];
+        var open = block.IndexOf("```bash\n", StringComparison.Ordinal) + "```bash\n".Length;
+        var close = block.LastIndexOf("```", StringComparison.Ordinal);
+        return block[open..close];
+    }
+}
