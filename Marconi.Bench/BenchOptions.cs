@@ -1,0 +1,29 @@
+namespace Marconi.Bench;
+
+internal sealed record BenchOptions(int Seconds, int[] Clients, int[] Sizes, int[] Counts, int Iterations)
+{
+    public static BenchOptions Parse(string[] args)
+    {
+        string? Value(string name)
+        {
+            var i = Array.IndexOf(args, name);
+            return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+        }
+
+        int[] List(string name, string fallback) => (Value(name) ?? fallback).Split(',').Select(int.Parse).ToArray();
+
+        return new BenchOptions(
+            int.Parse(Value("--seconds") ?? "10"),
+            List("--clients", "1,16"),
+            List("--sizes", "100,10240"),
+            List("--counts", "10,100000,1000000"),
+            int.Parse(Value("--iterations") ?? "200"));
+    }
+}
+
+internal static class Percentiles
+{
+    /// <summary>The value at fraction <paramref name="p"/> of the sorted samples (nearest rank).</summary>
+    public static double At(List<double> sorted, double p) =>
+        sorted.Count == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
+}
