@@ -37,6 +37,15 @@ public static class JsonBody
     private const string NotJson = "The body is not valid JSON.";
 
     /// <summary>
+    /// How deeply documents may nest. The contract sets no depth limit (the byte limits bound the
+    /// work); this keeps far-fetched documents from reaching the writer's own limit of 1000.
+    /// </summary>
+    public const int MaxDepth = 900;
+
+    private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = MaxDepth };
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = MaxDepth };
+
+    /// <summary>
     /// Reads a body that must be at most <paramref name="maxBytes"/> bytes as sent, then parses it.
     /// </summary>
     public static async ValueTask<JsonDocument> ReadAsync(
@@ -74,7 +83,7 @@ public static class JsonBody
 
         try
         {
-            var reader = new Utf8JsonReader(utf8.Span);
+            var reader = new Utf8JsonReader(utf8.Span, ReaderOptions);
             if (!reader.Read() || reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.StartArray))
             {
                 throw Errors.InvalidBody(NotJson);
@@ -88,7 +97,7 @@ public static class JsonBody
                 }
             }
 
-            return JsonDocument.Parse(utf8);
+            return JsonDocument.Parse(utf8, DocumentOptions);
         }
         catch (JsonException)
         {

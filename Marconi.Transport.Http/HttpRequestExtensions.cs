@@ -24,37 +24,33 @@ internal static class HttpRequestExtensions
         request.Headers.TryGetValue(name, out var values) ? values.ToString() : null;
 
     /// <summary>
-    /// The last value of a scalar query parameter (contract 1.4), percent-decoded; null when absent.
-    /// Names are case-sensitive, unlike ASP.NET's query collection.
+    /// The last non-empty value of a scalar query parameter (contract 1.4: an empty value counts as
+    /// absent, a repeated one takes its last value); null when absent. Names are case-sensitive,
+    /// unlike ASP.NET's query collection.
     /// </summary>
-    public static string? QueryValue(this HttpRequest request, string name)
-    {
-        string? last = null;
-        foreach (var pair in new QueryStringEnumerable(request.QueryString.Value))
-        {
-            if (pair.DecodeName().Span.SequenceEqual(name))
-            {
-                last = pair.DecodeValue().ToString();
-            }
-        }
+    public static string? QueryValue(this HttpRequest request, string name) =>
+        request.QueryValues(name).LastOrDefault(v => v.Length > 0);
 
-        return last;
-    }
-
-    /// <summary>Every value of a list query parameter, in order, percent-decoded.</summary>
+    /// <summary>Every value of a query parameter, in order, percent-decoded.</summary>
     public static List<string> QueryValues(this HttpRequest request, string name)
     {
         var values = new List<string>();
         foreach (var pair in new QueryStringEnumerable(request.QueryString.Value))
         {
-            if (pair.DecodeName().Span.SequenceEqual(name))
+            if (PercentDecode(pair.EncodedName) == name)
             {
-                values.Add(pair.DecodeValue().ToString());
+                values.Add(PercentDecode(pair.EncodedValue));
             }
         }
 
         return values;
     }
+
+    /// <summary>
+    /// Percent-decoding only: the contract gives <c>+</c> no meaning, so <c>limit=+2</c> keeps its
+    /// sign (form decoding would turn it into a space).
+    /// </summary>
+    private static string PercentDecode(ReadOnlyMemory<char> encoded) => Uri.UnescapeDataString(encoded.ToString());
 
     /// <summary>The request path followed by the query string exactly as received (for Content-Location).</summary>
     public static string PathAndQuery(this HttpRequest request) => request.Path.Value + request.QueryString.Value;

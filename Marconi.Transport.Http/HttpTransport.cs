@@ -34,7 +34,6 @@ public static class HttpTransportExtensions
         app.UseMiddleware<ErrorResponses>();
         app.Use(PathRules.BeforeRoutingAsync);
         app.UseRouting();
-        app.Use(PathRules.AfterRoutingAsync);
 
         app.MapVersions();
 

@@ -1,6 +1,4 @@
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.AspNetCore.Routing.Patterns;
 
 namespace Marconi.Transport.Http;
 
@@ -30,7 +28,8 @@ internal static class PathRules
         {
             context.Request.Path = new PathString(EmptyQueueNamePath + EmptyQueueNameStandIn);
         }
-        else if (path.Length > 1 && path != "/v1/" && (path.EndsWith('/') || path.Contains("//", StringComparison.Ordinal)))
+        else if ((path.Length > 1 && path != "/v1/" && (path.EndsWith('/') || path.Contains("//", StringComparison.Ordinal)))
+            || HasMiscasedLiteral(path))
         {
             context.Response.StatusCode = StatusCodes.Status404NotFound;
             return Task.CompletedTask;
@@ -39,37 +38,28 @@ internal static class PathRules
         return next(context);
     }
 
-    /// <summary>Literal segments (<c>v1</c>, <c>queues</c>, <c>messages</c>, …) match only in lower case.</summary>
-    public static Task AfterRoutingAsync(HttpContext context, RequestDelegate next)
+    /// <summary>
+    /// The literal segments of the route table by position (<c>/v1/queues/{q}/messages/{id}</c>):
+    /// routing compares them ignoring case, the contract does not.
+    /// </summary>
+    private static readonly string[][] Literals = [["v1"], ["health", "queues"], [], ["metadata", "stats", "messages", "claims"]];
+
+    /// <summary>A literal segment in another case (<c>/V1/Queues</c>) names no resource.</summary>
+    private static bool HasMiscasedLiteral(string path)
     {
-        if (context.GetEndpoint() is RouteEndpoint endpoint &&
-            !LiteralsMatch(endpoint.RoutePattern, context.Request.Path.Value ?? "/"))
+        var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        for (var i = 0; i < segments.Length && i < Literals.Length; i++)
         {
-            context.SetEndpoint(null);
-            context.Request.RouteValues.Clear();
-        }
-
-        return next(context);
-    }
-
-    private static bool LiteralsMatch(RoutePattern pattern, string path)
-    {
-        var segments = path.Trim('/').Split('/');
-        if (segments.Length != pattern.PathSegments.Count)
-        {
-            // Only "/" (no segment in its pattern) gets here; it has no literal to compare.
-            return true;
-        }
-
-        for (var i = 0; i < segments.Length; i++)
-        {
-            if (pattern.PathSegments[i].Parts is [RoutePatternLiteralPart literal] &&
-                !string.Equals(literal.Content, segments[i], StringComparison.Ordinal))
+            foreach (var literal in Literals[i])
             {
-                return false;
+                if (!literal.Equals(segments[i], StringComparison.Ordinal) &&
+                    literal.Equals(segments[i], StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
             }
         }
 
-        return true;
+        return false;
     }
 }

@@ -65,10 +65,11 @@ public sealed class ClaimOperations(IDataDriver driver, IOptions<LimitsOptions> 
     private async Task<(long Ttl, long Grace)> ReadClaimDocumentAsync(
         IRequestBody body, bool graceRequired, CancellationToken cancellationToken)
     {
-        // A claim document is two integers; the metadata limit bounds what is read.
+        // The contract sets no size for a claim document (other members are ignored); the message
+        // post limit bounds what is read, so a huge body is still refused before it is read whole.
         using var document = await JsonBody.ReadAsync(
-            body, _limits.MaxQueueMetadata,
-            $"A claim document may not exceed {_limits.MaxQueueMetadata} bytes.", cancellationToken);
+            body, _limits.MaxMessagesPostSize,
+            $"A claim document may not exceed {_limits.MaxMessagesPostSize} bytes.", cancellationToken);
         var root = JsonBody.RequireObject(document);
         var ttl = JsonBody.Integer(root, "ttl", required: true)!.Value;
         var grace = JsonBody.Integer(root, "grace", required: graceRequired) ?? 0;

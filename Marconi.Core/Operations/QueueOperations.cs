@@ -105,7 +105,12 @@ public static class JsonValues
     public static byte[] Compact(JsonElement value)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        var options = new JsonWriterOptions
+        {
+            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+            MaxDepth = JsonBody.MaxDepth + 8,
+        };
+        using (var writer = new Utf8JsonWriter(buffer, options))
         {
             value.WriteTo(writer);
         }

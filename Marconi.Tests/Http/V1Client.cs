@@ -108,7 +108,7 @@ public static class V1Assertions
     public static async Task<JsonElement> JsonAsync(this HttpResponseMessage response)
     {
         var text = await response.Content.ReadAsStringAsync();
-        using var document = JsonDocument.Parse(text);
+        using var document = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = 1000 });
         return document.RootElement.Clone();
     }
 
@@ -122,7 +122,7 @@ public static class V1Assertions
         var text = await response.Content.ReadAsStringAsync();
         response.StatusCode.Should().Be(status, text);
         response.Content.Headers.ContentType!.ToString().Should().Be("application/json; charset=utf-8");
-        using var document = JsonDocument.Parse(text);
+        using var document = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = 1000 });
         var root = document.RootElement;
         root.Members().Should().BeEquivalentTo(["title", "description"]);
         root.GetProperty("title").GetString().Should().Be(title);
@@ -143,7 +143,7 @@ public static class V1Assertions
         var text = await response.Content.ReadAsStringAsync();
         response.StatusCode.Should().Be(status, text);
         response.Content.Headers.ContentType!.ToString().Should().Be("application/json; charset=utf-8");
-        using var document = JsonDocument.Parse(text);
+        using var document = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = 1000 });
         return document.RootElement.Clone();
     }
 
