@@ -5,17 +5,17 @@ var mode = args.FirstOrDefault() ?? "help";
 var options = BenchOptions.Parse(args.Skip(1).ToArray());
 switch (mode)
 {
-    case "http":
-        await HttpPostBench.RunAsync(options);
+    case "post":
+        await PostBench.RunAsync(options);
         return 0;
     case "scale":
         await ScaleBench.RunAsync(options);
         return 0;
     default:
         Console.WriteLine("""
-            usage: dotnet run -c Release --project Marconi.Bench -- http  [--seconds 10] [--clients 1,16] [--sizes 100,10240]
+            usage: dotnet run -c Release --project Marconi.Bench -- post  [--seconds 10] [--clients 1,16] [--sizes 100,10240]
                    dotnet run -c Release --project Marconi.Bench -- scale [--counts 10,100000,1000000] [--iterations 200]
-            http:  round trips of message posts against the real server process on loopback
+            post:  message post round trips, HTTP and ZeroMQ, against the real server process on loopback
             scale: cost of a claim, a page of messages and queue stats as a queue grows (storage driver)
             """);
         return mode == "help" ? 0 : 2;

@@ -1,5 +1,7 @@
 using Marconi.Storage.Sqlite;
 using Marconi.Transport.Http;
+using Marconi.Transport.Zmq;
+using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.Extensions.Options;
 using Serilog;
 
@@ -27,7 +29,7 @@ public static class MarconiHost
         };
 
     /// <summary>Transports by their section name under <c>Marconi:Transports</c>.</summary>
-    private static readonly string[] Transports = ["Http"];
+    private static readonly string[] Transports = ["Http", "Zmq"];
 
     public static void AddMarconiLogging(this WebApplicationBuilder builder)
     {
@@ -62,17 +64,37 @@ public static class MarconiHost
         }
 
         var http = ReadHttpOptions(builder.Configuration);
-        if (!http.Enabled)
+        var zmq = ReadEnabled(builder.Configuration, ZmqTransportOptions.SectionName);
+        if (!http.Enabled && !zmq)
         {
             throw new ConfigurationKeyException(
-                $"{HttpTransportOptions.SectionName}:Enabled is false and no other transport is enabled.");
+                $"{HttpTransportOptions.SectionName}:Enabled and {ZmqTransportOptions.SectionName}:Enabled are both false; enable at least one transport.");
         }
 
-        builder.WebHost.UseUrls(http.Url);
-        builder.AddHttpTransport();
+        if (http.Enabled)
+        {
+            builder.WebHost.UseUrls(http.Url);
+            builder.AddHttpTransport();
+        }
+        else
+        {
+            // No HTTP: keep the host, but give it a server that listens nowhere.
+            builder.Services.AddSingleton<IServer, NoServer>();
+        }
+
+        if (zmq)
+        {
+            builder.AddZmqTransport();
+        }
     }
 
-    public static void MapTransports(this WebApplication app) => app.MapHttpTransport();
+    public static void MapTransports(this WebApplication app)
+    {
+        if (ReadHttpOptions(app.Configuration).Enabled)
+        {
+            app.MapHttpTransport();
+        }
+    }
 
     /// <summary>Builds and runs the host; a bad configuration is logged with its key and ends with exit code 1.</summary>
     public static async Task<int> RunAsync(WebApplicationBuilder builder, Func<WebApplication> build)
@@ -84,11 +106,35 @@ public static class MarconiHost
         }
         catch (Exception exception) when (exception is ConfigurationKeyException or OptionsValidationException)
         {
-            // The host's own logger may not exist yet, so build one from the same configuration.
-            using var logger = new LoggerConfiguration().ReadFrom.Configuration(builder.Configuration).CreateLogger();
-            logger.Fatal("Invalid configuration: {Reason}", exception.Message);
+            Fatal(builder, "Invalid configuration: {Reason}", exception.Message);
             return 1;
         }
+        catch (Exception exception)
+        {
+            // A transport that cannot bind, a database that cannot open: the message names the key.
+            Fatal(builder, "Marconi could not start: {Reason}", exception.Message);
+            return 1;
+        }
+    }
+
+    private static void Fatal(WebApplicationBuilder builder, string template, string reason)
+    {
+        // The host's own logger may not exist yet, so build one from the same configuration.
+        using var logger = new LoggerConfiguration().ReadFrom.Configuration(builder.Configuration).CreateLogger();
+        logger.Fatal(template, reason);
+    }
+
+    private static bool ReadEnabled(IConfiguration configuration, string section)
+    {
+        var value = configuration[$"{section}:Enabled"];
+        if (value is null)
+        {
+            return false;
+        }
+
+        return bool.TryParse(value, out var enabled)
+            ? enabled
+            : throw new ConfigurationKeyException($"{section}:Enabled must be true or false.");
     }
 
     private static HttpTransportOptions ReadHttpOptions(IConfiguration configuration)

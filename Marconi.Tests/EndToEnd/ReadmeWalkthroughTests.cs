@@ -13,7 +13,7 @@ public sealed class ReadmeWalkthroughTests : IDisposable
     [Fact]
     public async Task TheCurlWalkthroughRunsAWholeCycle()
     {
-        var script = ReadWalkthrough();
+        var script = Readme.Block("walkthrough", "bash");
         script.Should().Contain("M=http://127.0.0.1:8888");
 
         await using var host = HostProcess.Start(_database.Path);
@@ -36,22 +36,5 @@ public sealed class ReadmeWalkthroughTests : IDisposable
         output.Should().Contain("?claim_id=");
         output.Should().Contain("HTTP/1.1 204 No Content");
         output.Should().Contain("{\"messages\":{\"claimed\":1,\"free\":0,\"total\":1,");
-    }
-
-    private static string ReadWalkthrough()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "README.md")))
-        {
-            directory = directory.Parent;
-        }
-
-        var readme = File.ReadAllText(Path.Combine(directory!.FullName, "README.md"));
-        var start = readme.IndexOf("<!-- walkthrough:start -->", StringComparison.Ordinal);
-        var end = readme.IndexOf("<!-- walkthrough:end -->", StringComparison.Ordinal);
-        var block = readme[start..end];
-        var open = block.IndexOf("```bash\n", StringComparison.Ordinal) + "```bash\n".Length;
-        var close = block.LastIndexOf("```", StringComparison.Ordinal);
-        return block[open..close];
     }
 }

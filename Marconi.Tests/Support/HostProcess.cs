@@ -38,6 +38,8 @@ public sealed class HostProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int Id => _process.Id;
+
     public int ExitCode => _process.ExitCode;
 
     /// <summary>Starts the host with extra command-line settings; does not wait for it to serve.</summary>
@@ -102,6 +104,36 @@ public sealed class HostProcess : IAsyncDisposable
         }
 
         throw new TimeoutException($"The host did not serve in time:\n{Output}");
+    }
+
+    /// <summary>Waits until the host's output matches <paramref name="pattern"/>; returns the match.</summary>
+    public async Task<System.Text.RegularExpressions.Match> WaitForOutputAsync(string pattern, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        while (DateTime.UtcNow < deadline)
+        {
+            var match = System.Text.RegularExpressions.Regex.Match(Output, pattern);
+            if (match.Success)
+            {
+                return match;
+            }
+
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"The host exited with {_process.ExitCode}:\n{Output}");
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException($"The host never printed /{pattern}/:\n{Output}");
+    }
+
+    /// <summary>Asks the process to stop (SIGTERM), as a service manager would.</summary>
+    public void Terminate()
+    {
+        using var kill = System.Diagnostics.Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
     }
 
     /// <summary>Waits for the process to end by itself.</summary>
