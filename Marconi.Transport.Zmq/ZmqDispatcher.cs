@@ -132,8 +132,8 @@ internal sealed partial class ZmqDispatcher
     private static byte[] Error(Envelope? request, MarconiException error) =>
         Reply.Write(request, StatusOf(error.Kind), null, V1Json.Error(error.Title, error.Description));
 
-    private async Task<Outcome> GetHomeDoc(Envelope r, Parameters p, RequestContext c, CancellationToken t) =>
-        await Task.FromResult(new Outcome(200, null, Documents.Home));
+    private Task<Outcome> GetHomeDoc(Envelope r, Parameters p, RequestContext c, CancellationToken t) =>
+        Task.FromResult(new Outcome(200, null, Documents.Home));
 
     private async Task<Outcome> CheckNodeHealth(Envelope r, Parameters p, RequestContext c, CancellationToken t)
     {

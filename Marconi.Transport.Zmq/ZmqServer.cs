@@ -21,9 +21,10 @@ internal sealed partial class ZmqServer : IHostedService, IDisposable
     private RouterSocket? _socket;
     private NetMQQueue<OutgoingReply>? _replies;
     private NetMQPoller? _poller;
+    private readonly Lock _gate = new();
     private int _inFlight;
     private volatile bool _stopping;
-    private bool _stopped;
+    private Task? _stop;
 
     public ZmqServer(ZmqDispatcher dispatcher, IOptions<ZmqTransportOptions> options, ILogger<ZmqServer> logger)
     {
@@ -65,14 +66,44 @@ internal sealed partial class ZmqServer : IHostedService, IDisposable
     }
 
     /// <summary>Stops reading requests, lets those in flight finish (bounded), sends their replies, closes.</summary>
-    public async Task StopAsync(CancellationToken cancellationToken)
+    public Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_poller is null || _socket is null || _stopped)
+        lock (_gate)
+        {
+            return _stop ??= StopCoreAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>Waits for a stop under way (or makes one) before releasing the socket, so the two never race.</summary>
+    public void Dispose()
+    {
+        Task stop;
+        lock (_gate)
+        {
+            stop = _stop ??= StopCoreAsync(CancellationToken.None);
+        }
+
+        try
+        {
+            stop.Wait(TimeSpan.FromSeconds(_options.ShutdownTimeoutSeconds + 5));
+        }
+        catch (AggregateException exception)
+        {
+            LogStopFailed(exception.InnerException ?? exception);
+        }
+
+        _poller?.Dispose();
+        _replies?.Dispose();
+        _socket?.Dispose();
+    }
+
+    private async Task StopCoreAsync(CancellationToken cancellationToken)
+    {
+        if (_poller is null || _socket is null)
         {
             return;
         }
 
-        _stopped = true;
         _stopping = true;
         _poller.Remove(_socket);
         if (Volatile.Read(ref _inFlight) == 0)
@@ -92,14 +123,6 @@ internal sealed partial class ZmqServer : IHostedService, IDisposable
         // The poller is a task scheduler: this runs on its thread, after the replies already queued.
         await Task.Factory.StartNew(SendReplies, CancellationToken.None, TaskCreationOptions.None, _poller);
         _poller.Stop();
-    }
-
-    public void Dispose()
-    {
-        _stopped = true;
-        _poller?.Dispose();
-        _replies?.Dispose();
-        _socket?.Dispose();
     }
 
     private void ReceiveRequests()
@@ -184,6 +207,9 @@ internal sealed partial class ZmqServer : IHostedService, IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "ZeroMQ shutdown went on with {InFlight} requests still in flight")]
     private partial void LogShutdownTimedOut(int inFlight);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "ZeroMQ transport did not stop cleanly")]
+    private partial void LogStopFailed(Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "ZeroMQ request failed without a reply")]
     private partial void LogDispatchFailed(Exception exception);
