@@ -43,9 +43,12 @@ public sealed class HostProcess : IAsyncDisposable
     public int ExitCode => _process.ExitCode;
 
     /// <summary>Starts the host with extra command-line settings; does not wait for it to serve.</summary>
-    public static HostProcess Start(string databasePath, IEnumerable<string>? arguments = null, IDictionary<string, string>? environment = null)
+    public static HostProcess Start(string databasePath, IEnumerable<string>? arguments = null, IDictionary<string, string>? environment = null) =>
+        Start(databasePath, FreePort(), arguments, environment);
+
+    /// <summary>Starts the host with its HTTP API on a given loopback port; does not wait for it to serve.</summary>
+    public static HostProcess Start(string databasePath, int port, IEnumerable<string>? arguments = null, IDictionary<string, string>? environment = null)
     {
-        var port = FreePort();
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -176,7 +179,8 @@ public sealed class HostProcess : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
+    /// <summary>A loopback port nothing listens on (at the time of asking).</summary>
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

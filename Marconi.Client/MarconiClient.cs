@@ -1,0 +1,173 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Marconi.Client.Transport;
+
+namespace Marconi.Client;
+
+/// <summary>
+/// A client of one Marconi server, over HTTP or ZeroMQ (chosen by the endpoint's scheme); the API
+/// is the same over both. Thread-safe: share one instance. Transient failures are retried as
+/// <see cref="MarconiClientOptions"/> says; errors surface as <see cref="MarconiException"/>s.
+/// </summary>
+/// <example>
+/// <code>
+/// await using var client = new MarconiClient("http://127.0.0.1:8888", projectId: "demo-project");
+/// var queue = await client.CreateQueueAsync("demo");
+/// await queue.PostAsync(new { @event = "BackupStarted" }, ttl: 300);
+/// </code>
+/// </example>
+public sealed class MarconiClient : IDisposable, IAsyncDisposable
+{
+    private readonly RequestExecutor _executor;
+
+    /// <summary>Creates a client; no connection is made until the first request.</summary>
+    /// <param name="options">The endpoint, identity and resilience settings.</param>
+    /// <exception cref="ArgumentException">The endpoint's scheme is not http, https, tcp or ipc.</exception>
+    public MarconiClient(MarconiClientOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ClientId = options.ClientId ?? Guid.NewGuid();
+        ProjectId = options.ProjectId;
+        Endpoint = options.Endpoint;
+        SerializerOptions = options.SerializerOptions;
+        var identity = new ClientIdentity(ClientId, ProjectId, options.AuthToken);
+        ITransport transport = Endpoint.Scheme.ToLowerInvariant() switch
+        {
+            "http" or "https" => new HttpTransport(Endpoint, identity, options.Timeout),
+            "tcp" or "ipc" => new ZmqTransport(Endpoint.OriginalString.TrimEnd('/'), identity),
+            _ => throw new ArgumentException($"Unsupported endpoint scheme '{Endpoint.Scheme}': use http, https, tcp or ipc.", nameof(options)),
+        };
+        _executor = new RequestExecutor(transport, options);
+    }
+
+    /// <summary>Creates a client with the default resilience settings.</summary>
+    /// <param name="endpoint"><c>http://host:port</c> for HTTP, <c>tcp://host:port</c> for ZeroMQ.</param>
+    /// <param name="projectId">The project every request works in; the default namespace when <see langword="null"/>.</param>
+    /// <param name="clientId">This client's <c>Client-ID</c>; generated when <see langword="null"/>.</param>
+    /// <param name="authToken">Sent as <c>X-Auth-Token</c> when set.</param>
+    public MarconiClient(string endpoint, string? projectId = null, Guid? clientId = null, string? authToken = null)
+        : this(new MarconiClientOptions { Endpoint = new Uri(endpoint), ProjectId = projectId, ClientId = clientId, AuthToken = authToken })
+    {
+    }
+
+    /// <summary>The <c>Client-ID</c> sent with every request (messages this client posts are hidden from its own listings unless <c>echo</c>).</summary>
+    public Guid ClientId { get; }
+
+    /// <summary>The project every request works in; <see langword="null"/> for the default namespace.</summary>
+    public string? ProjectId { get; }
+
+    /// <summary>The server this client talks to.</summary>
+    public Uri Endpoint { get; }
+
+    internal JsonSerializerOptions? SerializerOptions { get; }
+
+    /// <summary>The server's JSON-Home document (<c>GET /v1/</c>, <c>get_home_doc</c>).</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The document as received.</returns>
+    public async Task<JsonElement> GetHomeDocumentAsync(CancellationToken cancellationToken = default) =>
+        (await SendAsync(new ClientRequest("get_home_doc", NoParameters), cancellationToken)).Body
+        ?? throw UnexpectedAnswer("get_home_doc");
+
+    /// <summary>Whether the server and its storage are up (<c>GET /v1/health</c>, <c>check_node_health</c>).</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns><see langword="true"/> on 204; <see langword="false"/> on 503 (which is an answer here, not retried).</returns>
+    /// <exception cref="MarconiConnectionException">The server could not be reached.</exception>
+    public async Task<bool> IsHealthyAsync(CancellationToken cancellationToken = default)
+    {
+        var response = await SendAsync(new ClientRequest("check_node_health", NoParameters) { AnswerStatus = 503 }, cancellationToken);
+        return response.Status != 503;
+    }
+
+    /// <summary>Checks that the server process answers (<c>HEAD /v1/health</c>, <c>ping_node</c>); no storage probe.</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="MarconiConnectionException">The server could not be reached.</exception>
+    public Task PingAsync(CancellationToken cancellationToken = default) =>
+        SendAsync(new ClientRequest("ping_node", NoParameters), cancellationToken);
+
+    /// <summary>
+    /// The queues of this client's project in name order, page after page: the server's next link
+    /// is followed until it answers 204.
+    /// </summary>
+    /// <param name="detailed">Also fetch each queue's metadata (<see cref="MarconiQueue.Metadata"/>).</param>
+    /// <param name="pageSize">Queues per request (1 to the server's maximum, 20 by default); the server's default when <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the enumeration.</param>
+    /// <returns>Every queue, lazily.</returns>
+    public async IAsyncEnumerable<MarconiQueue> ListQueuesAsync(bool detailed = false, int? pageSize = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var parameters = new Dictionary<string, object?> { ["limit"] = pageSize };
+        if (detailed)
+        {
+            parameters["detailed"] = true;
+        }
+
+        await foreach (var item in PagesAsync(new ClientRequest("queue_list", parameters), "queues", cancellationToken))
+        {
+            JsonElement? metadata = item.TryGetProperty("metadata", out var m) ? m.Clone() : null;
+            yield return new MarconiQueue(this, item.GetProperty("name").GetString()!, metadata);
+        }
+    }
+
+    /// <summary>Creates the queue (<c>PUT /v1/queues/{name}</c>); a queue that already exists is left as it is.</summary>
+    /// <param name="name">1 to 64 characters of <c>A–Z a–z 0–9 _ - .</c>.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A handle on the queue.</returns>
+    /// <exception cref="MarconiValidationException">The name is invalid.</exception>
+    public async Task<MarconiQueue> CreateQueueAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var queue = Queue(name);
+        await SendAsync(queue.Request("queue_create"), cancellationToken);
+        return queue;
+    }
+
+    /// <summary>A handle on a queue of this client's project; no I/O (the queue need not exist).</summary>
+    /// <param name="name">The queue name.</param>
+    /// <returns>The handle.</returns>
+    public MarconiQueue Queue(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return new MarconiQueue(this, name, null);
+    }
+
+    /// <summary>Releases the socket or the HTTP connections.</summary>
+    public void Dispose() => _executor.DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    /// <summary>Releases the socket or the HTTP connections.</summary>
+    /// <returns>When done.</returns>
+    public ValueTask DisposeAsync() => _executor.DisposeAsync();
+
+    internal static readonly IReadOnlyDictionary<string, object?> NoParameters = new Dictionary<string, object?>();
+
+    internal Task<ClientResponse> SendAsync(ClientRequest request, CancellationToken cancellationToken) =>
+        _executor.SendAsync(request, cancellationToken);
+
+    /// <summary>Items of a paged listing, following <c>links[0].href</c> until 204.</summary>
+    internal async IAsyncEnumerable<JsonElement> PagesAsync(ClientRequest request, string member,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var response = await SendAsync(request, cancellationToken);
+            if (response.Status == 204 || response.Body is not { ValueKind: JsonValueKind.Object } page)
+            {
+                yield break;
+            }
+
+            foreach (var item in page.GetProperty(member).EnumerateArray())
+            {
+                yield return item;
+            }
+
+            if (!page.TryGetProperty("links", out var links) || links.GetArrayLength() == 0
+                || links[0].GetProperty("href").GetString() is not { } next || next == request.Link)
+            {
+                yield break;
+            }
+
+            request = request with { Link = next };
+        }
+    }
+
+    internal static MarconiException UnexpectedAnswer(string action) =>
+        new(0, "Unexpected answer", $"The server's answer to {action} had no body.");
+}

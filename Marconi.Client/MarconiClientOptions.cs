@@ -1,0 +1,45 @@
+using System.Text.Json;
+
+namespace Marconi.Client;
+
+/// <summary>How a <see cref="MarconiClient"/> reaches its server and how hard it tries.</summary>
+public sealed class MarconiClientOptions
+{
+    /// <summary>
+    /// The server: <c>http://…</c> or <c>https://…</c> selects the HTTP API (the base address, e.g.
+    /// <c>http://127.0.0.1:8888</c>); <c>tcp://…</c> or <c>ipc://…</c> selects the ZeroMQ protocol
+    /// (the server's ROUTER endpoint, e.g. <c>tcp://127.0.0.1:9999</c>).
+    /// </summary>
+    public required Uri Endpoint { get; init; }
+
+    /// <summary>The project (namespace) of every request: sent as <c>X-Project-Id</c> (HTTP) or <c>X-Project-ID</c> (ZeroMQ) when set.</summary>
+    public string? ProjectId { get; init; }
+
+    /// <summary>This client instance's <c>Client-ID</c>, sent on every request; a new one is generated when <see langword="null"/>.</summary>
+    public Guid? ClientId { get; init; }
+
+    /// <summary>Sent as <c>X-Auth-Token</c> when set.</summary>
+    public string? AuthToken { get; init; }
+
+    /// <summary>How long one attempt may take before it is abandoned (each retry gets the full time again).</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How many times a request is retried after a transient failure (connection refused or reset,
+    /// a timed-out attempt, 503). <c>0</c> disables retries. Requests that are not idempotent are
+    /// retried only when they cannot have reached the server (see <see cref="MarconiQueue.PostAsync(object, int, CancellationToken)"/>).
+    /// </summary>
+    public int MaxRetries { get; init; } = 4;
+
+    /// <summary>The delay before the first retry; later ones grow exponentially, with jitter, up to <see cref="MaxRetryDelay"/>.</summary>
+    public TimeSpan RetryBaseDelay { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>The longest delay between two attempts.</summary>
+    public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How message bodies and metadata are written, and the default for reading them back with
+    /// <see cref="MarconiMessage.GetBody{T}(JsonSerializerOptions?)"/>; the <see cref="JsonSerializer"/> defaults when <see langword="null"/>.
+    /// </summary>
+    public JsonSerializerOptions? SerializerOptions { get; init; }
+}

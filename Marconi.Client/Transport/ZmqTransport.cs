@@ -1,0 +1,308 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json;
+using NetMQ;
+using NetMQ.Monitoring;
+using NetMQ.Sockets;
+
+namespace Marconi.Client.Transport;
+
+/// <summary>
+/// The ZeroMQ protocol (contract Part II) over one DEALER socket. The socket belongs to one
+/// <see cref="NetMQPoller"/> thread: callers hand requests over through a <see cref="NetMQQueue{T}"/>
+/// and await a completion keyed by the request's <c>X-Request-ID</c>, which every reply echoes.
+/// Requests are only queued to a completed connection, so one that is still waiting when the
+/// connection attempt fails, or when its attempt times out, certainly never reached the server.
+/// </summary>
+internal sealed class ZmqTransport : ITransport
+{
+    private static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(5);
+    private readonly ClientIdentity _identity;
+    private readonly string _endpoint;
+    private readonly DealerSocket _socket;
+    private readonly NetMQMonitor _monitor;
+    private readonly NetMQQueue<Pending> _outgoing = new();
+    private readonly NetMQTimer _flushTimer = new(FlushInterval);
+    private readonly NetMQPoller _poller;
+    private readonly ConcurrentDictionary<string, Pending> _pending = new(StringComparer.Ordinal);
+    private readonly Queue<Pending> _backlog = new(); // poller thread only
+    private long _nextRequestId;
+    private int _disposed;
+
+    public ZmqTransport(string endpoint, ClientIdentity identity)
+    {
+        _identity = identity;
+        _endpoint = endpoint;
+        _socket = new DealerSocket();
+        _socket.Options.Linger = TimeSpan.Zero;
+        _socket.Options.DelayAttachOnConnect = true; // ZMQ_IMMEDIATE: never queue to a connection not made
+        _socket.Options.ReconnectInterval = TimeSpan.FromMilliseconds(100);
+        _socket.Options.ReconnectIntervalMax = TimeSpan.FromSeconds(1);
+        _socket.ReceiveReady += (_, _) => ReceiveReplies();
+        _outgoing.ReceiveReady += (_, _) => TakeOutgoing();
+        _flushTimer.Enable = false;
+        _flushTimer.Elapsed += (_, _) => Flush();
+
+        _monitor = new NetMQMonitor(_socket, $"inproc://marconi-client-{Guid.NewGuid():N}",
+            SocketEvents.Connected | SocketEvents.ConnectRetried | SocketEvents.Disconnected);
+        _monitor.Connected += (_, _) => Flush();
+        _monitor.ConnectRetried += (_, _) => FailBacklog();
+        _monitor.Disconnected += (_, _) => FailInFlight();
+
+        _poller = [_socket, _outgoing, _flushTimer];
+        _monitor.AttachToPoller(_poller);
+        _socket.Connect(endpoint);
+        _poller.RunAsync("Marconi.Client ZeroMQ");
+    }
+
+    public async Task<ClientResponse> SendAsync(ClientRequest request, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var id = Interlocked.Increment(ref _nextRequestId).ToString(CultureInfo.InvariantCulture);
+        var pending = new Pending(Envelope(request, id));
+        _pending[id] = pending;
+        try
+        {
+            using (cancellationToken.Register(static state => ((Pending)state!).Cancel(), pending))
+            {
+                _outgoing.Enqueue(pending);
+                return await pending.Completion.Task.ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _pending.TryRemove(id, out _);
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        _poller.Stop();
+        _monitor.DetachFromPoller();
+        _poller.Dispose();
+        _monitor.Dispose();
+        _socket.Dispose();
+        _outgoing.Dispose();
+        foreach (var pending in _pending.Values)
+        {
+            pending.Fail(new TransportException("The client was disposed.", mayHaveReachedServer: pending.WasSent));
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>The request envelope: action, headers (with the correlation id) and the parameters as body.</summary>
+    private byte[] Envelope(ClientRequest request, string requestId)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var w = new Utf8JsonWriter(buffer, JsonWriting.Options))
+        {
+            w.WriteStartObject();
+            w.WriteString("action", request.Action);
+            w.WriteStartObject("headers");
+            w.WriteString("Client-ID", _identity.ClientId.ToString());
+            if (_identity.ProjectId is { } project)
+            {
+                w.WriteString("X-Project-ID", project);
+            }
+
+            if (_identity.AuthToken is { } token)
+            {
+                w.WriteString("X-Auth-Token", token);
+            }
+
+            w.WriteString("X-Request-ID", requestId);
+            w.WriteEndObject();
+            w.WriteStartObject("body");
+            var parameters = new Dictionary<string, object?>(request.Parameters, StringComparer.Ordinal);
+            foreach (var (name, value) in LinkParameters(request.Link))
+            {
+                parameters[name] = value;
+            }
+
+            foreach (var (name, value) in parameters)
+            {
+                if (value is not null)
+                {
+                    w.WritePropertyName(name);
+                    JsonWriting.WriteValue(w, value);
+                }
+            }
+
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>A next link's query parameters (<c>marker</c>, <c>limit</c>, …) as body members; the server parses their string values.</summary>
+    private static IEnumerable<KeyValuePair<string, string>> LinkParameters(string? link)
+    {
+        var start = link?.IndexOf('?') ?? -1;
+        if (start < 0)
+        {
+            yield break;
+        }
+
+        foreach (var pair in link![(start + 1)..].Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var equals = pair.IndexOf('=');
+            var name = Uri.UnescapeDataString(equals < 0 ? pair : pair[..equals]);
+            var value = equals < 0 ? "" : Uri.UnescapeDataString(pair[(equals + 1)..].Replace('+', ' '));
+            yield return new(name, value);
+        }
+    }
+
+    // Everything below runs on the poller thread.
+    private void TakeOutgoing()
+    {
+        while (_outgoing.TryDequeue(out var pending, TimeSpan.Zero))
+        {
+            _backlog.Enqueue(pending);
+        }
+
+        Flush();
+    }
+
+    /// <summary>Sends what waits, in order, as long as a connection takes it.</summary>
+    private void Flush()
+    {
+        while (_backlog.TryPeek(out var pending))
+        {
+            if (!pending.TryMarkSent())
+            {
+                _backlog.Dequeue(); // its attempt ended while it waited
+                continue;
+            }
+
+            if (!_socket.TrySendFrame(TimeSpan.Zero, [], more: true))
+            {
+                if (!pending.TryMarkWaiting())
+                {
+                    _backlog.Dequeue();
+                }
+
+                break; // no connection yet: keep it, and look again shortly
+            }
+
+            _socket.SendFrame(pending.Payload);
+            _backlog.Dequeue();
+        }
+
+        _flushTimer.Enable = _backlog.Count > 0;
+    }
+
+    /// <summary>A connection attempt failed (refused): what waits for one was never sent.</summary>
+    private void FailBacklog()
+    {
+        while (_backlog.TryDequeue(out var pending))
+        {
+            pending.Fail(new TransportException($"Could not connect to {_endpoint} (connection refused).", mayHaveReachedServer: false));
+        }
+
+        _flushTimer.Enable = false;
+    }
+
+    /// <summary>The connection dropped: requests sent on it will get no reply.</summary>
+    private void FailInFlight()
+    {
+        foreach (var pending in _pending.Values)
+        {
+            if (pending.WasSent)
+            {
+                pending.Fail(new TransportException($"The connection to {_endpoint} was lost.", mayHaveReachedServer: true));
+            }
+        }
+    }
+
+    private void ReceiveReplies()
+    {
+        var message = new NetMQMessage();
+        while (_socket.TryReceiveMultipartMessage(TimeSpan.Zero, ref message))
+        {
+            if (message.FrameCount == 0)
+            {
+                continue;
+            }
+
+            try
+            {
+                using var document = JsonDocument.Parse(message.Last.ToByteArray());
+                var root = document.RootElement;
+                if (root.TryGetProperty("request", out var echoed) && echoed.ValueKind == JsonValueKind.Object
+                    && echoed.TryGetProperty("headers", out var headers) && headers.ValueKind == JsonValueKind.Object
+                    && headers.TryGetProperty("X-Request-ID", out var id) && id.ValueKind == JsonValueKind.String
+                    && _pending.TryGetValue(id.GetString()!, out var pending))
+                {
+                    pending.Complete(Response(root));
+                }
+            }
+            catch (JsonException)
+            {
+                // not a reply of this protocol: nothing to correlate it with
+            }
+            catch (InvalidOperationException)
+            {
+                // a reply of the wrong shape: its request will time out
+            }
+        }
+    }
+
+    private static ClientResponse Response(JsonElement root)
+    {
+        var headers = root.GetProperty("headers");
+        var status = headers.GetProperty("status").GetInt32();
+        var location = headers.TryGetProperty("location", out var l) && l.ValueKind == JsonValueKind.String ? l.GetString() : null;
+        JsonElement? body = root.TryGetProperty("body", out var b) && b.ValueKind != JsonValueKind.Null ? b.Clone() : null;
+        return new ClientResponse(status, location, body);
+    }
+
+    /// <summary>One request on its way: waiting (not sent), sent, or done.</summary>
+    private sealed class Pending(byte[] payload)
+    {
+        private const int Waiting = 0, Sent = 1, Done = 2;
+        private int _state;
+
+        public byte[] Payload { get; } = payload;
+
+        public TaskCompletionSource<ClientResponse> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool WasSent => Volatile.Read(ref _state) == Sent;
+
+        public bool TryMarkSent() => Interlocked.CompareExchange(ref _state, Sent, Waiting) == Waiting;
+
+        public bool TryMarkWaiting() => Interlocked.CompareExchange(ref _state, Waiting, Sent) == Sent;
+
+        public void Complete(ClientResponse response)
+        {
+            Interlocked.Exchange(ref _state, Done);
+            Completion.TrySetResult(response);
+        }
+
+        public void Fail(Exception exception)
+        {
+            Interlocked.Exchange(ref _state, Done);
+            Completion.TrySetException(exception);
+        }
+
+        /// <summary>The attempt is over: a request still waiting is dropped unsent; a sent one is abandoned.</summary>
+        public void Cancel()
+        {
+            var previous = Interlocked.Exchange(ref _state, Done);
+            if (previous == Waiting)
+            {
+                Completion.TrySetException(new TransportException("No connection was made before the attempt ended.", mayHaveReachedServer: false));
+            }
+            else
+            {
+                Completion.TrySetCanceled();
+            }
+        }
+    }
+}
