@@ -1,5 +1,3 @@
-using Marconi.Client.Transport;
-
 namespace Marconi.Client;
 
 /// <summary>A claim: messages held by this worker for a while, to process and delete.</summary>
@@ -39,14 +37,12 @@ public sealed class MarconiClaim
     /// <returns>When done.</returns>
     /// <exception cref="ClaimNotFoundException">The claim expired, was released or holds no message any more.</exception>
     /// <exception cref="MarconiValidationException">A value is out of range.</exception>
-    public Task UpdateAsync(int ttl, int grace = 0, CancellationToken ct = default) =>
-        _queue.Client.SendAsync(_queue.Request("claim_update", ("claim_id", Id), ("ttl", ttl), ("grace", grace)), ct);
+    public Task UpdateAsync(int ttl, int grace = 0, CancellationToken ct = default) => _queue.UpdateClaimAsync(Id, ttl, grace, ct);
 
     /// <summary>Releases the claim: its remaining messages are free at once. Nothing happens if it is already over.</summary>
     /// <param name="ct">Cancels the call.</param>
     /// <returns>When done.</returns>
-    public Task ReleaseAsync(CancellationToken ct = default) =>
-        _queue.Client.SendAsync(_queue.Request("claim_delete", ("claim_id", Id)), ct);
+    public Task ReleaseAsync(CancellationToken ct = default) => _queue.ReleaseClaimAsync(Id, ct);
 
     /// <inheritdoc/>
     public override string ToString() => Href;

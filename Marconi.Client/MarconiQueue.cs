@@ -224,6 +224,30 @@ public sealed class MarconiQueue
             claim.GetProperty("messages").EnumerateArray().Select(m => new MarconiMessage(this, m)).ToList());
     }
 
+    /// <summary>Renews a claim by id: it lasts <paramref name="ttl"/> seconds from now.</summary>
+    /// <param name="claimId">The claim id.</param>
+    /// <param name="ttl">Seconds, 60 to 43200.</param>
+    /// <param name="grace">Seconds claimed messages outlive the claim if they would expire before it, 0 to 43200.</param>
+    /// <param name="ct">Cancels the call.</param>
+    /// <returns>When done.</returns>
+    /// <exception cref="ClaimNotFoundException">The claim is unknown, expired, released or holds no message any more.</exception>
+    /// <exception cref="MarconiValidationException">A value is out of range.</exception>
+    public Task UpdateClaimAsync(string claimId, int ttl, int grace = 0, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(claimId);
+        return _client.SendAsync(Request("claim_update", ("claim_id", claimId), ("ttl", ttl), ("grace", grace)), ct);
+    }
+
+    /// <summary>Releases a claim by id: its remaining messages are free at once. Nothing happens if it is already over.</summary>
+    /// <param name="claimId">The claim id.</param>
+    /// <param name="ct">Cancels the call.</param>
+    /// <returns>When done.</returns>
+    public Task ReleaseClaimAsync(string claimId, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(claimId);
+        return _client.SendAsync(Request("claim_delete", ("claim_id", claimId)), ct);
+    }
+
     /// <inheritdoc/>
     public override string ToString() => Name;
 

@@ -1,9 +1,17 @@
 using Marconi.Core;
 using Marconi.Host;
+using Marconi.Host.Cli;
+
+// `marconi queue|message|claim|health …` are client verbs; anything else (no verb, `serve`, or
+// --Section:Key=value settings) runs the server.
+if (ClientCommands.IsClientInvocation(args))
+{
+    return await new ClientCommands(Console.In, Console.Out, Console.Error).RunAsync(args);
+}
 
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 {
-    Args = args,
+    Args = args is ["serve", .. var settings] ? settings : args,
     // appsettings.json travels with the binary, so the host finds it from any working directory.
     ContentRootPath = AppContext.BaseDirectory,
 });

@@ -1,0 +1,267 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Marconi.Host.Cli;
+using Marconi.Tests.Support;
+using Marconi.Tests.Zmq;
+
+namespace Marconi.Tests.Cli;
+
+/// <summary>The client verbs of the marconi binary, run in-process against the real server.</summary>
+public sealed class CliTests(MarconiZmqFactory factory) : IClassFixture<MarconiZmqFactory>
+{
+    private readonly string _project = "cli-" + Guid.NewGuid().ToString("N")[..8];
+
+    private string Url => factory.ServerAddress.ToString().TrimEnd('/');
+
+    private static string NewQueue() => "cli-q-" + Guid.NewGuid().ToString("N")[..8];
+
+    private async Task<Result> RunRawAsync(string stdin, params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var code = await new ClientCommands(new StringReader(stdin), stdout, stderr).RunAsync(args);
+        return new Result(code, stdout.ToString(), stderr.ToString());
+    }
+
+    private Task<Result> RunAsync(params string[] args) =>
+        RunRawAsync("", [.. args, "--url", Url, "--project", _project]);
+
+    [Fact]
+    public async Task QueueVerbsCreateInspectAndDelete()
+    {
+        var q = NewQueue();
+        var created = await RunAsync("queue", "create", q);
+        created.ShouldSucceed().GetProperty("href").GetString().Should().Be($"/v1/queues/{q}");
+
+        (await RunAsync("queue", "exists", q)).ShouldSucceed().GetProperty("exists").GetBoolean().Should().BeTrue();
+        (await RunAsync("queue", "metadata", "set", q, """{"owner":"ops"}""")).ShouldSucceed();
+        (await RunAsync("queue", "metadata", "get", q)).ShouldSucceed().GetRawText().Should().Be("""{"owner":"ops"}""");
+        (await RunRawAsync("""{"from":"stdin"}""", "queue", "metadata", "set", q, "--url", Url, "--project", _project)).ShouldSucceed();
+        (await RunAsync("queue", "metadata", "get", q)).ShouldSucceed().GetProperty("from").GetString().Should().Be("stdin");
+
+        var list = (await RunAsync("queue", "list", "--detailed")).ShouldSucceed();
+        list.EnumerateArray().Should().ContainSingle().Which.GetProperty("metadata").GetProperty("from").GetString().Should().Be("stdin");
+        var stats = (await RunAsync("queue", "stats", q)).ShouldSucceed();
+        stats.GetRawText().Should().Be("""{"messages":{"claimed":0,"free":0,"total":0}}""");
+
+        (await RunAsync("queue", "delete", q)).ShouldSucceed();
+        var gone = await RunAsync("queue", "exists", q);
+        gone.Code.Should().Be(1);
+        gone.Json().GetProperty("exists").GetBoolean().Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task AWholeCycleWithMessageAndClaimVerbs()
+    {
+        var q = NewQueue();
+        (await RunAsync("queue", "create", q)).ShouldSucceed();
+        var posted = (await RunRawAsync("""{"job":1}""", "message", "post", q, "--ttl", "300", "--url", Url, "--project", _project)).ShouldSucceed();
+        var id = posted.GetProperty("id").GetString()!;
+        posted.GetProperty("href").GetString().Should().Be($"/v1/queues/{q}/messages/{id}");
+        (await RunAsync("message", "post", q, "[1,2]")).ShouldSucceed();
+
+        var listed = (await RunAsync("message", "list", q, "--echo")).ShouldSucceed();
+        listed.EnumerateArray().Select(m => m.GetProperty("body").GetRawText()).Should().Equal("""{"job":1}""", "[1,2]");
+        (await RunAsync("message", "list", q)).ShouldSucceed().GetArrayLength().Should().Be(2, "each run without --client-id is a new client");
+        var producer = Guid.NewGuid().ToString();
+        (await RunAsync("message", "post", q, "3", "--client-id", producer)).ShouldSucceed();
+        (await RunAsync("message", "list", q, "--client-id", producer)).ShouldSucceed().GetArrayLength().Should().Be(2, "echo is off by default");
+        (await RunAsync("message", "list", q, "--client-id", producer, "--echo", "--limit", "10")).ShouldSucceed().GetArrayLength().Should().Be(3);
+        (await RunAsync("message", "list", q, "--limit", "1")).ShouldSucceed().GetArrayLength().Should().Be(1);
+        (await RunAsync("message", "get", q, id)).ShouldSucceed().GetProperty("ttl").GetInt32().Should().Be(300);
+
+        var claim = (await RunAsync("claim", "create", q, "--limit", "5", "--ttl", "60", "--grace", "60")).ShouldSucceed();
+        var claimId = claim.GetProperty("id").GetString()!;
+        claim.GetProperty("href").GetString().Should().Be($"/v1/queues/{q}/claims/{claimId}");
+        var hrefs = claim.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("href").GetString()).ToList();
+        hrefs.Should().HaveCount(3).And.Contain($"/v1/queues/{q}/messages/{id}?claim_id={claimId}");
+
+        (await RunAsync("claim", "get", q, claimId)).ShouldSucceed().GetProperty("messages").GetArrayLength().Should().Be(3);
+        (await RunAsync("claim", "update", q, claimId, "--ttl", "120")).ShouldSucceed();
+        (await RunAsync("claim", "get", q, claimId)).ShouldSucceed().GetProperty("ttl").GetInt32().Should().Be(120);
+
+        var refused = await RunAsync("message", "delete", q, id);
+        refused.Code.Should().Be(1);
+        refused.Stderr.Should().StartWith("marconi: Unable to delete").And.Subject.TrimEnd().Should().NotContain("\n");
+        (await RunAsync("message", "delete", q, id, "--claim-id", claimId)).ShouldSucceed();
+        (await RunAsync("claim", "release", q, claimId)).ShouldSucceed();
+        (await RunAsync("claim", "create", q)).ShouldSucceed().GetProperty("messages").GetArrayLength().Should().Be(2);
+        (await RunAsync("queue", "stats", q)).ShouldSucceed().GetProperty("messages").GetProperty("total").GetInt32().Should().Be(2);
+    }
+
+    [Fact]
+    public async Task ClaimingAnEmptyQueuePrintsNull()
+    {
+        var q = NewQueue();
+        (await RunAsync("queue", "create", q)).ShouldSucceed();
+        var result = await RunAsync("claim", "create", q);
+        result.Code.Should().Be(0);
+        result.Stdout.Trim().Should().Be("null");
+    }
+
+    [Theory]
+    [InlineData("queue", "stats")]
+    [InlineData("message", "post")]
+    [InlineData("claim", "create")]
+    [InlineData("message", "list")]
+    [InlineData("queue", "metadata", "get")]
+    public async Task VerbsOnAMissingQueueFailWithOneLine(params string[] verb)
+    {
+        var args = verb.Append(NewQueue()).ToList();
+        if (verb[1] == "post")
+        {
+            args.Add("{}");
+        }
+
+        var result = await RunAsync([.. args]);
+        result.Code.Should().Be(1);
+        result.Stdout.Should().BeEmpty();
+        result.Stderr.Should().StartWith("marconi: ").And.EndWith("\n");
+        result.Stderr.TrimEnd().Should().NotContain("\n");
+    }
+
+    [Fact]
+    public async Task MessageDeleteOnAMissingQueueFails()
+    {
+        var result = await RunAsync("message", "delete", NewQueue(), "0000000000000001", "--claim-id", "x");
+        result.Code.Should().Be(1);
+        result.Stderr.Should().Contain("does not exist");
+    }
+
+    [Fact]
+    public async Task AStoppedServerFailsWithOneLine()
+    {
+        var port = System.Net.Sockets.TcpListener.Create(0);
+        port.Start();
+        var url = $"http://127.0.0.1:{((System.Net.IPEndPoint)port.LocalEndpoint).Port}";
+        port.Stop();
+
+        var result = await RunRawAsync("", "queue", "stats", "q", "--url", url);
+        result.Code.Should().Be(1);
+        result.Stderr.Should().StartWith("marconi: ");
+        result.Stderr.TrimEnd().Should().NotContain("\n");
+    }
+
+    [Theory]
+    [InlineData("message", "post", "q", "not json")]
+    [InlineData("queue", "metadata", "set", "q", "{oops")]
+    public async Task BodiesThatAreNotJsonAreUsageErrors(params string[] args)
+    {
+        var result = await RunAsync(args);
+        result.Code.Should().Be(2);
+        result.Stderr.Should().Contain("not valid JSON");
+    }
+
+    [Fact]
+    public async Task BadUrlsAndUnknownVerbsAreUsageErrors()
+    {
+        (await RunRawAsync("", "queue", "list", "--url", "not-a-url")).Code.Should().Be(2);
+        (await RunRawAsync("", "queue", "frobnicate")).Code.Should().NotBe(0);
+    }
+
+    [Fact]
+    public async Task HealthReportsAHealthyServer() =>
+        (await RunAsync("health")).ShouldSucceed().GetProperty("healthy").GetBoolean().Should().BeTrue();
+
+    [Fact]
+    public async Task TableOutputIsForPeople()
+    {
+        var q = NewQueue();
+        (await RunAsync("queue", "create", q)).ShouldSucceed();
+        (await RunAsync("message", "post", q, "\"hello\"")).ShouldSucceed();
+        var table = await RunAsync("message", "list", q, "--echo", "--output", "table");
+        table.Code.Should().Be(0);
+        var lines = table.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        lines[0].Should().MatchRegex(@"^ID\s+TTL\s+AGE\s+BODY$");
+        lines[1].Should().Contain("\"hello\"");
+    }
+
+    [Fact]
+    public async Task HelpListsEveryVerb()
+    {
+        var help = await RunRawAsync("", "--help");
+        help.Code.Should().Be(0);
+        help.Stdout.Should().Contain("serve").And.Contain("queue").And.Contain("message").And.Contain("claim").And.Contain("health");
+        var messageHelp = await RunRawAsync("", "message", "post", "--help");
+        messageHelp.Stdout.Should().Contain("--ttl").And.Contain("stdin");
+    }
+
+    [Fact]
+    public async Task TheSameVerbsWorkOverZeroMq()
+    {
+        var q = NewQueue();
+        string[] zmq = ["--url", factory.ZmqEndpoint, "--project", _project];
+        (await RunRawAsync("", ["queue", "create", q, .. zmq])).ShouldSucceed();
+        (await RunRawAsync("""{"via":"zmq"}""", ["message", "post", q, .. zmq])).ShouldSucceed();
+        var claim = (await RunRawAsync("", ["claim", "create", q, .. zmq])).ShouldSucceed();
+        claim.GetProperty("messages")[0].GetProperty("body").GetProperty("via").GetString().Should().Be("zmq");
+    }
+
+    public sealed record Result(int Code, string Stdout, string Stderr)
+    {
+        public JsonElement Json() => JsonDocument.Parse(Stdout).RootElement.Clone();
+
+        public JsonElement ShouldSucceed()
+        {
+            Code.Should().Be(0, Stderr);
+            Stderr.Should().BeEmpty();
+            return Json();
+        }
+    }
+}
+
+/// <summary>The scripted invocations the issue promises, through the real binary and a shell.</summary>
+public sealed class CliScriptTests : IDisposable
+{
+    private readonly TempDatabase _database = new();
+
+    public void Dispose() => _database.Dispose();
+
+    [Fact]
+    public async Task ScriptsCanDriveAWholeCycle()
+    {
+        await using var host = HostProcess.Start(_database.Path);
+        await host.WaitUntilServingAsync();
+        var marconi = Path.Combine(AppContext.BaseDirectory, "marconi");
+        var script = $$"""
+            set -euo pipefail
+            URL={{host.BaseAddress.ToString().TrimEnd('/')}}
+            P=scripted
+            "{{marconi}}" queue create jobs --url "$URL" --project "$P"
+            echo '{"job":1}' | "{{marconi}}" message post jobs --ttl 300 --url "$URL" --project "$P"
+            CLAIM=$("{{marconi}}" claim create jobs --limit 5 --ttl 60 --grace 60 --url "$URL" --project "$P")
+            echo "$CLAIM"
+            MID=$(echo "$CLAIM" | grep -o '"href":"/v1/queues/jobs/messages/[^"?]*' | head -n 1 | sed 's|.*/||')
+            CID=$(echo "$CLAIM" | grep -o '"id":"[^"]*"' | head -n 1 | sed 's|"id":"||; s|"||')
+            "{{marconi}}" message delete jobs "$MID" --claim-id "$CID" --url "$URL" --project "$P"
+            "{{marconi}}" queue stats jobs --url "$URL" --project "$P"
+            if "{{marconi}}" queue stats missing --url "$URL" --project "$P" 2>err.txt; then exit 9; fi
+            test "$(wc -l < err.txt)" -eq 1
+            """;
+        var folder = Directory.CreateTempSubdirectory("marconi-cli-").FullName;
+        try
+        {
+            var start = new ProcessStartInfo("bash", ["-c", script])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                WorkingDirectory = folder,
+            };
+            start.Environment.Remove("MARCONI_URL");
+            using var bash = Process.Start(start)!;
+            var stdout = await bash.StandardOutput.ReadToEndAsync();
+            var stderr = await bash.StandardError.ReadToEndAsync();
+            await bash.WaitForExitAsync();
+
+            bash.ExitCode.Should().Be(0, stdout + stderr);
+            var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            lines.Should().HaveCount(5, stdout);
+            lines[2].Should().Contain("\"href\":\"/v1/queues/jobs/messages/").And.Contain("?claim_id=");
+            lines[4].Should().Be("""{"messages":{"claimed":0,"free":0,"total":0}}""");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}
