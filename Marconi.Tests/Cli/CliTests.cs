@@ -210,7 +210,7 @@ public sealed class CliTests(MarconiZmqFactory factory) : IClassFixture<MarconiZ
     }
 }
 
-/// <summary>The scripted invocations the issue promises, through the real binary and a shell.</summary>
+/// <summary>The README's command-line cycle, run verbatim (but for the URL) through the real binary and a shell.</summary>
 public sealed class CliScriptTests : IDisposable
 {
     private readonly TempDatabase _database = new();
@@ -218,26 +218,53 @@ public sealed class CliScriptTests : IDisposable
     public void Dispose() => _database.Dispose();
 
     [Fact]
-    public async Task ScriptsCanDriveAWholeCycle()
+    public async Task TheReadmeCycleRunsFromAShell()
     {
         await using var host = HostProcess.Start(_database.Path);
         await host.WaitUntilServingAsync();
-        var marconi = Path.Combine(AppContext.BaseDirectory, "marconi");
-        var script = $$"""
-            set -euo pipefail
-            URL={{host.BaseAddress.ToString().TrimEnd('/')}}
-            P=scripted
-            "{{marconi}}" queue create jobs --url "$URL" --project "$P"
-            echo '{"job":1}' | "{{marconi}}" message post jobs --ttl 300 --url "$URL" --project "$P"
-            CLAIM=$("{{marconi}}" claim create jobs --limit 5 --ttl 60 --grace 60 --url "$URL" --project "$P")
-            echo "$CLAIM"
-            MID=$(echo "$CLAIM" | grep -o '"href":"/v1/queues/jobs/messages/[^"?]*' | head -n 1 | sed 's|.*/||')
-            CID=$(echo "$CLAIM" | grep -o '"id":"[^"]*"' | head -n 1 | sed 's|"id":"||; s|"||')
-            "{{marconi}}" message delete jobs "$MID" --claim-id "$CID" --url "$URL" --project "$P"
-            "{{marconi}}" queue stats jobs --url "$URL" --project "$P"
-            if "{{marconi}}" queue stats missing --url "$URL" --project "$P" 2>err.txt; then exit 9; fi
-            test "$(wc -l < err.txt)" -eq 1
-            """;
+        var script = Marconi.Tests.EndToEnd.Readme.Block("cli", "bash");
+        script.Should().Contain("M=http://127.0.0.1:8888");
+        script = script.Replace("M=http://127.0.0.1:8888", $"M={host.BaseAddress.ToString().TrimEnd('/')}");
+
+        var (code, stdout, stderr) = await BashAsync("set -euo pipefail\n" + script);
+
+        code.Should().Be(0, stdout + stderr);
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        lines.Should().HaveCount(5, stdout);
+        lines[0].Should().Be("""{"name":"jobs","href":"/v1/queues/jobs"}""");
+        lines[1].Should().MatchRegex("""^\{"id":"[0-9a-f]+","href":"/v1/queues/jobs/messages/[0-9a-f]+"\}$""");
+        lines[2].Should().MatchRegex("""^\{"id":"[0-9a-f]+","href":"/v1/queues/jobs/claims/[0-9a-f]+","ttl":60,"age":0,"messages":\[\{"id":"[0-9a-f]+","href":"/v1/queues/jobs/messages/[0-9a-f]+\?claim_id=[0-9a-f]+",.*"body":\{"job":1\}\}\]\}$""");
+        lines[3].Should().Contain("\"deleted\"");
+        lines[4].Should().Be("""{"messages":{"claimed":0,"free":0,"total":0}}""");
+    }
+
+    [Fact]
+    public async Task AMissingQueueOrAStoppedServerExitsNonZeroWithOneLine()
+    {
+        await using var host = HostProcess.Start(_database.Path);
+        await host.WaitUntilServingAsync();
+        var url = host.BaseAddress.ToString().TrimEnd('/');
+
+        var missing = await BashAsync($"marconi queue stats missing --url {url} --project p");
+        missing.Code.Should().Be(1);
+        missing.Stdout.Should().BeEmpty();
+        missing.Stderr.Should().StartWith("marconi: ").And.EndWith("\n");
+        missing.Stderr.TrimEnd().Should().NotContain("\n");
+
+        var post = await BashAsync($"echo '{{\"job\":1}}' | marconi message post missing --ttl 300 --url {url} --project p");
+        post.Code.Should().Be(1);
+        post.Stderr.TrimEnd().Should().NotContain("\n");
+
+        await host.DisposeAsync();
+        var stopped = await BashAsync($"marconi queue create jobs --url {url} --project p");
+        stopped.Code.Should().Be(1);
+        stopped.Stderr.Should().StartWith("marconi: ");
+        stopped.Stderr.TrimEnd().Should().NotContain("\n");
+    }
+
+    /// <summary>Runs a bash script with the built <c>marconi</c> binary first on the PATH.</summary>
+    private static async Task<(int Code, string Stdout, string Stderr)> BashAsync(string script)
+    {
         var folder = Directory.CreateTempSubdirectory("marconi-cli-").FullName;
         try
         {
@@ -247,17 +274,14 @@ public sealed class CliScriptTests : IDisposable
                 RedirectStandardError = true,
                 WorkingDirectory = folder,
             };
+            start.Environment["PATH"] = AppContext.BaseDirectory + ":" + Environment.GetEnvironmentVariable("PATH");
             start.Environment.Remove("MARCONI_URL");
+            start.Environment.Remove("MARCONI_PROJECT");
             using var bash = Process.Start(start)!;
-            var stdout = await bash.StandardOutput.ReadToEndAsync();
-            var stderr = await bash.StandardError.ReadToEndAsync();
+            var stdout = bash.StandardOutput.ReadToEndAsync();
+            var stderr = bash.StandardError.ReadToEndAsync();
             await bash.WaitForExitAsync();
-
-            bash.ExitCode.Should().Be(0, stdout + stderr);
-            var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-            lines.Should().HaveCount(5, stdout);
-            lines[2].Should().Contain("\"href\":\"/v1/queues/jobs/messages/").And.Contain("?claim_id=");
-            lines[4].Should().Be("""{"messages":{"claimed":0,"free":0,"total":0}}""");
+            return (bash.ExitCode, await stdout, await stderr);
         }
         finally
         {

@@ -3,7 +3,7 @@ using Marconi.Tests.Http;
 
 namespace Marconi.Tests.Client;
 
-/// <summary>The snippet of Marconi.Client/README.md: a whole cycle in a handful of lines.</summary>
+/// <summary>The client snippet of the READMEs: a whole cycle in a handful of lines.</summary>
 public sealed class ClientReadmeTests(MarconiHttpFactory factory) : IClassFixture<MarconiHttpFactory>
 {
     private const string ReadmeEndpoint = "http://127.0.0.1:8888";
@@ -26,17 +26,21 @@ public sealed class ClientReadmeTests(MarconiHttpFactory factory) : IClassFixtur
         output.ToString().Trim().Should().Be("""{"event":"BackupStarted"}""");
         (await queue.GetStatsAsync()).Total.Should().Be(0, "the claimed message was deleted with its claim id");
 
-        var readme = await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), "Marconi.Client", "README.md"));
-        var snippet = readme[readme.IndexOf("<!-- client-csharp:start -->", StringComparison.Ordinal)..readme.IndexOf("<!-- client-csharp:end -->", StringComparison.Ordinal)];
-        var code = snippet.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith("```") && !l.StartsWith("<!--")).ToList();
-        code.Should().HaveCountLessThanOrEqualTo(10, "the README promises a program of under ten lines");
-        code.Should().Equal(
-            "using Marconi.Client;",
-            $"await using var client = new MarconiClient(\"{ReadmeEndpoint}\", projectId: \"demo-project\");",
-            "var queue = await client.CreateQueueAsync(\"demo\");",
-            "await queue.PostAsync(new { @event = \"BackupStarted\" }, ttl: 300);",
-            "var claim = await queue.ClaimAsync(limit: 5, ttl: 300);",
-            "foreach (var message in claim?.Messages ?? []) { Console.WriteLine(message.Body); await message.DeleteAsync(); }");
+        // The same lines stand in the repository's README and in the package's.
+        foreach (var path in new[] { "README.md", Path.Combine("Marconi.Client", "README.md") })
+        {
+            var readme = await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), path));
+            var snippet = readme[readme.IndexOf("<!-- client-csharp:start -->", StringComparison.Ordinal)..readme.IndexOf("<!-- client-csharp:end -->", StringComparison.Ordinal)];
+            var code = snippet.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith("```") && !l.StartsWith("<!--")).ToList();
+            code.Should().HaveCountLessThanOrEqualTo(10, "the README promises a program of under ten lines");
+            code.Should().Equal(
+                "using Marconi.Client;",
+                $"await using var client = new MarconiClient(\"{ReadmeEndpoint}\", projectId: \"demo-project\");",
+                "var queue = await client.CreateQueueAsync(\"demo\");",
+                "await queue.PostAsync(new { @event = \"BackupStarted\" }, ttl: 300);",
+                "var claim = await queue.ClaimAsync(limit: 5, ttl: 300);",
+                "foreach (var message in claim?.Messages ?? []) { Console.WriteLine(message.Body); await message.DeleteAsync(); }");
+        }
     }
 
     private static string RepositoryRoot()
