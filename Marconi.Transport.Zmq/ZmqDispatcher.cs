@@ -109,7 +109,7 @@ internal sealed partial class ZmqDispatcher
 
                 return Error(request, exception);
             }
-            catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+            catch (Exception exception)
             {
                 LogUnexpected(exception, request.Action);
                 return Reply.Write(request, 500, null,

@@ -33,15 +33,18 @@ internal sealed partial class ZmqServer : IHostedService, IDisposable
         _logger = logger;
     }
 
+    /// <summary>The size beyond which ZeroMQ drops a frame unread: 16 times the request limit, at least 64 MiB.</summary>
+    internal static long HardFrameLimit(int maxPayloadBytes) => Math.Max(16L * maxPayloadBytes, 64L << 20);
+
     /// <summary>The endpoint actually bound (a wildcard port resolved), once started.</summary>
     public string? BoundEndpoint { get; private set; }
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
         var socket = new RouterSocket();
-        // Frames far beyond the request limit are refused by ZeroMQ itself (the peer is dropped);
-        // those merely over it still get a "Request too large" reply.
-        socket.Options.MaxMsgSize = Math.Max(4L * _dispatcher.MaxPayloadBytes, 1 << 20);
+        // Frames over the request limit get a "Request too large" reply; only absurd ones (past
+        // HardFrameLimit) are refused by ZeroMQ itself, which drops that peer, so memory stays bounded.
+        socket.Options.MaxMsgSize = HardFrameLimit(_dispatcher.MaxPayloadBytes);
         socket.Options.Linger = TimeSpan.FromSeconds(1);
         try
         {
@@ -105,7 +108,8 @@ internal sealed partial class ZmqServer : IHostedService, IDisposable
         }
 
         _stopping = true;
-        _poller.Remove(_socket);
+        // On the poller's own thread, so no request is taken in after the in-flight count is read.
+        await Task.Factory.StartNew(() => _poller.Remove(_socket), CancellationToken.None, TaskCreationOptions.None, _poller);
         if (Volatile.Read(ref _inFlight) == 0)
         {
             _drained.TrySetResult();
@@ -165,8 +169,10 @@ internal sealed partial class ZmqServer : IHostedService, IDisposable
             }
             catch (Exception exception)
             {
-                // The dispatcher answers every failure itself; this is a last resort.
+                // The dispatcher answers every failure itself; this is a last resort, and still a reply.
                 LogDispatchFailed(exception);
+                _replies!.Enqueue(new OutgoingReply(envelope, Reply.Write(null, 500, null, Core.Representation.V1Json.Error(
+                    Core.Errors.InternalErrorTitle, "An unexpected error prevented the server from fulfilling the request."))));
             }
             finally
             {
