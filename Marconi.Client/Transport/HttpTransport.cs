@@ -46,6 +46,11 @@ internal sealed class HttpTransport : ITransport
         {
             throw new TransportException(exception.Message, mayHaveReachedServer: true, exception);
         }
+        catch (OperationCanceledException exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The handler's own connect timeout, not the caller: whether the request left is unknown.
+            throw new TransportException(exception.Message, mayHaveReachedServer: true, exception);
+        }
 
         using (response)
         {

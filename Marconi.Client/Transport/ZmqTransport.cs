@@ -240,27 +240,37 @@ internal sealed class ZmqTransport : ITransport
                     && headers.TryGetProperty("X-Request-ID", out var id) && id.ValueKind == JsonValueKind.String
                     && _pending.TryGetValue(id.GetString()!, out var pending))
                 {
-                    pending.Complete(Response(root));
+                    if (TryReadResponse(root, out var response))
+                    {
+                        pending.Complete(response);
+                    }
+                    else
+                    {
+                        pending.Fail(new TransportException("The peer answered with something that is not a Marconi reply.", mayHaveReachedServer: true));
+                    }
                 }
             }
             catch (JsonException)
             {
                 // not a reply of this protocol: nothing to correlate it with
             }
-            catch (InvalidOperationException)
-            {
-                // a reply of the wrong shape: its request will time out
-            }
         }
     }
 
-    private static ClientResponse Response(JsonElement root)
+    /// <summary>Reads a reply envelope; false when it does not have the protocol's shape (this runs on the poller: it must not throw).</summary>
+    private static bool TryReadResponse(JsonElement root, out ClientResponse response)
     {
-        var headers = root.GetProperty("headers");
-        var status = headers.GetProperty("status").GetInt32();
+        response = null!;
+        if (!root.TryGetProperty("headers", out var headers) || headers.ValueKind != JsonValueKind.Object
+            || !headers.TryGetProperty("status", out var s) || s.ValueKind != JsonValueKind.Number || !s.TryGetInt32(out var status))
+        {
+            return false;
+        }
+
         var location = headers.TryGetProperty("location", out var l) && l.ValueKind == JsonValueKind.String ? l.GetString() : null;
         JsonElement? body = root.TryGetProperty("body", out var b) && b.ValueKind != JsonValueKind.Null ? b.Clone() : null;
-        return new ClientResponse(status, location, body);
+        response = new ClientResponse(status, location, body);
+        return true;
     }
 
     /// <summary>One request on its way: waiting (not sent), sent, or done.</summary>

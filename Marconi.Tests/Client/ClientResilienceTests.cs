@@ -158,4 +158,38 @@ public sealed class ClientResilienceTests : IDisposable
         createError.Title.Should().Be("Timed out");
         createError.Description.Should().Contain("after 3 attempts");
     }
+
+    [Fact]
+    public async Task AZeroMqPeerThatAnswersNonsenseFailsTheCallNotTheProcess()
+    {
+        using var router = new RouterSocket();
+        router.Bind("tcp://127.0.0.1:*");
+        var endpoint = router.Options.LastEndpoint!;
+        var impostor = Task.Run(() =>
+        {
+            // Echo the request id, so the client correlates the reply, but with a status that is no integer.
+            var request = new NetMQMessage();
+            router.TryReceiveMultipartMessage(TimeSpan.FromSeconds(10), ref request).Should().BeTrue();
+            var payload = System.Text.Json.JsonDocument.Parse(request!.Last.ToByteArray()).RootElement;
+            var id = payload.GetProperty("headers").GetProperty("X-Request-ID").GetString();
+            var reply = new NetMQMessage();
+            foreach (var frame in request.Take(request.FrameCount - 1))
+            {
+                reply.Append(frame);
+            }
+
+            reply.Append($$$"""{"request":{"headers":{"X-Request-ID":"{{{id}}}"}},"headers":{"status":1e3},"body":null}""");
+            router.SendMultipartMessage(reply);
+        });
+
+        await using var client = new MarconiClient(new MarconiClientOptions
+        {
+            Endpoint = new Uri(endpoint),
+            MaxRetries = 0,
+            Timeout = TimeSpan.FromSeconds(5),
+        });
+        var call = () => client.PingAsync();
+        await call.Should().ThrowAsync<MarconiConnectionException>();
+        await impostor;
+    }
 }
