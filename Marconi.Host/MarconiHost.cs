@@ -63,17 +63,17 @@ public static class MarconiHost
             }
         }
 
-        var http = ReadHttpOptions(builder.Configuration);
-        var zmq = ReadEnabled(builder.Configuration, ZmqTransportOptions.SectionName);
-        if (!http.Enabled && !zmq)
+        var http = HttpEnabled(builder.Configuration);
+        var zmq = ReadEnabled(builder.Configuration, ZmqTransportOptions.SectionName, new ZmqTransportOptions().Enabled);
+        if (!http && !zmq)
         {
             throw new ConfigurationKeyException(
                 $"{HttpTransportOptions.SectionName}:Enabled and {ZmqTransportOptions.SectionName}:Enabled are both false; enable at least one transport.");
         }
 
-        if (http.Enabled)
+        if (http)
         {
-            builder.WebHost.UseUrls(http.Url);
+            builder.WebHost.UseUrls(ReadHttpUrl(builder.Configuration));
             builder.AddHttpTransport();
         }
         else
@@ -90,7 +90,7 @@ public static class MarconiHost
 
     public static void MapTransports(this WebApplication app)
     {
-        if (ReadHttpOptions(app.Configuration).Enabled)
+        if (HttpEnabled(app.Configuration))
         {
             app.MapHttpTransport();
         }
@@ -124,12 +124,16 @@ public static class MarconiHost
         logger.Fatal(template, reason);
     }
 
-    private static bool ReadEnabled(IConfiguration configuration, string section)
+    private static bool HttpEnabled(IConfiguration configuration) =>
+        ReadEnabled(configuration, HttpTransportOptions.SectionName, new HttpTransportOptions().Enabled);
+
+    /// <summary>A transport's <c>Enabled</c> flag, read the same way for every transport.</summary>
+    private static bool ReadEnabled(IConfiguration configuration, string section, bool defaultValue)
     {
         var value = configuration[$"{section}:Enabled"];
         if (value is null)
         {
-            return false;
+            return defaultValue;
         }
 
         return bool.TryParse(value, out var enabled)
@@ -137,25 +141,15 @@ public static class MarconiHost
             : throw new ConfigurationKeyException($"{section}:Enabled must be true or false.");
     }
 
-    private static HttpTransportOptions ReadHttpOptions(IConfiguration configuration)
+    private static string ReadHttpUrl(IConfiguration configuration)
     {
-        var section = configuration.GetSection(HttpTransportOptions.SectionName);
-        HttpTransportOptions options;
-        try
-        {
-            options = section.Get<HttpTransportOptions>() ?? new();
-        }
-        catch (InvalidOperationException)
-        {
-            throw new ConfigurationKeyException($"{HttpTransportOptions.SectionName}:Enabled must be true or false.");
-        }
-
-        if (!Uri.TryCreate(options.Url, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+        var value = configuration[$"{HttpTransportOptions.SectionName}:Url"] ?? new HttpTransportOptions().Url;
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
         {
             throw new ConfigurationKeyException(
-                $"{HttpTransportOptions.SectionName}:Url is '{options.Url}'; it must be an absolute http:// URL.");
+                $"{HttpTransportOptions.SectionName}:Url is '{value}'; it must be an absolute http:// URL.");
         }
 
-        return options;
+        return value;
     }
 }

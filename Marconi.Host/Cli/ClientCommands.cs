@@ -54,9 +54,23 @@ internal sealed class ClientCommands
         _output.AcceptOnlyFromAmong("json", "table");
     }
 
-    /// <summary>True when the arguments ask for a client verb or for help rather than for the server.</summary>
-    public static bool IsClientInvocation(string[] args) =>
-        args.Length > 0 && args[0] is "queue" or "message" or "claim" or "health" or "--help" or "-h" or "-?" or "--version";
+    private static readonly string[] Verbs = ["queue", "message", "claim", "health"];
+    private static readonly string[] HelpTokens = ["--help", "-h", "-?", "--version"];
+
+    /// <summary>
+    /// True when the arguments ask for a client verb or for help rather than for the server. Global
+    /// options may come before the verb (<c>marconi --project p queue list</c>); after <c>serve</c>
+    /// everything but help is a server setting.
+    /// </summary>
+    public static bool IsClientInvocation(string[] args)
+    {
+        if (args.Any(HelpTokens.Contains))
+        {
+            return true;
+        }
+
+        return args is not ["serve", ..] && args.Any(Verbs.Contains);
+    }
 
     public Task<int> RunAsync(string[] args)
     {
@@ -68,8 +82,14 @@ internal sealed class ClientCommands
         root.Options.Add(_project);
         root.Options.Add(_clientId);
         root.Options.Add(_output);
-        var configuration = new InvocationConfiguration { Output = _stdout, Error = _stderr };
-        return root.Parse(args).InvokeAsync(configuration);
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            // A bad invocation: one line, exit code 2 (help is one --help away).
+            return Task.FromResult(Fail(Usage, $"{parsed.Errors[0].Message} (see --help)"));
+        }
+
+        return parsed.InvokeAsync(new InvocationConfiguration { Output = _stdout, Error = _stderr });
     }
 
     private static Command ServeCommand()
@@ -309,7 +329,7 @@ internal sealed class ClientCommands
         var url = result.GetValue(_url)!;
         if (!Uri.TryCreate(url, UriKind.Absolute, out var endpoint) || endpoint.Scheme is not ("http" or "https" or "tcp" or "ipc"))
         {
-            return Fail(Usage, $"--url '{url}' is not an http://, https:// or tcp:// URL");
+            return Fail(Usage, $"--url '{url}' is not an http://, https://, tcp:// or ipc:// URL");
         }
 
         try

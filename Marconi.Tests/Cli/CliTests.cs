@@ -152,12 +152,34 @@ public sealed class CliTests(MarconiZmqFactory factory) : IClassFixture<MarconiZ
         result.Stderr.Should().Contain("not valid JSON");
     }
 
-    [Fact]
-    public async Task BadUrlsAndUnknownVerbsAreUsageErrors()
+    [Theory]
+    [InlineData("queue", "list", "--url", "not-a-url")]
+    [InlineData("queue", "frobnicate")]
+    [InlineData("queue", "create")]
+    [InlineData("queue", "list", "--output", "xml")]
+    [InlineData("message", "post", "q", "1", "--ttl", "abc")]
+    [InlineData("queue", "list", "--client-id", "nope")]
+    public async Task BadInvocationsAreUsageErrorsWithOneLine(params string[] args)
     {
-        (await RunRawAsync("", "queue", "list", "--url", "not-a-url")).Code.Should().Be(2);
-        (await RunRawAsync("", "queue", "frobnicate")).Code.Should().NotBe(0);
+        var result = await RunRawAsync("", args);
+        result.Code.Should().Be(2, result.Stderr);
+        result.Stdout.Should().BeEmpty();
+        result.Stderr.Should().StartWith("marconi: ");
+        result.Stderr.TrimEnd().Should().NotContain("\n");
     }
+
+    [Theory]
+    [InlineData(true, "queue", "list")]
+    [InlineData(true, "--project", "p", "queue", "list")]
+    [InlineData(true, "--url", "http://x", "health")]
+    [InlineData(true, "serve", "--help")]
+    [InlineData(true, "--help")]
+    [InlineData(false)]
+    [InlineData(false, "serve")]
+    [InlineData(false, "serve", "--Marconi:Storage:Sqlite:Path=queue")]
+    [InlineData(false, "--Marconi:Transports:Zmq:Enabled=true")]
+    public void ClientVerbsAndHelpGoToTheClientEverythingElseToTheServer(bool client, params string[] args) =>
+        ClientCommands.IsClientInvocation(args).Should().Be(client);
 
     [Fact]
     public async Task HealthReportsAHealthyServer() =>
