@@ -15,7 +15,7 @@ namespace Marconi.Transport.Zmq;
 /// </summary>
 internal sealed partial class ZmqDispatcher
 {
-    private delegate Task<Outcome> Action(Envelope request, Parameters parameters, RequestContext caller, CancellationToken cancellationToken);
+    private delegate Task<Outcome> Action(Parameters parameters, RequestContext caller, CancellationToken cancellationToken);
 
     private readonly Dictionary<string, Action> _actions;
     private readonly QueueOperations _queues;
@@ -97,7 +97,7 @@ internal sealed partial class ZmqDispatcher
                 }
 
                 var caller = RequestContext.FromHeaders(request.Header("X-Project-ID"), request.Header("Client-ID"));
-                var outcome = await action(request, new Parameters(request.Body), caller, cancellationToken);
+                var outcome = await action(new Parameters(request.Body), caller, cancellationToken);
                 return Reply.Write(request, outcome.Status, outcome.Location, outcome.Body);
             }
             catch (MarconiException exception)
@@ -132,19 +132,19 @@ internal sealed partial class ZmqDispatcher
     private static byte[] Error(Envelope? request, MarconiException error) =>
         Reply.Write(request, StatusOf(error.Kind), null, V1Json.Error(error.Title, error.Description));
 
-    private Task<Outcome> GetHomeDoc(Envelope r, Parameters p, RequestContext c, CancellationToken t) =>
+    private Task<Outcome> GetHomeDoc(Parameters p, RequestContext c, CancellationToken t) =>
         Task.FromResult(new Outcome(200, null, Documents.Home));
 
-    private async Task<Outcome> CheckNodeHealth(Envelope r, Parameters p, RequestContext c, CancellationToken t)
+    private async Task<Outcome> CheckNodeHealth(Parameters p, RequestContext c, CancellationToken t)
     {
         await _health.CheckAsync(t);
         return Outcome.NoContent;
     }
 
-    private Task<Outcome> PingNode(Envelope r, Parameters p, RequestContext c, CancellationToken t) =>
+    private Task<Outcome> PingNode(Parameters p, RequestContext c, CancellationToken t) =>
         Task.FromResult(Outcome.NoContent);
 
-    private async Task<Outcome> QueueList(Envelope r, Parameters p, RequestContext c, CancellationToken t)
+    private async Task<Outcome> QueueList(Parameters p, RequestContext c, CancellationToken t)
     {
         var marker = p.OptionalString("marker");
         var limit = p.OptionalInteger("limit");
@@ -153,29 +153,29 @@ internal sealed partial class ZmqDispatcher
         return page.Queues.Count == 0 ? Outcome.NoContent : new Outcome(200, null, V1Json.QueueList(page));
     }
 
-    private async Task<Outcome> QueueCreate(Envelope r, Parameters p, RequestContext c, CancellationToken t)
+    private async Task<Outcome> QueueCreate(Parameters p, RequestContext c, CancellationToken t)
     {
         var name = p.RequiredString("queue_name");
         var created = await _queues.CreateAsync(c, name, t);
         return new Outcome(created ? 201 : 204, $"/v1/queues/{name}", null);
     }
 
-    private async Task<Outcome> QueueExists(Envelope r, Parameters p, RequestContext c, CancellationToken t) =>
+    private async Task<Outcome> QueueExists(Parameters p, RequestContext c, CancellationToken t) =>
         await _queues.ExistsAsync(c, p.RequiredString("queue_name"), t) ? Outcome.NoContent : new Outcome(404, null, null);
 
-    private async Task<Outcome> QueueDelete(Envelope r, Parameters p, RequestContext c, CancellationToken t)
+    private async Task<Outcome> QueueDelete(Parameters p, RequestContext c, CancellationToken t)
     {
         await _queues.DeleteAsync(c, p.RequiredString("queue_name"), t);
         return Outcome.NoContent;
     }
 
-    private async Task<Outcome> QueueGet(Envelope r, Parameters p, RequestContext c, CancellationToken t)
+    private async Task<Outcome> QueueGet(Parameters p, RequestContext c, CancellationToken t)
     {
         var metadata = await _queues.GetMetadataAsync(c, p.RequiredString("queue_name"), t);
         return new Outcome(200, null, System.Text.Encoding.UTF8.GetBytes(metadata));
     }
 
-    private async Task<Outcome> QueueSetMetadata(Envelope r, Parameters p, RequestContext c, CancellationToken t)
+    private async Task<Outcome> QueueSetMetadata(Parameters p, RequestContext c, CancellationToken t)
     {
         var name = p.RequiredString("queue_name");
         var metadata = p.RequiredValue("metadata");
@@ -183,10 +183,10 @@ internal sealed partial class ZmqDispatcher
         return new Outcome(204, $"/v1/queues/{name}/metadata", null);
     }
 
-    private async Task<Outcome> QueueGetStats(Envelope r, Parameters p, RequestContext c, CancellationToken t) =>
+    private async Task<Outcome> QueueGetStats(Parameters p, RequestContext c, CancellationToken t) =>
         new(200, null, V1Json.Stats(await _queues.GetStatsAsync(c, p.RequiredString("queue_name"), t)));
 
-    private async Task<Outcome> MessagePost(Envelope r, Parameters p, RequestContext c, CancellationToken t)
+    private async Task<Outcome> MessagePost(Parameters p, RequestContext c, CancellationToken t)
     {
         var name = p.RequiredString("queue_name");
         var messages = p.RequiredValue("messages");
@@ -194,7 +194,7 @@ internal sealed partial class ZmqDispatcher
         return new Outcome(201, posted.Location, V1Json.PostResult(posted));
     }
 
-    private async Task<Outcome> MessageList(Envelope r, Parameters p, RequestContext c, CancellationToken t)
+    private async Task<Outcome> MessageList(Parameters p, RequestContext c, CancellationToken t)
     {
         var name = p.RequiredString("queue_name");
         var marker = p.OptionalString("marker");
@@ -205,7 +205,7 @@ internal sealed partial class ZmqDispatcher
         return page.Messages.Count == 0 ? Outcome.NoContent : new Outcome(200, null, V1Json.MessagePage(page));
     }
 
-    private async Task<Outcome> MessageGetMany(Envelope r, Parameters p, RequestContext c, CancellationToken t)
+    private async Task<Outcome> MessageGetMany(Parameters p, RequestContext c, CancellationToken t)
     {
         var name = p.RequiredString("queue_name");
         var ids = p.RequiredStringArray("message_ids");
@@ -213,14 +213,14 @@ internal sealed partial class ZmqDispatcher
         return found.Messages.Count == 0 ? Outcome.NoContent : new Outcome(200, null, V1Json.Messages(found));
     }
 
-    private async Task<Outcome> MessageGet(Envelope r, Parameters p, RequestContext c, CancellationToken t)
+    private async Task<Outcome> MessageGet(Parameters p, RequestContext c, CancellationToken t)
     {
         var name = p.RequiredString("queue_name");
         var id = p.RequiredString("message_id");
         return new Outcome(200, null, V1Json.Message(await _messages.GetAsync(c, name, id, t)));
     }
 
-    private async Task<Outcome> MessageDelete(Envelope r, Parameters p, RequestContext c, CancellationToken t)
+    private async Task<Outcome> MessageDelete(Parameters p, RequestContext c, CancellationToken t)
     {
         var name = p.RequiredString("queue_name");
         var id = p.RequiredString("message_id");
@@ -229,7 +229,7 @@ internal sealed partial class ZmqDispatcher
         return Outcome.NoContent;
     }
 
-    private async Task<Outcome> MessageDeleteMany(Envelope r, Parameters p, RequestContext c, CancellationToken t)
+    private async Task<Outcome> MessageDeleteMany(Parameters p, RequestContext c, CancellationToken t)
     {
         var name = p.RequiredString("queue_name");
         var ids = p.RequiredStringArray("message_ids");
@@ -237,7 +237,7 @@ internal sealed partial class ZmqDispatcher
         return Outcome.NoContent;
     }
 
-    private async Task<Outcome> ClaimCreate(Envelope r, Parameters p, RequestContext c, CancellationToken t)
+    private async Task<Outcome> ClaimCreate(Parameters p, RequestContext c, CancellationToken t)
     {
         var name = p.RequiredString("queue_name");
         var limit = p.OptionalInteger("limit");
@@ -245,14 +245,14 @@ internal sealed partial class ZmqDispatcher
         return claim is null ? Outcome.NoContent : new Outcome(201, claim.Href, V1Json.ClaimedMessages(claim));
     }
 
-    private async Task<Outcome> ClaimGet(Envelope r, Parameters p, RequestContext c, CancellationToken t)
+    private async Task<Outcome> ClaimGet(Parameters p, RequestContext c, CancellationToken t)
     {
         var name = p.RequiredString("queue_name");
         var id = p.RequiredString("claim_id");
         return new Outcome(200, null, V1Json.Claim(await _claims.GetAsync(c, name, id, t)));
     }
 
-    private async Task<Outcome> ClaimUpdate(Envelope r, Parameters p, RequestContext c, CancellationToken t)
+    private async Task<Outcome> ClaimUpdate(Parameters p, RequestContext c, CancellationToken t)
     {
         var name = p.RequiredString("queue_name");
         var id = p.RequiredString("claim_id");
@@ -260,7 +260,7 @@ internal sealed partial class ZmqDispatcher
         return Outcome.NoContent;
     }
 
-    private async Task<Outcome> ClaimDelete(Envelope r, Parameters p, RequestContext c, CancellationToken t)
+    private async Task<Outcome> ClaimDelete(Parameters p, RequestContext c, CancellationToken t)
     {
         var name = p.RequiredString("queue_name");
         var id = p.RequiredString("claim_id");
