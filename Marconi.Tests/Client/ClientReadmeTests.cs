@@ -29,7 +29,7 @@ public sealed class ClientReadmeTests(MarconiHttpFactory factory) : IClassFixtur
         // The same lines stand in the repository's README and in the package's.
         foreach (var path in new[] { "README.md", Path.Combine("Marconi.Client", "README.md") })
         {
-            var readme = await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), path));
+            var readme = await File.ReadAllTextAsync(Path.Combine(Marconi.Tests.EndToEnd.Readme.RepositoryRoot(), path));
             var snippet = readme[readme.IndexOf("<!-- client-csharp:start -->", StringComparison.Ordinal)..readme.IndexOf("<!-- client-csharp:end -->", StringComparison.Ordinal)];
             var code = snippet.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith("```") && !l.StartsWith("<!--")).ToList();
             code.Should().HaveCountLessThanOrEqualTo(10, "the README promises a program of under ten lines");
@@ -41,16 +41,5 @@ public sealed class ClientReadmeTests(MarconiHttpFactory factory) : IClassFixtur
                 "var claim = await queue.ClaimAsync(limit: 5, ttl: 300);",
                 "foreach (var message in claim?.Messages ?? []) { Console.WriteLine(message.Body); await message.DeleteAsync(); }");
         }
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Marconi.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("Marconi.sln not found above " + AppContext.BaseDirectory);
     }
 }

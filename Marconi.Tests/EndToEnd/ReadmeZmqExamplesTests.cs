@@ -121,15 +121,21 @@ public sealed class ReadmeZmqExamplesTests : IDisposable
 /// <summary>Code blocks of the README, found between <c>&lt;!-- name:start --&gt;</c> and <c>&lt;!-- name:end --&gt;</c>.</summary>
 internal static class Readme
 {
-    public static string Block(string name, string language)
+    /// <summary>The repository's root: the nearest folder above the test binaries that holds Marconi.sln.</summary>
+    public static string RepositoryRoot()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "README.md")))
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Marconi.sln")))
         {
             directory = directory.Parent;
         }
 
-        var readme = File.ReadAllText(Path.Combine(directory!.FullName, "README.md"));
+        return directory?.FullName ?? throw new InvalidOperationException("Marconi.sln not found above " + AppContext.BaseDirectory);
+    }
+
+    public static string Block(string name, string language)
+    {
+        var readme = File.ReadAllText(Path.Combine(RepositoryRoot(), "README.md"));
         var start = readme.IndexOf($"<!-- {name}:start -->", StringComparison.Ordinal);
         var end = readme.IndexOf($"<!-- {name}:end -->", StringComparison.Ordinal);
         start.Should().BeGreaterThan(0, $"the README has a {name} block");
