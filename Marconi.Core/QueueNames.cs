@@ -43,8 +43,4 @@ public static class QueueNames
 }
 
 /// <summary>A queue's identity in storage: its namespace and its name.</summary>
-public readonly record struct QueueRef(string Project, string Name)
-{
-    /// <summary>The v1 path of the queue, e.g. <c>/v1/queues/fizbit</c>.</summary>
-    public string Href => "/v1/queues/" + Name;
-}
+public readonly record struct QueueRef(string Project, string Name);

@@ -1,3 +1,4 @@
+using Marconi.Api;
 using Marconi.Core;
 using Marconi.Host;
 using Marconi.Host.Cli;
@@ -20,6 +21,7 @@ return await MarconiHost.RunAsync(builder, () =>
 {
     builder.AddMarconiLogging();
     builder.AddMarconiCore();
+    builder.AddMarconiApi();
     builder.AddStorageDriver();
     builder.AddTransports();
 

@@ -1,5 +1,5 @@
 using Marconi.Core;
-using Marconi.Core.Representation;
+using Marconi.Api;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
@@ -26,7 +26,7 @@ internal sealed partial class ErrorResponses(RequestDelegate next, ILogger<Error
                 LogStorageFailure(exception, context.Request.Method, context.Request.Path, ProjectOf(context));
             }
 
-            await WriteAsync(context, StatusOf(exception.Kind), exception.Title, exception.Description);
+            await WriteAsync(context, ApiErrors.StatusOf(exception.Kind), exception.Title, exception.Description);
             return;
         }
         catch (BadHttpRequestException exception)
@@ -54,8 +54,7 @@ internal sealed partial class ErrorResponses(RequestDelegate next, ILogger<Error
         {
             LogUnexpected(exception, context.Request.Method, context.Request.Path, ProjectOf(context));
             await WriteAsync(
-                context, StatusCodes.Status500InternalServerError, Errors.InternalErrorTitle,
-                "An unexpected error prevented the server from fulfilling the request.");
+                context, StatusCodes.Status500InternalServerError, Errors.InternalErrorTitle, ApiErrors.UnexpectedDescription);
             return;
         }
 
@@ -77,16 +76,6 @@ internal sealed partial class ErrorResponses(RequestDelegate next, ILogger<Error
             }
         }
     }
-
-    public static int StatusOf(MarconiErrorKind kind) => kind switch
-    {
-        MarconiErrorKind.BadRequest => StatusCodes.Status400BadRequest,
-        MarconiErrorKind.Forbidden => StatusCodes.Status403Forbidden,
-        MarconiErrorKind.NotFound => StatusCodes.Status404NotFound,
-        MarconiErrorKind.NotAcceptable => StatusCodes.Status406NotAcceptable,
-        MarconiErrorKind.ServiceUnavailable => StatusCodes.Status503ServiceUnavailable,
-        _ => StatusCodes.Status500InternalServerError,
-    };
 
     private async Task WriteAsync(HttpContext context, int status, string title, string description, bool keepHeaders = false)
     {
@@ -110,8 +99,8 @@ internal sealed partial class ErrorResponses(RequestDelegate next, ILogger<Error
             return;
         }
 
-        var body = V1Json.Error(title, description);
-        response.ContentType = V1Response.JsonContentType;
+        var body = ApiErrors.Document(title, description);
+        response.ContentType = ApiOutcome.JsonContentType;
         response.ContentLength = body.Length;
         // Not the request's token: a 400 for a truncated body is still attempted after the client half-closed.
         await response.Body.WriteAsync(body, CancellationToken.None);

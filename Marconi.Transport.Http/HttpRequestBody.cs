@@ -1,5 +1,5 @@
 using System.Buffers;
-using Marconi.Core;
+using Marconi.Api;
 using Microsoft.AspNetCore.Http;
 
 namespace Marconi.Transport.Http;

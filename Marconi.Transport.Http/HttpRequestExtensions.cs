@@ -54,7 +54,4 @@ internal static class HttpRequestExtensions
 
     /// <summary>The request path followed by the query string exactly as received (for Content-Location).</summary>
     public static string PathAndQuery(this HttpRequest request) => request.Path.Value + request.QueryString.Value;
-
-    /// <summary>The request body, read lazily and within limits by the core.</summary>
-    public static IRequestBody V1Body(this HttpRequest request) => new HttpRequestBody(request);
 }

@@ -1,3 +1,4 @@
+using Marconi.Api;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -35,13 +36,9 @@ public static class HttpTransportExtensions
         app.Use(PathRules.BeforeRoutingAsync);
         app.UseRouting();
 
-        app.MapVersions();
-
-        var v1 = app.MapGroup("/v1").AddEndpointFilter<V1RequestChecks>();
-        v1.MapHome();
-        v1.MapQueues();
-        v1.MapMessages();
-        v1.MapClaims();
+        // GET / is outside every version, so none of their header checks apply.
+        app.MapGet("/", () => new ApiResult(ApiVersions.Outcome));
+        app.MapV1();
         return app;
     }
 }

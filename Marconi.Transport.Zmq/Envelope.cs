@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Marconi.Api;
 using Marconi.Core;
 
 namespace Marconi.Transport.Zmq;

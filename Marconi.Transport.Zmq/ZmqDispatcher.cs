@@ -1,8 +1,8 @@
 using System.Buffers;
 using System.Text.Json;
+using Marconi.Api;
+using Marconi.Api.V1;
 using Marconi.Core;
-using Marconi.Core.Operations;
-using Marconi.Core.Representation;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -10,57 +10,23 @@ namespace Marconi.Transport.Zmq;
 
 /// <summary>
 /// The protocol layer of the ZeroMQ transport (contract Part II): one payload in, one reply out.
-/// It knows no sockets. Every action calls the same core operation as its HTTP twin and renders
-/// the same body, so both transports give the same outcome for the same input.
+/// It knows no sockets and decides no outcome: the envelope names an action of the v1 catalogue,
+/// the same one HTTP routes to, and the reply carries what the catalogue answered.
 /// </summary>
 internal sealed partial class ZmqDispatcher
 {
-    private delegate Task<Outcome> Action(Parameters parameters, RequestContext caller, CancellationToken cancellationToken);
-
-    private readonly Dictionary<string, Action> _actions;
-    private readonly QueueOperations _queues;
-    private readonly MessageOperations _messages;
-    private readonly ClaimOperations _claims;
-    private readonly HealthOperations _health;
+    private readonly V1Catalogue _catalogue;
     private readonly ILogger<ZmqDispatcher> _logger;
 
     public ZmqDispatcher(
-        QueueOperations queues, MessageOperations messages, ClaimOperations claims, HealthOperations health,
-        IOptions<ZmqTransportOptions> options, IOptions<LimitsOptions> limits, ILogger<ZmqDispatcher> logger)
+        V1Catalogue catalogue, IOptions<ZmqTransportOptions> options, IOptions<LimitsOptions> limits,
+        ILogger<ZmqDispatcher> logger)
     {
-        _queues = queues;
-        _messages = messages;
-        _claims = claims;
-        _health = health;
+        _catalogue = catalogue;
         _logger = logger;
         MaxPayloadBytes = options.Value.MaxFrameBytes > 0
             ? options.Value.MaxFrameBytes
             : limits.Value.MaxMessagesPostSize + ZmqTransportOptions.EnvelopeAllowance;
-
-        // The action catalogue of contract 10: the only table of the protocol.
-        _actions = new(StringComparer.Ordinal)
-        {
-            ["get_home_doc"] = GetHomeDoc,
-            ["check_node_health"] = CheckNodeHealth,
-            ["ping_node"] = PingNode,
-            ["queue_list"] = QueueList,
-            ["queue_create"] = QueueCreate,
-            ["queue_exists"] = QueueExists,
-            ["queue_delete"] = QueueDelete,
-            ["queue_get"] = QueueGet,
-            ["queue_set_metadata"] = QueueSetMetadata,
-            ["queue_get_stats"] = QueueGetStats,
-            ["message_post"] = MessagePost,
-            ["message_list"] = MessageList,
-            ["message_get_many"] = MessageGetMany,
-            ["message_get"] = MessageGet,
-            ["message_delete"] = MessageDelete,
-            ["message_delete_many"] = MessageDeleteMany,
-            ["claim_create"] = ClaimCreate,
-            ["claim_get"] = ClaimGet,
-            ["claim_update"] = ClaimUpdate,
-            ["claim_delete"] = ClaimDelete,
-        };
     }
 
     /// <summary>Largest payload that is parsed; larger ones are answered without parsing.</summary>
@@ -91,13 +57,13 @@ internal sealed partial class ZmqDispatcher
         {
             try
             {
-                if (request.Action is not { } name || !_actions.TryGetValue(name, out var action))
+                if (request.Action is not { } name || !_catalogue.TryGetAction(name, out var action))
                 {
                     throw EnvelopeErrors.InvalidAction(request.Action);
                 }
 
                 var caller = RequestContext.FromHeaders(request.Header("X-Project-ID"), request.Header("Client-ID"));
-                var outcome = await action(new Parameters(request.Body), caller, cancellationToken);
+                var outcome = await action(new ZmqApiRequest(caller, request.Body), cancellationToken);
                 return Reply.Write(request, outcome.Status, outcome.Location, outcome.Body);
             }
             catch (MarconiException exception)
@@ -112,194 +78,51 @@ internal sealed partial class ZmqDispatcher
             catch (Exception exception)
             {
                 LogUnexpected(exception, request.Action);
-                return Reply.Write(request, 500, null,
-                    V1Json.Error(Errors.InternalErrorTitle, "An unexpected error prevented the server from fulfilling the request."));
+                var unexpected = ApiErrors.Unexpected();
+                return Reply.Write(request, unexpected.Status, null, unexpected.Body);
             }
         }
     }
 
-    /// <summary>The one place this transport maps core errors to statuses; they are HTTP's numbers.</summary>
-    public static int StatusOf(MarconiErrorKind kind) => kind switch
+    private static byte[] Error(Envelope? request, MarconiException error)
     {
-        MarconiErrorKind.BadRequest => 400,
-        MarconiErrorKind.Forbidden => 403,
-        MarconiErrorKind.NotFound => 404,
-        MarconiErrorKind.NotAcceptable => 406,
-        MarconiErrorKind.ServiceUnavailable => 503,
-        _ => 500,
-    };
-
-    private static byte[] Error(Envelope? request, MarconiException error) =>
-        Reply.Write(request, StatusOf(error.Kind), null, V1Json.Error(error.Title, error.Description));
-
-    private Task<Outcome> GetHomeDoc(Parameters p, RequestContext c, CancellationToken t) =>
-        Task.FromResult(new Outcome(200, null, Documents.Home));
-
-    private async Task<Outcome> CheckNodeHealth(Parameters p, RequestContext c, CancellationToken t)
-    {
-        await _health.CheckAsync(t);
-        return Outcome.NoContent;
+        var outcome = ApiErrors.Outcome(error);
+        return Reply.Write(request, outcome.Status, null, outcome.Body);
     }
-
-    private Task<Outcome> PingNode(Parameters p, RequestContext c, CancellationToken t) =>
-        Task.FromResult(Outcome.NoContent);
-
-    private async Task<Outcome> QueueList(Parameters p, RequestContext c, CancellationToken t)
-    {
-        var marker = p.OptionalString("marker");
-        var limit = p.OptionalInteger("limit");
-        var detailed = p.OptionalBoolean("detailed");
-        var page = await _queues.ListAsync(c, marker, limit, detailed, t);
-        return page.Queues.Count == 0 ? Outcome.NoContent : new Outcome(200, null, V1Json.QueueList(page));
-    }
-
-    private async Task<Outcome> QueueCreate(Parameters p, RequestContext c, CancellationToken t)
-    {
-        var name = p.RequiredString("queue_name");
-        var created = await _queues.CreateAsync(c, name, t);
-        return new Outcome(created ? 201 : 204, $"/v1/queues/{name}", null);
-    }
-
-    private async Task<Outcome> QueueExists(Parameters p, RequestContext c, CancellationToken t) =>
-        await _queues.ExistsAsync(c, p.RequiredString("queue_name"), t) ? Outcome.NoContent : new Outcome(404, null, null);
-
-    private async Task<Outcome> QueueDelete(Parameters p, RequestContext c, CancellationToken t)
-    {
-        await _queues.DeleteAsync(c, p.RequiredString("queue_name"), t);
-        return Outcome.NoContent;
-    }
-
-    private async Task<Outcome> QueueGet(Parameters p, RequestContext c, CancellationToken t)
-    {
-        var metadata = await _queues.GetMetadataAsync(c, p.RequiredString("queue_name"), t);
-        return new Outcome(200, null, System.Text.Encoding.UTF8.GetBytes(metadata));
-    }
-
-    private async Task<Outcome> QueueSetMetadata(Parameters p, RequestContext c, CancellationToken t)
-    {
-        var name = p.RequiredString("queue_name");
-        var metadata = p.RequiredValue("metadata");
-        await _queues.SetMetadataAsync(c, name, Compact(metadata), t);
-        return new Outcome(204, $"/v1/queues/{name}/metadata", null);
-    }
-
-    private async Task<Outcome> QueueGetStats(Parameters p, RequestContext c, CancellationToken t) =>
-        new(200, null, V1Json.Stats(await _queues.GetStatsAsync(c, p.RequiredString("queue_name"), t)));
-
-    private async Task<Outcome> MessagePost(Parameters p, RequestContext c, CancellationToken t)
-    {
-        var name = p.RequiredString("queue_name");
-        var messages = p.RequiredValue("messages");
-        var posted = await _messages.PostAsync(c, name, Compact(messages), t);
-        return new Outcome(201, posted.Location, V1Json.PostResult(posted));
-    }
-
-    private async Task<Outcome> MessageList(Parameters p, RequestContext c, CancellationToken t)
-    {
-        var name = p.RequiredString("queue_name");
-        var marker = p.OptionalString("marker");
-        var limit = p.OptionalInteger("limit");
-        var echo = p.OptionalBoolean("echo");
-        var includeClaimed = p.OptionalBoolean("include_claimed");
-        var page = await _messages.ListAsync(c, name, marker, limit, echo, includeClaimed, t);
-        return page.Messages.Count == 0 ? Outcome.NoContent : new Outcome(200, null, V1Json.MessagePage(page));
-    }
-
-    private async Task<Outcome> MessageGetMany(Parameters p, RequestContext c, CancellationToken t)
-    {
-        var name = p.RequiredString("queue_name");
-        var ids = p.RequiredStringArray("message_ids");
-        var found = await _messages.GetManyAsync(c, name, ids, t);
-        return found.Messages.Count == 0 ? Outcome.NoContent : new Outcome(200, null, V1Json.Messages(found));
-    }
-
-    private async Task<Outcome> MessageGet(Parameters p, RequestContext c, CancellationToken t)
-    {
-        var name = p.RequiredString("queue_name");
-        var id = p.RequiredString("message_id");
-        return new Outcome(200, null, V1Json.Message(await _messages.GetAsync(c, name, id, t)));
-    }
-
-    private async Task<Outcome> MessageDelete(Parameters p, RequestContext c, CancellationToken t)
-    {
-        var name = p.RequiredString("queue_name");
-        var id = p.RequiredString("message_id");
-        var claimId = p.OptionalString("claim_id");
-        await _messages.DeleteAsync(c, name, id, claimId, t);
-        return Outcome.NoContent;
-    }
-
-    private async Task<Outcome> MessageDeleteMany(Parameters p, RequestContext c, CancellationToken t)
-    {
-        var name = p.RequiredString("queue_name");
-        var ids = p.RequiredStringArray("message_ids");
-        await _messages.DeleteManyAsync(c, name, ids, t);
-        return Outcome.NoContent;
-    }
-
-    private async Task<Outcome> ClaimCreate(Parameters p, RequestContext c, CancellationToken t)
-    {
-        var name = p.RequiredString("queue_name");
-        var limit = p.OptionalInteger("limit");
-        var claim = await _claims.CreateAsync(c, name, limit, p.ClaimDocument(), t);
-        return claim is null ? Outcome.NoContent : new Outcome(201, claim.Href, V1Json.ClaimedMessages(claim));
-    }
-
-    private async Task<Outcome> ClaimGet(Parameters p, RequestContext c, CancellationToken t)
-    {
-        var name = p.RequiredString("queue_name");
-        var id = p.RequiredString("claim_id");
-        return new Outcome(200, null, V1Json.Claim(await _claims.GetAsync(c, name, id, t)));
-    }
-
-    private async Task<Outcome> ClaimUpdate(Parameters p, RequestContext c, CancellationToken t)
-    {
-        var name = p.RequiredString("queue_name");
-        var id = p.RequiredString("claim_id");
-        await _claims.UpdateAsync(c, name, id, p.ClaimDocument(), t);
-        return Outcome.NoContent;
-    }
-
-    private async Task<Outcome> ClaimDelete(Parameters p, RequestContext c, CancellationToken t)
-    {
-        var name = p.RequiredString("queue_name");
-        var id = p.RequiredString("claim_id");
-        await _claims.DeleteAsync(c, name, id, t);
-        return Outcome.NoContent;
-    }
-
-    /// <summary>
-    /// A parameter passed as a JSON value becomes the body HTTP would have carried: its compact
-    /// form, which is also what the size limits measure (contract 10).
-    /// </summary>
-    private static MemoryRequestBody Compact(JsonElement value) => new(JsonValues.Compact(value));
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Storage failure on ZeroMQ action {Action}")]
     private partial void LogStorageFailure(Exception exception, string? action);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unexpected failure on ZeroMQ action {Action}")]
     private partial void LogUnexpected(Exception exception, string? action);
-
-    /// <summary>What an action answers: status, the Location HTTP would send, and the body HTTP would send.</summary>
-    private sealed record Outcome(int Status, string? Location, byte[]? Body)
-    {
-        public static readonly Outcome NoContent = new(204, null, null);
-    }
 }
 
 /// <summary>
 /// The body members of a request as action parameters (contract 10, 11): presence and JSON type
-/// are checked here; values are then validated by the core exactly as over HTTP.
+/// are checked here; values are then parsed and validated by the catalogue exactly as over HTTP.
 /// </summary>
-internal sealed class Parameters(JsonElement body)
+internal sealed class ZmqApiRequest(RequestContext caller, JsonElement body) : ApiRequest(caller)
 {
-    public string RequiredString(string name) =>
+    public override string Name(string name) =>
         Find(name) is { } value
             ? value.ValueKind == JsonValueKind.String ? value.GetString()! : throw WrongType(name, "a string")
             : throw Errors.MissingParameter(name);
 
-    /// <summary>An optional string; null or absent is absent.</summary>
-    public string? OptionalString(string name) => Find(name) switch
+    /// <summary>An optional scalar as the text HTTP would carry; null or absent is absent.</summary>
+    public override string? Text(string name, ParameterType type) => type switch
+    {
+        ParameterType.Integer => OptionalInteger(name),
+        ParameterType.Boolean => OptionalBoolean(name),
+        _ => OptionalString(name),
+    };
+
+    /// <summary>A required array of strings.</summary>
+    public override IReadOnlyList<string> List(string name) => RequiredStringArray(name);
+
+    public override IRequestBody Document(DocumentSource source) =>
+        source.Member is { } member ? new MemoryRequestBody(JsonValues.Compact(RequiredValue(member))) : ObjectOf(source.Members);
+
+    private string? OptionalString(string name) => Find(name) switch
     {
         null or { ValueKind: JsonValueKind.Null } => null,
         { ValueKind: JsonValueKind.String } value => value.GetString(),
@@ -307,7 +130,7 @@ internal sealed class Parameters(JsonElement body)
     };
 
     /// <summary>An optional integer, as a JSON integer or as text (parsed by the HTTP rules).</summary>
-    public string? OptionalInteger(string name) => Find(name) switch
+    private string? OptionalInteger(string name) => Find(name) switch
     {
         null or { ValueKind: JsonValueKind.Null } => null,
         { ValueKind: JsonValueKind.String } value => value.GetString(),
@@ -317,7 +140,7 @@ internal sealed class Parameters(JsonElement body)
     };
 
     /// <summary>An optional boolean, as a JSON boolean or as text (parsed by the HTTP rules).</summary>
-    public string? OptionalBoolean(string name) => Find(name) switch
+    private string? OptionalBoolean(string name) => Find(name) switch
     {
         null or { ValueKind: JsonValueKind.Null } => null,
         { ValueKind: JsonValueKind.String } value => value.GetString(),
@@ -326,7 +149,7 @@ internal sealed class Parameters(JsonElement body)
         _ => throw WrongType(name, "a boolean"),
     };
 
-    public List<string> RequiredStringArray(string name)
+    private List<string> RequiredStringArray(string name)
     {
         if (Find(name) is not { } value)
         {
@@ -347,20 +170,20 @@ internal sealed class Parameters(JsonElement body)
         return items;
     }
 
-    /// <summary>A required value of any JSON type; its content is the core's to judge.</summary>
-    public JsonElement RequiredValue(string name) => Find(name) ?? throw Errors.MissingParameter(name);
+    /// <summary>A required value of any JSON type; its content is the catalogue's to judge.</summary>
+    private JsonElement RequiredValue(string name) => Find(name) ?? throw Errors.MissingParameter(name);
 
     /// <summary>
-    /// The claim document HTTP would carry: <c>ttl</c> and <c>grace</c> as given (absent members
-    /// stay absent), so missing or mistyped values fail with the HTTP titles.
+    /// The document HTTP would carry, made of the named members as given (absent members stay
+    /// absent), so missing or mistyped values fail with the HTTP titles.
     /// </summary>
-    public MemoryRequestBody ClaimDocument()
+    private MemoryRequestBody ObjectOf(IReadOnlyList<string> members)
     {
         var buffer = new ArrayBufferWriter<byte>(64);
         using (var writer = new Utf8JsonWriter(buffer))
         {
             writer.WriteStartObject();
-            foreach (var member in new[] { "ttl", "grace" })
+            foreach (var member in members)
             {
                 if (Find(member) is { } value)
                 {

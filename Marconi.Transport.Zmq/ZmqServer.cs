@@ -152,7 +152,7 @@ internal sealed partial class ZmqServer : IHostedService, IDisposable
         var envelope = frames.Take(envelopeLength).ToArray();
         if (frames.Count - envelopeLength != 1)
         {
-            Send(new OutgoingReply(envelope, Reply.Write(null, 400, null, Core.Representation.V1Json.Error(
+            Send(new OutgoingReply(envelope, Reply.Write(null, 400, null, Api.ApiErrors.Document(
                 EnvelopeErrors.InvalidRequestTitle, "A request is exactly one payload frame after the routing envelope."))));
             return;
         }
@@ -171,8 +171,8 @@ internal sealed partial class ZmqServer : IHostedService, IDisposable
             {
                 // The dispatcher answers every failure itself; this is a last resort, and still a reply.
                 LogDispatchFailed(exception);
-                _replies!.Enqueue(new OutgoingReply(envelope, Reply.Write(null, 500, null, Core.Representation.V1Json.Error(
-                    Core.Errors.InternalErrorTitle, "An unexpected error prevented the server from fulfilling the request."))));
+                _replies!.Enqueue(new OutgoingReply(envelope, Reply.Write(null, 500, null, Api.ApiErrors.Document(
+                    Core.Errors.InternalErrorTitle, Api.ApiErrors.UnexpectedDescription))));
             }
             finally
             {

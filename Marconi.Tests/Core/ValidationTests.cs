@@ -1,4 +1,5 @@
 using System.Text;
+using Marconi.Api;
 using Marconi.Core;
 using Marconi.Core.Operations;
 using Marconi.Core.Storage;
@@ -169,7 +170,7 @@ public sealed class ValidationTests
     [InlineData(long.MaxValue, false)]
     public void LimitsAreBetweenOneAndTheMaximum(long value, bool valid)
     {
-        var act = () => QueryParameters.Limit(value, 10, 20);
+        var act = () => PageLimit.Resolve(value, 10, 20);
         if (valid)
         {
             act().Should().Be((int)value);

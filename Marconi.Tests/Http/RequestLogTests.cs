@@ -17,7 +17,7 @@ public sealed class RequestLogTests(MarconiHttpFactory factory) : IClassFixture<
         logged.Level.Should().Be(LogEventLevel.Information);
         Scalar(logged, "Method").Should().Be("GET");
         Scalar(logged, "StatusCode").Should().Be(404);
-        Scalar(logged, "Route").Should().Be("/v1/queues/{queueName}/stats");
+        Scalar(logged, "Route").Should().Be("/v1/queues/{queue_name}/stats");
         Scalar(logged, "Project").Should().Be(client.Project);
         Scalar(logged, "ElapsedMs").Should().BeOfType<double>().Which.Should().BeGreaterThanOrEqualTo(0);
     }

@@ -1,7 +1,8 @@
+using Marconi.Core;
 using System.Globalization;
 using System.Numerics;
 
-namespace Marconi.Core;
+namespace Marconi.Api;
 
 /// <summary>
 /// The contract's rules for query-derived parameters (1.4): integers, booleans and id lists.
@@ -86,17 +87,5 @@ public static class QueryParameters
         }
 
         return ids;
-    }
-
-    /// <summary>Applies a default and the range rule for a page or claim limit.</summary>
-    public static int Limit(long? value, int defaultValue, int max)
-    {
-        var limit = value ?? defaultValue;
-        if (limit < 1 || limit > max)
-        {
-            throw Errors.InvalidApiRequest($"Limit must be at least 1 and may not be greater than {max}.");
-        }
-
-        return (int)limit;
     }
 }

@@ -1,17 +1,20 @@
 using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Marconi.Core;
 using Marconi.Core.Operations;
 using Marconi.Core.Storage;
 
-namespace Marconi.Core.Representation;
+namespace Marconi.Api.V1;
 
 /// <summary>
 /// The v1 JSON representations (contract section 2), written once for every transport so that
 /// both return byte-identical bodies. Message bodies are copied as the raw JSON that was posted.
 /// </summary>
-public static class V1Json
+public static class V1Representation
 {
+    public static readonly Hrefs Hrefs = new("/v1");
+
     private static readonly JsonWriterOptions WriterOptions = new()
     {
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
@@ -30,15 +33,7 @@ public static class V1Json
         return buffer.WrittenSpan.ToArray();
     }
 
-    public static byte[] Error(string title, string description) => Render(w =>
-    {
-        w.WriteStartObject();
-        w.WriteString("title"u8, title);
-        w.WriteString("description"u8, description);
-        w.WriteEndObject();
-    });
-
-    public static byte[] QueueList(QueueListResult result) => Render(w =>
+    public static byte[] QueueList(QueueListResult result, string nextHref) => Render(w =>
     {
         w.WriteStartObject();
         w.WriteStartArray("queues"u8);
@@ -46,7 +41,7 @@ public static class V1Json
         {
             w.WriteStartObject();
             w.WriteString("name"u8, queue.Name);
-            w.WriteString("href"u8, "/v1/queues/" + queue.Name);
+            w.WriteString("href"u8, Hrefs.Queue(queue.Name));
             if (queue.Metadata is not null)
             {
                 w.WritePropertyName("metadata"u8);
@@ -57,7 +52,7 @@ public static class V1Json
         }
 
         w.WriteEndArray();
-        WriteNextLink(w, result.NextHref);
+        WriteNextLink(w, nextHref);
         w.WriteEndObject();
     });
 
@@ -85,7 +80,7 @@ public static class V1Json
         w.WriteStartArray("resources"u8);
         foreach (var id in result.MessageIds)
         {
-            w.WriteStringValue($"{result.Queue.Href}/messages/{id}");
+            w.WriteStringValue(Hrefs.Message(result.Queue.Name, id));
         }
 
         w.WriteEndArray();
@@ -93,12 +88,12 @@ public static class V1Json
         w.WriteEndObject();
     });
 
-    public static byte[] MessagePage(MessagePageResult result) => Render(w =>
+    public static byte[] MessagePage(MessagePageResult result, string nextHref) => Render(w =>
     {
         w.WriteStartObject();
         w.WritePropertyName("messages"u8);
         WriteMessages(w, result.Queue, result.Messages, claimId: null, result.Now);
-        WriteNextLink(w, result.NextHref);
+        WriteNextLink(w, nextHref);
         w.WriteEndObject();
     });
 
@@ -120,7 +115,7 @@ public static class V1Json
         w.WriteStartObject();
         w.WriteNumber("age"u8, AgeSeconds(result.Claim.Updated, result.Now));
         w.WriteNumber("ttl"u8, result.Claim.Ttl);
-        w.WriteString("href"u8, result.Href);
+        w.WriteString("href"u8, Hrefs.Claim(result.Queue.Name, result.Claim.Id));
         w.WritePropertyName("messages"u8);
         WriteMessages(w, result.Queue, result.Claim.Messages, result.Claim.Id, result.Now);
         w.WriteEndObject();
@@ -153,8 +148,8 @@ public static class V1Json
     {
         w.WriteStartObject();
         w.WriteString("href"u8, claimId is null
-            ? $"{queue.Href}/messages/{message.Id}"
-            : $"{queue.Href}/messages/{message.Id}?claim_id={claimId}");
+            ? Hrefs.Message(queue.Name, message.Id)
+            : Hrefs.ClaimedMessage(queue.Name, message.Id, claimId));
         w.WriteNumber("ttl"u8, message.Ttl);
         w.WriteNumber("age"u8, AgeSeconds(message.Created, now));
         w.WritePropertyName("body"u8);
@@ -167,7 +162,7 @@ public static class V1Json
         w.WriteStartObject(name);
         w.WriteNumber("age"u8, AgeSeconds(stamp.Created, now));
         w.WriteString("created"u8, Timestamp(stamp.Created));
-        w.WriteString("href"u8, $"{queue.Href}/messages/{stamp.Id}");
+        w.WriteString("href"u8, Hrefs.Message(queue.Name, stamp.Id));
         w.WriteEndObject();
     }
 

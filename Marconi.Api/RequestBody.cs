@@ -1,8 +1,9 @@
+using Marconi.Core;
 using System.Buffers.Text;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 
-namespace Marconi.Core;
+namespace Marconi.Api;
 
 /// <summary>
 /// A request body as a transport hands it to the core: its declared length, if any, and a way
@@ -156,4 +157,25 @@ public static class JsonBody
             : throw Errors.InvalidBody("Expected a JSON object.");
 
     private static ReadOnlySpan<byte> RawBytes(JsonElement number) => JsonMarshal.GetRawUtf8Value(number);
+}
+
+/// <summary>Helpers for documents passed as parsed JSON values rather than raw bodies.</summary>
+public static class JsonValues
+{
+    /// <summary>The compact UTF-8 form of a value, which is how its size is measured off HTTP.</summary>
+    public static byte[] Compact(JsonElement value)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        var options = new JsonWriterOptions
+        {
+            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+            MaxDepth = JsonBody.MaxDepth + 8,
+        };
+        using (var writer = new Utf8JsonWriter(buffer, options))
+        {
+            value.WriteTo(writer);
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
 }

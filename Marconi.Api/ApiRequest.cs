@@ -1,0 +1,54 @@
+using Marconi.Core;
+
+namespace Marconi.Api;
+
+/// <summary>How a scalar parameter is typed where the transport carries types (ZeroMQ's JSON values).</summary>
+public enum ParameterType
+{
+    String,
+    Integer,
+    Boolean,
+}
+
+/// <summary>
+/// Where an operation's JSON document comes from. Over HTTP it is always the request body; over
+/// ZeroMQ, whose parameters are the members of one object, it is either one member's value
+/// (<see cref="Member"/>) or an object made of some members as given (<see cref="Members"/>).
+/// </summary>
+public sealed record DocumentSource(string? Member, IReadOnlyList<string> Members)
+{
+    /// <summary>The value of one parameter (a message list, a metadata object).</summary>
+    public static DocumentSource Value(string member) => new(member, []);
+
+    /// <summary>An object of the named parameters that are present (a claim's <c>ttl</c> and <c>grace</c>).</summary>
+    public static DocumentSource ObjectOf(params string[] members) => new(null, members);
+}
+
+/// <summary>
+/// A request as a transport hands it to the catalogue: the caller, and parameters by the names of
+/// the contract's action catalogue (<c>queue_name</c>, <c>marker</c>, <c>message_ids</c>, …). A
+/// transport checks only what its own encoding can get wrong (a ZeroMQ parameter of the wrong JSON
+/// type); the operation parses and validates values, in the contract's order.
+/// </summary>
+public abstract class ApiRequest(RequestContext caller)
+{
+    public RequestContext Caller { get; } = caller;
+
+    /// <summary>The request path as received, for <c>Content-Location</c>; null where the transport has none.</summary>
+    public virtual string? Path => null;
+
+    /// <summary>The request path and query as received; null where the transport has none.</summary>
+    public virtual string? PathAndQuery => null;
+
+    /// <summary>A required string naming a resource (<c>queue_name</c>, <c>message_id</c>, <c>claim_id</c>).</summary>
+    public abstract string Name(string name);
+
+    /// <summary>An optional scalar as text, null when absent; the operation parses it by the contract's rules.</summary>
+    public abstract string? Text(string name, ParameterType type);
+
+    /// <summary>A list of ids; null when absent and the transport leaves that to the operation.</summary>
+    public abstract IReadOnlyList<string>? List(string name);
+
+    /// <summary>The operation's JSON document, read lazily and within limits by the operation.</summary>
+    public abstract IRequestBody Document(DocumentSource source);
+}

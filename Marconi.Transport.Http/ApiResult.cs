@@ -1,0 +1,51 @@
+using Marconi.Api;
+using Microsoft.AspNetCore.Http;
+
+namespace Marconi.Transport.Http;
+
+/// <summary>
+/// Writes a catalogue's <see cref="ApiOutcome"/> as an HTTP response: status, the headers of
+/// contract 1.6 and the rendered body. Bodies are never written on HEAD.
+/// </summary>
+internal sealed class ApiResult(ApiOutcome outcome) : IResult, IStatusCodeHttpResult
+{
+    public int? StatusCode => outcome.Status;
+
+    public async Task ExecuteAsync(HttpContext httpContext)
+    {
+        var response = httpContext.Response;
+        response.StatusCode = outcome.Status;
+        if (outcome.Location is not null)
+        {
+            response.Headers.Location = outcome.Location;
+        }
+
+        if (outcome.ContentLocation is not null)
+        {
+            response.Headers.ContentLocation = outcome.ContentLocation;
+        }
+
+        if (outcome.CacheControl is not null)
+        {
+            response.Headers.CacheControl = outcome.CacheControl;
+        }
+
+        if (outcome.Body is not { } body)
+        {
+            return;
+        }
+
+        response.ContentType = outcome.ContentType ?? ApiOutcome.JsonContentType;
+        response.ContentLength = body.Length;
+        if (!HttpMethods.IsHead(httpContext.Request.Method))
+        {
+            await response.Body.WriteAsync(body, httpContext.RequestAborted);
+        }
+    }
+}
+
+/// <summary>Marks an endpoint whose clients may also accept <c>application/json-home</c> (3.1).</summary>
+internal sealed class AcceptsJsonHome
+{
+    public static readonly AcceptsJsonHome Instance = new();
+}
