@@ -49,20 +49,25 @@ public interface IMessageController
 {
     /// <summary>
     /// Stores all messages atomically and durably, in order, and returns their ids in the same
-    /// order; null when the queue does not exist (nothing is stored).
+    /// order; null when the queue does not exist (nothing is stored). With
+    /// <paramref name="createQueue"/> a missing queue is created (metadata <c>{}</c>) in the same
+    /// atomic step, so a post that fails creates nothing.
     /// </summary>
     Task<IReadOnlyList<string>?> PostAsync(
         QueueRef queue, IReadOnlyList<NewMessage> messages, Guid clientId, DateTimeOffset now,
-        CancellationToken cancellationToken);
+        CancellationToken cancellationToken, bool createQueue = false);
 
-    /// <summary>A page of unexpired messages after the marker that pass the filters, in FIFO order.</summary>
+    /// <summary>
+    /// A page of unexpired messages after the marker that pass the filters, in FIFO order. Messages
+    /// whose delay has not elapsed are left out unless the query includes them.
+    /// </summary>
     Task<IReadOnlyList<StoredMessage>> ListAsync(
         QueueRef queue, MessageListQuery query, DateTimeOffset now, CancellationToken cancellationToken);
 
-    /// <summary>The message if it exists in the queue and is unexpired, claimed or not.</summary>
+    /// <summary>The message if it exists in the queue and is unexpired, claimed, delayed or not.</summary>
     Task<StoredMessage?> GetAsync(QueueRef queue, string messageId, DateTimeOffset now, CancellationToken cancellationToken);
 
-    /// <summary>The listed messages that exist and are unexpired, each once, in FIFO order.</summary>
+    /// <summary>The listed messages that exist and are unexpired (claimed, delayed or not), each once, in FIFO order.</summary>
     Task<IReadOnlyList<StoredMessage>> GetManyAsync(
         QueueRef queue, IReadOnlyList<string> messageIds, DateTimeOffset now, CancellationToken cancellationToken);
 
@@ -72,17 +77,38 @@ public interface IMessageController
 
     /// <summary>Deletes every listed message of the queue regardless of claims.</summary>
     Task DeleteManyAsync(QueueRef queue, IReadOnlyList<string> messageIds, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Atomically removes and returns up to <paramref name="limit"/> of the oldest claimable messages
+    /// (free, unexpired, visible) in FIFO order; empty when there are none or the queue is missing.
+    /// </summary>
+    Task<IReadOnlyList<StoredMessage>> PopAsync(
+        QueueRef queue, int limit, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Deletes every message of the queue (free, claimed, delayed) and ends its claims; the queue and
+    /// its metadata stay. A missing queue is a no-op.
+    /// </summary>
+    Task PurgeAsync(QueueRef queue, CancellationToken cancellationToken);
+
+    /// <summary>Counts of unexpired messages over every project.</summary>
+    Task<MessageVolume> GetMessageVolumeAsync(DateTimeOffset now, CancellationToken cancellationToken);
 }
 
 public interface IClaimController
 {
     /// <summary>
-    /// Atomically takes up to <paramref name="limit"/> free messages in FIFO order under a new claim
-    /// expiring at <c>now + ttl</c>, extending messages that would expire before it to
-    /// <c>now + ttl + grace</c>. Null when the queue is missing or nothing is free (no claim is made).
+    /// Atomically takes up to <paramref name="limit"/> free, visible messages in FIFO order under a new
+    /// claim expiring at <c>now + ttl</c>, extending messages that would expire before it to
+    /// <c>now + ttl + grace</c>, and counts the claim on each. With <paramref name="deadLetter"/>,
+    /// a selected message already claimed <see cref="DeadLetterPolicy.MaxClaimCount"/> times moves to
+    /// the tail of the dead-letter queue (created if missing) instead, in the same transaction, and
+    /// selection goes on until <paramref name="limit"/> messages are claimed or none is left.
+    /// Null when the queue is missing or nothing was claimed (moves still happen); no claim is made.
     /// </summary>
     Task<ClaimData?> CreateAsync(
-        QueueRef queue, int ttl, int grace, int limit, DateTimeOffset now, CancellationToken cancellationToken);
+        QueueRef queue, int ttl, int grace, int limit, DateTimeOffset now, CancellationToken cancellationToken,
+        DeadLetterPolicy? deadLetter = null);
 
     /// <summary>The live claim with at least one live message, or null.</summary>
     Task<ClaimData?> GetAsync(QueueRef queue, string claimId, DateTimeOffset now, CancellationToken cancellationToken);
@@ -94,3 +120,4 @@ public interface IClaimController
     /// <summary>Releases the claim: its messages are free at once. Unknown claims are a no-op.</summary>
     Task DeleteAsync(QueueRef queue, string claimId, CancellationToken cancellationToken);
 }
+

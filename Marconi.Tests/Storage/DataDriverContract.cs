@@ -8,7 +8,7 @@ namespace Marconi.Tests.Storage;
 /// What every storage driver must do, written once: a driver's test class derives from this and
 /// says how to open the driver. Time is passed in, so expiry is tested without sleeping.
 /// </summary>
-public abstract class DataDriverContract : IAsyncLifetime
+public abstract partial class DataDriverContract : IAsyncLifetime
 {
     private static readonly Guid Producer = Guid.NewGuid();
     private static readonly Guid Consumer = Guid.NewGuid();
