@@ -54,6 +54,7 @@ internal sealed class SqliteDataDriver : IDataDriver, IAsyncDisposable
         Queues = new SqliteQueueController(this);
         Messages = new SqliteMessageController(this);
         Claims = new SqliteClaimController(this);
+        Subscriptions = new SqliteSubscriptionController(this);
     }
 
     public IQueueController Queues { get; }
@@ -61,6 +62,8 @@ internal sealed class SqliteDataDriver : IDataDriver, IAsyncDisposable
     public IMessageController Messages { get; }
 
     public IClaimController Claims { get; }
+
+    public ISubscriptionController Subscriptions { get; }
 
     internal SqliteWriter Writer { get; }
 
@@ -92,7 +95,8 @@ internal sealed class SqliteDataDriver : IDataDriver, IAsyncDisposable
         }
 
         removed += await WriteAsync("Expiry collection", (c, t) =>
-            c.Execute("DELETE FROM claims WHERE expires <= @now", new { now = nowMs }, t));
+            c.Execute("DELETE FROM claims WHERE expires <= @now", new { now = nowMs }, t)
+            + c.Execute("DELETE FROM subscriptions WHERE expires <= @now", new { now = nowMs }, t));
         return removed;
     }
 

@@ -14,10 +14,12 @@ public interface IDataDriver
 
     IClaimController Claims { get; }
 
+    ISubscriptionController Subscriptions { get; }
+
     /// <summary>A liveness probe: true when storage answers.</summary>
     Task<bool> IsAliveAsync(CancellationToken cancellationToken);
 
-    /// <summary>Removes expired messages and claims; returns how many rows went.</summary>
+    /// <summary>Removes expired messages, claims and subscriptions; returns how many rows went.</summary>
     Task<long> CollectGarbageAsync(DateTimeOffset now, CancellationToken cancellationToken);
 }
 
@@ -121,3 +123,49 @@ public interface IClaimController
     Task DeleteAsync(QueueRef queue, string claimId, CancellationToken cancellationToken);
 }
 
+/// <summary>
+/// Subscriptions of a queue (v2 §10), keyed by project and queue name rather than by the queue
+/// itself, so they outlive a queue's deletion. An expired subscription (<c>expires ≤ now</c>) behaves
+/// as deleted everywhere.
+/// </summary>
+public interface ISubscriptionController
+{
+    /// <summary>
+    /// Creates the subscription (unconfirmed, expiring at <c>now + ttl</c>) unless a live one of the
+    /// same subscriber exists for the queue; then returns that one unchanged. The queue need not
+    /// exist. The caller keeps <c>now + ttl</c> within <see cref="DateTimeOffset.MaxValue"/>.
+    /// </summary>
+    Task<SubscriptionCreated> CreateAsync(
+        QueueRef queue, string subscriber, long ttl, string options, DateTimeOffset now,
+        CancellationToken cancellationToken);
+
+    /// <summary>The live subscription of the queue with that id, or null.</summary>
+    Task<Subscription?> GetAsync(
+        QueueRef queue, string subscriptionId, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A page of the queue's live subscriptions created after the one named by
+    /// <paramref name="marker"/> (a subscription id; it need not exist any more), in creation order.
+    /// </summary>
+    Task<IReadOnlyList<Subscription>> ListAsync(
+        QueueRef queue, string? marker, int limit, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Every live subscription of the queue in creation order, for delivering a post.</summary>
+    Task<IReadOnlyList<Subscription>> ListLiveAsync(
+        QueueRef queue, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Replaces the given members of a live subscription; <c>confirmed</c> is kept.</summary>
+    Task<SubscriptionUpdateOutcome> UpdateAsync(
+        QueueRef queue, string subscriptionId, SubscriptionUpdate update, DateTimeOffset now,
+        CancellationToken cancellationToken);
+
+    /// <summary>Sets <c>confirmed</c> on a live subscription; false when there is none.</summary>
+    Task<bool> ConfirmAsync(
+        QueueRef queue, string subscriptionId, bool confirmed, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Deletes the subscription; unknown ids are a no-op.</summary>
+    Task DeleteAsync(QueueRef queue, string subscriptionId, CancellationToken cancellationToken);
+
+    /// <summary>Deletes every subscription of the queue (purge).</summary>
+    Task DeleteAllAsync(QueueRef queue, CancellationToken cancellationToken);
+}

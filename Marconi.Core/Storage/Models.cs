@@ -67,3 +67,31 @@ public enum MessageDeleteOutcome
     NoSuchLiveClaim,
 }
 
+/// <summary>A live subscription of a queue (v2 §10).</summary>
+/// <param name="Id">Opaque id issued by storage: 1–64 characters of <c>[A-Za-z0-9_-]</c>.</param>
+/// <param name="Queue">The queue name (the subscription outlives the queue itself).</param>
+/// <param name="Ttl">Seconds, as last set.</param>
+/// <param name="Expires">When the subscription disappears: the time its TTL was last set plus the TTL.</param>
+/// <param name="Options">The options object as raw JSON text.</param>
+public sealed record Subscription(
+    string Id, string Queue, string Subscriber, long Ttl, DateTimeOffset Created, DateTimeOffset Expires,
+    string Options, bool Confirmed);
+
+/// <summary>What creating a subscription found: a new one, or the live one of the same subscriber.</summary>
+/// <param name="Created">True when this call made it; false when it already existed (unchanged).</param>
+public sealed record SubscriptionCreated(string Id, bool Created, bool Confirmed);
+
+/// <summary>The members a subscription update replaces; null members are kept.</summary>
+/// <param name="Ttl">A new TTL also restarts the expiry: now + ttl.</param>
+/// <param name="Options">Replaces the options whole (raw JSON text).</param>
+public sealed record SubscriptionUpdate(string? Subscriber = null, long? Ttl = null, string? Options = null);
+
+/// <summary>What updating a subscription did.</summary>
+public enum SubscriptionUpdateOutcome
+{
+    Updated,
+    /// <summary>No live subscription of the queue has that id.</summary>
+    NotFound,
+    /// <summary>Another live subscription of the queue already uses the new subscriber; nothing changed.</summary>
+    SubscriberConflict,
+}
