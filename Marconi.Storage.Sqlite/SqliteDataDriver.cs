@@ -100,6 +100,23 @@ internal sealed class SqliteDataDriver : IDataDriver, IAsyncDisposable
         return removed;
     }
 
+    public async Task<string> GetOrAddSettingAsync(string name, string valueIfAbsent, CancellationToken cancellationToken)
+    {
+        const string Read = "SELECT value FROM settings WHERE name = @name";
+        // Settings are written once and read on every start: a read answers unless it is the first.
+        if (await ReadAsync("Setting lookup", c => c.ExecuteScalar<string?>(Read, new { name })) is { } stored)
+        {
+            return stored;
+        }
+
+        return await WriteAsync("Setting creation", (c, t) =>
+        {
+            c.Execute("INSERT INTO settings (name, value) VALUES (@name, @valueIfAbsent) ON CONFLICT (name) DO NOTHING",
+                new { name, valueIfAbsent }, t);
+            return c.ExecuteScalar<string>(Read, new { name }, t)!;
+        });
+    }
+
     /// <summary>Runs a query on a pooled read connection; storage failures become 503s.</summary>
     internal async Task<T> ReadAsync<T>(string operation, Func<SqliteConnection, T> read)
     {

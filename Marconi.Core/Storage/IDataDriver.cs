@@ -21,6 +21,13 @@ public interface IDataDriver
 
     /// <summary>Removes expired messages, claims and subscriptions; returns how many rows went.</summary>
     Task<long> CollectGarbageAsync(DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The persisted server setting <paramref name="name"/>: stores <paramref name="valueIfAbsent"/>
+    /// durably when there is none yet, and returns the stored value. Concurrent first calls agree on
+    /// one value, and it survives restarts (a generated signing key, for instance).
+    /// </summary>
+    Task<string> GetOrAddSettingAsync(string name, string valueIfAbsent, CancellationToken cancellationToken);
 }
 
 public interface IQueueController

@@ -105,6 +105,9 @@ public sealed class FaultyStorageFactory : MarconiHttpFactoryBase
 
         public Task<bool> IsAliveAsync(CancellationToken cancellationToken) => Task.FromException<bool>(failure());
 
+        public Task<string> GetOrAddSettingAsync(string name, string valueIfAbsent, CancellationToken cancellationToken) =>
+            Task.FromException<string>(failure());
+
         public Task<long> CollectGarbageAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
             Task.FromException<long>(failure());
     }

@@ -23,6 +23,9 @@ public abstract partial class DataDriverContract : IAsyncLifetime
     /// <summary>Closes the driver and removes its storage.</summary>
     protected abstract Task CloseAsync(IDataDriver driver);
 
+    /// <summary>Closes the driver and opens a new one on the same storage, as a restart does.</summary>
+    protected abstract Task<IDataDriver> ReopenAsync(IDataDriver driver);
+
     public async Task InitializeAsync() => Driver = await OpenAsync();
 
     public Task DisposeAsync() => CloseAsync(Driver);

@@ -42,6 +42,7 @@ public sealed class SqliteSchemaTests : IDisposable
             m.ClaimCount == 0 && m.ClaimId == null && !m.Encrypted && m.Body == """{"n":0}""" && m.Created == created);
         var claim = await driver.Claims.CreateAsync(queue, 60, 60, 10, now, default);
         claim!.Messages.Single().ClaimCount.Should().Be(1);
+        (await driver.GetOrAddSettingAsync("k", "v", default)).Should().Be("v");
     }
 
     [Fact]
