@@ -5,7 +5,7 @@ namespace Marconi.Storage.Sqlite;
 /// <summary>
 /// Public ids and markers. A message id is its marker as 16 hex digits; a claim id is its row id
 /// and a random salt, so a claim cannot be guessed from its neighbour. Anything else does not parse
-/// and is simply "not found".
+/// and is simply "not found". A subscription id is its row id and 64 random bits, for the same reason.
 /// </summary>
 internal static class Ids
 {
@@ -32,6 +32,22 @@ internal static class Ids
     }
 
     public static long NewSalt() => Random.Shared.NextInt64(0, 1L << 32);
+
+    public static string SubscriptionId(long seq, long salt) =>
+        seq.ToString("x16", CultureInfo.InvariantCulture) + salt.ToString("x16", CultureInfo.InvariantCulture);
+
+    public static bool TryParseSubscriptionId(string? id, out long seq, out long salt)
+    {
+        seq = salt = 0;
+        return id is { Length: 32 } && IsLowerHex(id)
+            && long.TryParse(id.AsSpan(0, 16), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out seq)
+            && long.TryParse(id.AsSpan(16), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out salt)
+            && seq > 0;
+    }
+
+    /// <summary>A subscription salt from the system's cryptographic generator: ids are not guessable.</summary>
+    public static long NewSubscriptionSalt() =>
+        BitConverter.ToInt64(System.Security.Cryptography.RandomNumberGenerator.GetBytes(sizeof(long)));
 
     public static string Marker(long marker) => marker.ToString(CultureInfo.InvariantCulture);
 

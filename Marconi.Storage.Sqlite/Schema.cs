@@ -53,12 +53,48 @@ internal static class Schema
         CREATE INDEX claims_queue ON claims (queue_id, expires);
         CREATE INDEX claims_expires ON claims (expires);
         """,
+        // v1.1/v2: delayed messages, claim counts, encrypted bodies, subscriptions, server settings.
+        """
+        -- created + delay; 0 for rows older than delays, which are all visible
+        ALTER TABLE messages ADD COLUMN visible_at INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE messages ADD COLUMN claim_count INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE messages ADD COLUMN encrypted INTEGER NOT NULL DEFAULT 0;
+
+        -- seq orders listings and, with salt, makes the public id; keyed by queue name, not queue
+        -- row, because subscriptions outlive the queue.
+        CREATE TABLE subscriptions (
+            seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+            salt       INTEGER NOT NULL,
+            project    TEXT NOT NULL,
+            queue      TEXT NOT NULL,
+            subscriber TEXT NOT NULL,
+            ttl        INTEGER NOT NULL,
+            created    INTEGER NOT NULL,
+            expires    INTEGER NOT NULL,
+            options    TEXT NOT NULL,
+            confirmed  INTEGER NOT NULL DEFAULT 0
+        );
+
+        -- one row per subscriber of a queue (an expired row is removed before its subscriber is reused);
+        -- (project, queue, seq) through the rowid: listings in creation order
+        CREATE UNIQUE INDEX subscriptions_subscriber ON subscriptions (project, queue, subscriber);
+        CREATE INDEX subscriptions_queue ON subscriptions (project, queue);
+        CREATE INDEX subscriptions_expires ON subscriptions (expires);
+
+        CREATE TABLE settings (
+            name  TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """,
     ];
 
-    public static void Migrate(SqliteConnection connection)
+    public static void Migrate(SqliteConnection connection) => Migrate(connection, Migrations.Length);
+
+    /// <summary>Applies migrations up to <paramref name="version"/> only; tests build older databases with it.</summary>
+    internal static void Migrate(SqliteConnection connection, int version)
     {
-        var version = connection.ExecuteScalar<long>("PRAGMA user_version");
-        for (var i = (int)version; i < Migrations.Length; i++)
+        var current = connection.ExecuteScalar<long>("PRAGMA user_version");
+        for (var i = (int)current; i < version; i++)
         {
             using var transaction = connection.BeginTransaction();
             connection.Execute(Migrations[i], transaction: transaction);

@@ -11,9 +11,17 @@ internal sealed class MessageRow
     public long Ttl { get; set; }
     public long Created { get; set; }
     public string Body { get; set; } = "";
+    public long ClaimCount { get; set; }
+    public long Encrypted { get; set; }
+    // The live claim holding the message, from the join in Sql.LiveClaim; null when free.
+    public long? ClaimRowId { get; set; }
+    public long? ClaimSalt { get; set; }
 
     public StoredMessage ToStored() => new(
-        Ids.MessageId(Marker), Ids.Marker(Marker), (int)Ttl, DateTimeOffset.FromUnixTimeMilliseconds(Created), Body);
+        Ids.MessageId(Marker), Ids.Marker(Marker), (int)Ttl, DateTimeOffset.FromUnixTimeMilliseconds(Created), Body,
+        (int)ClaimCount,
+        ClaimRowId is { } claim ? Ids.ClaimId(claim, ClaimSalt!.Value) : null,
+        Encrypted != 0);
 }
 
 /// <summary>SQL shared by the controllers. Values only ever travel as parameters.</summary>
@@ -21,10 +29,32 @@ internal static class Sql
 {
     public const string QueueId = "SELECT id FROM queues WHERE project = @project AND name = @name";
 
-    public const string MessageColumns = "m.marker AS Marker, m.ttl AS Ttl, m.created AS Created, m.body AS Body";
+    /// <summary>The columns of <see cref="MessageRow"/>; the query joins <see cref="LiveClaim"/>.</summary>
+    public const string MessageColumns = """
+        m.marker AS Marker, m.ttl AS Ttl, m.created AS Created, m.body AS Body,
+        m.claim_count AS ClaimCount, m.encrypted AS Encrypted, k.id AS ClaimRowId, k.salt AS ClaimSalt
+        """;
+
+    /// <summary>The live claim holding message <c>m</c>, if any: one primary-key lookup per row.</summary>
+    public const string LiveClaim = "LEFT JOIN claims AS k ON m.claim_expires > @now AND k.id = m.claim_id";
 
     /// <summary>The claim holding a message is live while its expiry is after now.</summary>
     public const string Free = "(m.claim_expires IS NULL OR m.claim_expires <= @now)";
+
+    /// <summary>A delayed message is visible from created + delay on.</summary>
+    public const string Visible = "m.visible_at <= @now";
+
+    /// <summary>
+    /// The oldest claimable (free, unexpired, visible) messages of a queue after <c>@after</c>, for
+    /// claims and pops. It walks the (queue_id, marker) index in order and stops after <c>@limit</c>
+    /// hits, so its cost depends on the limit and on the held or delayed messages it steps over at the
+    /// head, never on how many messages wait behind them.
+    /// </summary>
+    public const string Claimable = $"""
+        SELECT m.marker AS Marker, m.claim_count AS ClaimCount FROM messages AS m INDEXED BY messages_queue
+        WHERE m.queue_id = @queueId AND m.marker > @after AND m.expires > @now AND {Visible} AND {Free}
+        ORDER BY m.marker LIMIT @limit
+        """;
 
     public static long? FindQueue(SqliteConnection connection, QueueRefArgs queue, SqliteTransaction? transaction = null) =>
         connection.ExecuteScalar<long?>(QueueId, queue, transaction);
@@ -40,6 +70,18 @@ internal static class Sql
             ttl = CASE WHEN expires < @claimExpires THEN @ttl + @grace ELSE ttl END,
             expires = CASE WHEN expires < @claimExpires THEN @claimExpires + @grace * 1000 ELSE expires END
         """;
+
+    /// <summary>The queue's id, creating it with <c>{}</c> metadata when it is missing.</summary>
+    public static long EnsureQueue(SqliteConnection connection, QueueRefArgs queue, long now, SqliteTransaction transaction)
+    {
+        connection.Execute(
+            """
+            INSERT INTO queues (project, name, created) VALUES (@project, @name, @created)
+            ON CONFLICT (project, name) DO NOTHING
+            """,
+            new { queue.project, queue.name, created = now }, transaction);
+        return FindQueue(connection, queue, transaction)!.Value;
+    }
 
     public static int CollectExpiredMessages(SqliteConnection connection, SqliteTransaction transaction, long now, int chunk)
     {

@@ -14,16 +14,34 @@ internal sealed class SqliteClaimController(SqliteDataDriver driver) : IClaimCon
         """;
 
     private const string ClaimedMessages = $"""
-        SELECT {Sql.MessageColumns} FROM messages AS m INDEXED BY messages_claim
+        SELECT {Sql.MessageColumns} FROM messages AS m INDEXED BY messages_claim {Sql.LiveClaim}
         WHERE m.claim_id = @claim AND m.expires > @now
         ORDER BY m.marker
         """;
 
+    /// <summary>
+    /// Moves a message to the tail of the dead-letter queue: a new row (so a new marker and id) that
+    /// keeps body, client, creation time and claim count, is free, and takes the dead-letter TTL if any.
+    /// </summary>
+    private const string MoveToDeadLetter = """
+        INSERT INTO messages (queue_id, client_id, ttl, created, expires, body, visible_at, claim_count, encrypted)
+        SELECT @deadLetterQueueId, client_id, coalesce(@deadLetterTtl, ttl), created,
+               CASE WHEN @deadLetterTtl IS NULL THEN expires ELSE @now + @deadLetterTtl * 1000 END,
+               body, visible_at, claim_count, encrypted
+        FROM messages WHERE marker = @marker;
+        DELETE FROM messages WHERE marker = @marker;
+        UPDATE queues SET message_count = message_count - 1 WHERE id = @queueId;
+        UPDATE queues SET message_count = message_count + 1 WHERE id = @deadLetterQueueId;
+        """;
+
     public Task<ClaimData?> CreateAsync(
-        QueueRef queue, int ttl, int grace, int limit, DateTimeOffset now, CancellationToken cancellationToken)
+        QueueRef queue, int ttl, int grace, int limit, DateTimeOffset now, CancellationToken cancellationToken,
+        DeadLetterPolicy? deadLetter = null)
     {
         var nowMs = now.ToUnixTimeMilliseconds();
         var claimExpires = nowMs + ttl * 1000L;
+        // A queue that dead-letters into itself would move the same messages to its tail forever.
+        var policy = deadLetter is not null && deadLetter.DeadLetterQueue != queue.Name ? deadLetter : null;
         return driver.WriteAsync("Claim creation", (c, t) =>
         {
             if (Sql.FindQueue(c, QueueRefArgs.Of(queue), t) is not { } queueId)
@@ -32,14 +50,38 @@ internal sealed class SqliteClaimController(SqliteDataDriver driver) : IClaimCon
             }
 
             // Inside the writer's transaction: nothing else can take these messages between the
-            // select and the update.
-            var markers = c.Query<long>(
-                $"""
-                SELECT m.marker FROM messages AS m INDEXED BY messages_queue
-                WHERE m.queue_id = @queueId AND m.expires > @now AND {Sql.Free}
-                ORDER BY m.marker LIMIT @limit
-                """,
-                new { queueId, now = nowMs, limit }, t).ToList();
+            // select and the update. Moved messages do not count against the limit, so select again
+            // after the last one seen until the claim is full or the queue has nothing left.
+            var markers = new List<long>(limit);
+            long? deadLetterQueueId = null;
+            long after = 0;
+            while (markers.Count < limit)
+            {
+                var candidates = c.Query<(long Marker, long ClaimCount)>(
+                    Sql.Claimable, new { queueId, after, now = nowMs, limit = limit - markers.Count }, t).AsList();
+                if (candidates.Count == 0)
+                {
+                    break;
+                }
+
+                foreach (var (marker, claimCount) in candidates)
+                {
+                    if (policy is not null && claimCount >= policy.MaxClaimCount)
+                    {
+                        deadLetterQueueId ??= Sql.EnsureQueue(
+                            c, new QueueRefArgs(queue.Project, policy.DeadLetterQueue), nowMs, t);
+                        c.Execute(MoveToDeadLetter,
+                            new { marker, queueId, deadLetterQueueId, deadLetterTtl = policy.DeadLetterTtl, now = nowMs }, t);
+                    }
+                    else
+                    {
+                        markers.Add(marker);
+                    }
+                }
+
+                after = candidates[^1].Marker;
+            }
+
             if (markers.Count == 0)
             {
                 return null;
@@ -53,7 +95,7 @@ internal sealed class SqliteClaimController(SqliteDataDriver driver) : IClaimCon
                 RETURNING id
                 """,
                 new { salt, queueId, ttl, now = nowMs, claimExpires }, t);
-            c.Execute(Sql.ExtendClaimed + " WHERE marker IN @markers",
+            c.Execute(Sql.ExtendClaimed + ", claim_count = claim_count + 1 WHERE marker IN @markers",
                 new { claim, claimExpires, ttl, grace, markers }, t);
             var messages = ReadMessages(c, t, claim, nowMs);
             return new ClaimData(Ids.ClaimId(claim, salt), ttl, now, messages);

@@ -54,6 +54,7 @@ internal sealed class SqliteDataDriver : IDataDriver, IAsyncDisposable
         Queues = new SqliteQueueController(this);
         Messages = new SqliteMessageController(this);
         Claims = new SqliteClaimController(this);
+        Subscriptions = new SqliteSubscriptionController(this);
     }
 
     public IQueueController Queues { get; }
@@ -61,6 +62,8 @@ internal sealed class SqliteDataDriver : IDataDriver, IAsyncDisposable
     public IMessageController Messages { get; }
 
     public IClaimController Claims { get; }
+
+    public ISubscriptionController Subscriptions { get; }
 
     internal SqliteWriter Writer { get; }
 
@@ -92,8 +95,26 @@ internal sealed class SqliteDataDriver : IDataDriver, IAsyncDisposable
         }
 
         removed += await WriteAsync("Expiry collection", (c, t) =>
-            c.Execute("DELETE FROM claims WHERE expires <= @now", new { now = nowMs }, t));
+            c.Execute("DELETE FROM claims WHERE expires <= @now", new { now = nowMs }, t)
+            + c.Execute("DELETE FROM subscriptions WHERE expires <= @now", new { now = nowMs }, t));
         return removed;
+    }
+
+    public async Task<string> GetOrAddSettingAsync(string name, string valueIfAbsent, CancellationToken cancellationToken)
+    {
+        const string Read = "SELECT value FROM settings WHERE name = @name";
+        // Settings are written once and read on every start: a read answers unless it is the first.
+        if (await ReadAsync("Setting lookup", c => c.ExecuteScalar<string?>(Read, new { name })) is { } stored)
+        {
+            return stored;
+        }
+
+        return await WriteAsync("Setting creation", (c, t) =>
+        {
+            c.Execute("INSERT INTO settings (name, value) VALUES (@name, @valueIfAbsent) ON CONFLICT (name) DO NOTHING",
+                new { name, valueIfAbsent }, t);
+            return c.ExecuteScalar<string>(Read, new { name }, t)!;
+        });
     }
 
     /// <summary>Runs a query on a pooled read connection; storage failures become 503s.</summary>

@@ -8,16 +8,31 @@ namespace Marconi.Storage.Sqlite;
 internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessageController
 {
     private const string Insert = """
-        INSERT INTO messages (queue_id, client_id, ttl, created, expires, body)
-        VALUES (@queue, @client, @ttl, @created, @expires, @body)
+        INSERT INTO messages (queue_id, client_id, ttl, created, expires, body, visible_at, encrypted)
+        VALUES (@queue, @client, @ttl, @created, @expires, @body, @visibleAt, @encrypted)
+        """;
+
+    /// <summary>A page of a queue in FIFO order: the (queue_id, marker) index, filters before the limit.</summary>
+    internal const string Page = $"""
+        SELECT {Sql.MessageColumns} FROM messages AS m INDEXED BY messages_queue {Sql.LiveClaim}
+        WHERE m.queue_id = ({Sql.QueueId}) AND m.marker > @after AND m.expires > @now
+          AND (@echo OR m.client_id <> @client)
+          AND (@includeClaimed OR {Sql.Free})
+          AND (@includeDelayed OR {Sql.Visible})
+        ORDER BY m.marker LIMIT @limit
         """;
 
     public Task<IReadOnlyList<string>?> PostAsync(
         QueueRef queue, IReadOnlyList<NewMessage> messages, Guid clientId, DateTimeOffset now,
-        CancellationToken cancellationToken) =>
+        CancellationToken cancellationToken, bool createQueue = false) =>
         driver.WriteAsync("Message post", (c, t) =>
         {
-            if (Sql.FindQueue(c, QueueRefArgs.Of(queue), t) is not { } queueId)
+            var created = now.ToUnixTimeMilliseconds();
+            // A lazily created queue is part of this work's savepoint: if an insert fails, it goes too.
+            var queueId = createQueue
+                ? Sql.EnsureQueue(c, QueueRefArgs.Of(queue), created, t)
+                : Sql.FindQueue(c, QueueRefArgs.Of(queue), t);
+            if (queueId is null)
             {
                 return (IReadOnlyList<string>?)null;
             }
@@ -26,13 +41,14 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
             using var command = c.CreateCommand();
             command.Transaction = t;
             command.CommandText = Insert + " RETURNING marker";
-            var created = now.ToUnixTimeMilliseconds();
             var pQueue = command.Parameters.AddWithValue("@queue", queueId);
             var pClient = command.Parameters.AddWithValue("@client", clientId.ToByteArray());
             var pTtl = command.Parameters.Add("@ttl", SqliteType.Integer);
             var pCreated = command.Parameters.AddWithValue("@created", created);
             var pExpires = command.Parameters.Add("@expires", SqliteType.Integer);
             var pBody = command.Parameters.Add("@body", SqliteType.Text);
+            var pVisibleAt = command.Parameters.Add("@visibleAt", SqliteType.Integer);
+            var pEncrypted = command.Parameters.Add("@encrypted", SqliteType.Integer);
             command.Prepare();
 
             var ids = new string[messages.Count];
@@ -41,6 +57,8 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
                 pTtl.Value = messages[i].Ttl;
                 pExpires.Value = created + messages[i].Ttl * 1000L;
                 pBody.Value = messages[i].Body;
+                pVisibleAt.Value = created + messages[i].Delay * 1000L;
+                pEncrypted.Value = messages[i].Encrypted ? 1 : 0;
                 ids[i] = Ids.MessageId((long)command.ExecuteScalar()!);
             }
 
@@ -60,13 +78,7 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
         }
 
         return driver.ReadAsync<IReadOnlyList<StoredMessage>>("Message listing", c => c.Query<MessageRow>(
-                $"""
-                SELECT {Sql.MessageColumns} FROM messages AS m INDEXED BY messages_queue
-                WHERE m.queue_id = ({Sql.QueueId}) AND m.marker > @after AND m.expires > @now
-                  AND (@echo OR m.client_id <> @client)
-                  AND (@includeClaimed OR {Sql.Free})
-                ORDER BY m.marker LIMIT @limit
-                """,
+                Page,
                 new
                 {
                     project = queue.Project,
@@ -76,6 +88,7 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
                     echo = query.Echo,
                     client = query.ClientId.ToByteArray(),
                     includeClaimed = query.IncludeClaimed,
+                    includeDelayed = query.IncludeDelayed,
                     limit = query.Limit,
                 })
             .Select(m => m.ToStored())
@@ -92,7 +105,7 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
 
         return driver.ReadAsync("Message lookup", c => c.QueryFirstOrDefault<MessageRow>(
                 $"""
-                SELECT {Sql.MessageColumns} FROM messages AS m
+                SELECT {Sql.MessageColumns} FROM messages AS m {Sql.LiveClaim}
                 WHERE m.marker = @marker AND m.queue_id = ({Sql.QueueId}) AND m.expires > @now
                 """,
                 new { marker, project = queue.Project, name = queue.Name, now = now.ToUnixTimeMilliseconds() })
@@ -110,7 +123,7 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
 
         return driver.ReadAsync<IReadOnlyList<StoredMessage>>("Message lookup", c => c.Query<MessageRow>(
                 $"""
-                SELECT {Sql.MessageColumns} FROM messages AS m
+                SELECT {Sql.MessageColumns} FROM messages AS m {Sql.LiveClaim}
                 WHERE m.marker IN @markers AND m.queue_id = ({Sql.QueueId}) AND m.expires > @now
                 ORDER BY m.marker
                 """,
@@ -175,6 +188,74 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
             return deleted;
         });
     }
+
+    public Task<IReadOnlyList<StoredMessage>> PopAsync(
+        QueueRef queue, int limit, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var nowMs = now.ToUnixTimeMilliseconds();
+        return driver.WriteAsync<IReadOnlyList<StoredMessage>>("Message pop", (c, t) =>
+        {
+            if (Sql.FindQueue(c, QueueRefArgs.Of(queue), t) is not { } queueId)
+            {
+                return [];
+            }
+
+            // Selected and deleted in the writer's transaction, like a claim: no message is popped twice.
+            var markers = c.Query<long>(Sql.Claimable, new { queueId, after = 0, now = nowMs, limit }, t).AsList();
+            if (markers.Count == 0)
+            {
+                return [];
+            }
+
+            var popped = c.Query<MessageRow>(
+                    $"""
+                    SELECT {Sql.MessageColumns} FROM messages AS m {Sql.LiveClaim}
+                    WHERE m.marker IN @markers ORDER BY m.marker
+                    """,
+                    new { markers, now = nowMs }, t)
+                .Select(m => m.ToStored())
+                .ToList();
+            var deleted = c.Execute("DELETE FROM messages WHERE marker IN @markers", new { markers }, t);
+            c.Execute("UPDATE queues SET message_count = message_count - @deleted WHERE id = @queueId",
+                new { deleted, queueId }, t);
+            return popped;
+        });
+    }
+
+    public Task PurgeAsync(QueueRef queue, CancellationToken cancellationToken) =>
+        driver.WriteAsync("Queue purge", (c, t) =>
+        {
+            if (Sql.FindQueue(c, QueueRefArgs.Of(queue), t) is not { } id)
+            {
+                return 0;
+            }
+
+            var args = new { id };
+            var deleted = c.Execute("DELETE FROM messages WHERE queue_id = @id", args, t)
+                + c.Execute("DELETE FROM claims WHERE queue_id = @id", args, t);
+            c.Execute("UPDATE queues SET message_count = 0 WHERE id = @id", args, t);
+            return deleted;
+        });
+
+    public Task<MessageVolume> GetMessageVolumeAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
+        driver.ReadAsync("Message volume", c =>
+        {
+            // The same counting as queue stats, over every queue: row counts minus the expired rows
+            // the collector has not reached yet, so no message row is scanned but those.
+            using var transaction = c.BeginTransaction(deferred: true);
+            var args = new { now = now.ToUnixTimeMilliseconds() };
+            var rows = c.ExecuteScalar<long>("SELECT coalesce(sum(message_count), 0) FROM queues", transaction: transaction);
+            var expired = c.ExecuteScalar<long>(
+                "SELECT count(*) FROM messages INDEXED BY messages_expires WHERE expires <= @now", args, transaction);
+            var claimed = c.ExecuteScalar<long>(
+                """
+                SELECT count(*) FROM claims AS k INDEXED BY claims_expires JOIN messages AS m ON m.claim_id = k.id
+                WHERE k.expires > @now AND m.expires > @now
+                """,
+                args, transaction);
+            var total = rows - expired;
+            return new MessageVolume(total - claimed, claimed, total);
+        });
 
     /// <summary>The outcome table of contract 3.14, rows 2 to 7.</summary>
     private static MessageDeleteOutcome Decide(

@@ -14,11 +14,20 @@ public interface IDataDriver
 
     IClaimController Claims { get; }
 
+    ISubscriptionController Subscriptions { get; }
+
     /// <summary>A liveness probe: true when storage answers.</summary>
     Task<bool> IsAliveAsync(CancellationToken cancellationToken);
 
-    /// <summary>Removes expired messages and claims; returns how many rows went.</summary>
+    /// <summary>Removes expired messages, claims and subscriptions; returns how many rows went.</summary>
     Task<long> CollectGarbageAsync(DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The persisted server setting <paramref name="name"/>: stores <paramref name="valueIfAbsent"/>
+    /// durably when there is none yet, and returns the stored value. Concurrent first calls agree on
+    /// one value, and it survives restarts (a generated signing key, for instance).
+    /// </summary>
+    Task<string> GetOrAddSettingAsync(string name, string valueIfAbsent, CancellationToken cancellationToken);
 }
 
 public interface IQueueController
@@ -49,20 +58,25 @@ public interface IMessageController
 {
     /// <summary>
     /// Stores all messages atomically and durably, in order, and returns their ids in the same
-    /// order; null when the queue does not exist (nothing is stored).
+    /// order; null when the queue does not exist (nothing is stored). With
+    /// <paramref name="createQueue"/> a missing queue is created (metadata <c>{}</c>) in the same
+    /// atomic step, so a post that fails creates nothing.
     /// </summary>
     Task<IReadOnlyList<string>?> PostAsync(
         QueueRef queue, IReadOnlyList<NewMessage> messages, Guid clientId, DateTimeOffset now,
-        CancellationToken cancellationToken);
+        CancellationToken cancellationToken, bool createQueue = false);
 
-    /// <summary>A page of unexpired messages after the marker that pass the filters, in FIFO order.</summary>
+    /// <summary>
+    /// A page of unexpired messages after the marker that pass the filters, in FIFO order. Messages
+    /// whose delay has not elapsed are left out unless the query includes them.
+    /// </summary>
     Task<IReadOnlyList<StoredMessage>> ListAsync(
         QueueRef queue, MessageListQuery query, DateTimeOffset now, CancellationToken cancellationToken);
 
-    /// <summary>The message if it exists in the queue and is unexpired, claimed or not.</summary>
+    /// <summary>The message if it exists in the queue and is unexpired, claimed, delayed or not.</summary>
     Task<StoredMessage?> GetAsync(QueueRef queue, string messageId, DateTimeOffset now, CancellationToken cancellationToken);
 
-    /// <summary>The listed messages that exist and are unexpired, each once, in FIFO order.</summary>
+    /// <summary>The listed messages that exist and are unexpired (claimed, delayed or not), each once, in FIFO order.</summary>
     Task<IReadOnlyList<StoredMessage>> GetManyAsync(
         QueueRef queue, IReadOnlyList<string> messageIds, DateTimeOffset now, CancellationToken cancellationToken);
 
@@ -72,17 +86,38 @@ public interface IMessageController
 
     /// <summary>Deletes every listed message of the queue regardless of claims.</summary>
     Task DeleteManyAsync(QueueRef queue, IReadOnlyList<string> messageIds, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Atomically removes and returns up to <paramref name="limit"/> of the oldest claimable messages
+    /// (free, unexpired, visible) in FIFO order; empty when there are none or the queue is missing.
+    /// </summary>
+    Task<IReadOnlyList<StoredMessage>> PopAsync(
+        QueueRef queue, int limit, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Deletes every message of the queue (free, claimed, delayed) and ends its claims; the queue and
+    /// its metadata stay. A missing queue is a no-op.
+    /// </summary>
+    Task PurgeAsync(QueueRef queue, CancellationToken cancellationToken);
+
+    /// <summary>Counts of unexpired messages over every project.</summary>
+    Task<MessageVolume> GetMessageVolumeAsync(DateTimeOffset now, CancellationToken cancellationToken);
 }
 
 public interface IClaimController
 {
     /// <summary>
-    /// Atomically takes up to <paramref name="limit"/> free messages in FIFO order under a new claim
-    /// expiring at <c>now + ttl</c>, extending messages that would expire before it to
-    /// <c>now + ttl + grace</c>. Null when the queue is missing or nothing is free (no claim is made).
+    /// Atomically takes up to <paramref name="limit"/> free, visible messages in FIFO order under a new
+    /// claim expiring at <c>now + ttl</c>, extending messages that would expire before it to
+    /// <c>now + ttl + grace</c>, and counts the claim on each. With <paramref name="deadLetter"/>,
+    /// a selected message already claimed <see cref="DeadLetterPolicy.MaxClaimCount"/> times moves to
+    /// the tail of the dead-letter queue (created if missing) instead, in the same transaction, and
+    /// selection goes on until <paramref name="limit"/> messages are claimed or none is left.
+    /// Null when the queue is missing or nothing was claimed (moves still happen); no claim is made.
     /// </summary>
     Task<ClaimData?> CreateAsync(
-        QueueRef queue, int ttl, int grace, int limit, DateTimeOffset now, CancellationToken cancellationToken);
+        QueueRef queue, int ttl, int grace, int limit, DateTimeOffset now, CancellationToken cancellationToken,
+        DeadLetterPolicy? deadLetter = null);
 
     /// <summary>The live claim with at least one live message, or null.</summary>
     Task<ClaimData?> GetAsync(QueueRef queue, string claimId, DateTimeOffset now, CancellationToken cancellationToken);
@@ -93,4 +128,51 @@ public interface IClaimController
 
     /// <summary>Releases the claim: its messages are free at once. Unknown claims are a no-op.</summary>
     Task DeleteAsync(QueueRef queue, string claimId, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Subscriptions of a queue (v2 §10), keyed by project and queue name rather than by the queue
+/// itself, so they outlive a queue's deletion. An expired subscription (<c>expires ≤ now</c>) behaves
+/// as deleted everywhere.
+/// </summary>
+public interface ISubscriptionController
+{
+    /// <summary>
+    /// Creates the subscription (unconfirmed, expiring at <c>now + ttl</c>) unless a live one of the
+    /// same subscriber exists for the queue; then returns that one unchanged. The queue need not
+    /// exist. The caller keeps <c>now + ttl</c> within <see cref="DateTimeOffset.MaxValue"/>.
+    /// </summary>
+    Task<SubscriptionCreated> CreateAsync(
+        QueueRef queue, string subscriber, long ttl, string options, DateTimeOffset now,
+        CancellationToken cancellationToken);
+
+    /// <summary>The live subscription of the queue with that id, or null.</summary>
+    Task<Subscription?> GetAsync(
+        QueueRef queue, string subscriptionId, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A page of the queue's live subscriptions created after the one named by
+    /// <paramref name="marker"/> (a subscription id; it need not exist any more), in creation order.
+    /// </summary>
+    Task<IReadOnlyList<Subscription>> ListAsync(
+        QueueRef queue, string? marker, int limit, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Every live subscription of the queue in creation order, for delivering a post.</summary>
+    Task<IReadOnlyList<Subscription>> ListLiveAsync(
+        QueueRef queue, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Replaces the given members of a live subscription; <c>confirmed</c> is kept.</summary>
+    Task<SubscriptionUpdateOutcome> UpdateAsync(
+        QueueRef queue, string subscriptionId, SubscriptionUpdate update, DateTimeOffset now,
+        CancellationToken cancellationToken);
+
+    /// <summary>Sets <c>confirmed</c> on a live subscription; false when there is none.</summary>
+    Task<bool> ConfirmAsync(
+        QueueRef queue, string subscriptionId, bool confirmed, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Deletes the subscription; unknown ids are a no-op.</summary>
+    Task DeleteAsync(QueueRef queue, string subscriptionId, CancellationToken cancellationToken);
+
+    /// <summary>Deletes every subscription of the queue (purge).</summary>
+    Task DeleteAllAsync(QueueRef queue, CancellationToken cancellationToken);
 }

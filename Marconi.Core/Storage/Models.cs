@@ -1,7 +1,9 @@
 namespace Marconi.Core.Storage;
 
 /// <summary>A message to store: its TTL in seconds and its body as raw JSON text.</summary>
-public sealed record NewMessage(int Ttl, string Body);
+/// <param name="Delay">Seconds after creation before the message is visible (listed, claimed, popped).</param>
+/// <param name="Encrypted">The body is ciphertext the core made; storage only carries the flag.</param>
+public sealed record NewMessage(int Ttl, string Body, int Delay = 0, bool Encrypted = false);
 
 /// <summary>A stored, unexpired message as storage returns it.</summary>
 /// <param name="Id">Opaque message id issued by storage.</param>
@@ -9,7 +11,12 @@ public sealed record NewMessage(int Ttl, string Body);
 /// <param name="Ttl">Current TTL in seconds (post value, or the last claim extension).</param>
 /// <param name="Created">Creation time.</param>
 /// <param name="Body">The body as the raw JSON text that was posted.</param>
-public sealed record StoredMessage(string Id, string Marker, int Ttl, DateTimeOffset Created, string Body);
+/// <param name="ClaimCount">How many claims have taken the message.</param>
+/// <param name="ClaimId">The live claim holding the message, or null when it is free.</param>
+/// <param name="Encrypted">The body was stored encrypted (<see cref="NewMessage.Encrypted"/>).</param>
+public sealed record StoredMessage(
+    string Id, string Marker, int Ttl, DateTimeOffset Created, string Body,
+    int ClaimCount = 0, string? ClaimId = null, bool Encrypted = false);
 
 /// <summary>An element of a queue listing. <paramref name="Metadata"/> is set only for detailed listings.</summary>
 public sealed record QueueListItem(string Name, string? Metadata);
@@ -18,7 +25,9 @@ public sealed record QueueListItem(string Name, string? Metadata);
 /// <param name="Marker">Start strictly after this marker; null for the head of the queue.</param>
 /// <param name="Limit">Page size, already validated.</param>
 /// <param name="ClientId">The caller; with <paramref name="Echo"/> false their own messages are skipped.</param>
-public sealed record MessageListQuery(string? Marker, int Limit, bool Echo, bool IncludeClaimed, Guid ClientId);
+/// <param name="IncludeDelayed">Also list messages whose delay has not elapsed yet.</param>
+public sealed record MessageListQuery(
+    string? Marker, int Limit, bool Echo, bool IncludeClaimed, Guid ClientId, bool IncludeDelayed = false);
 
 /// <summary>The first or last unexpired message of a queue, for stats.</summary>
 public sealed record MessageStamp(string Id, DateTimeOffset Created);
@@ -26,11 +35,24 @@ public sealed record MessageStamp(string Id, DateTimeOffset Created);
 /// <summary>Unexpired message counts of a queue.</summary>
 public sealed record QueueStats(long Claimed, long Total, MessageStamp? Oldest, MessageStamp? Newest);
 
+/// <summary>Unexpired message counts over every project, for the health report.</summary>
+/// <param name="Claimed">Messages held by a live claim.</param>
+public sealed record MessageVolume(long Free, long Claimed, long Total);
+
 /// <summary>A claim as storage returns it: its live messages in FIFO order.</summary>
 /// <param name="Id">Opaque claim id issued by storage.</param>
 /// <param name="Ttl">The claim TTL as last set, in seconds.</param>
 /// <param name="Updated">Creation time, or the time of the last renewal.</param>
 public sealed record ClaimData(string Id, int Ttl, DateTimeOffset Updated, IReadOnlyList<StoredMessage> Messages);
+
+/// <summary>
+/// What a claim does with messages claimed too often: a selected message whose claim count has
+/// reached <paramref name="MaxClaimCount"/> moves to <paramref name="DeadLetterQueue"/> (same project)
+/// instead of being claimed.
+/// </summary>
+/// <param name="DeadLetterTtl">When set, a moved message's TTL becomes this and it expires this many
+/// seconds after the move; otherwise its TTL and expiry are kept.</param>
+public sealed record DeadLetterPolicy(int MaxClaimCount, string DeadLetterQueue, int? DeadLetterTtl = null);
 
 /// <summary>What deleting one message did, following the rows of contract 3.14.</summary>
 public enum MessageDeleteOutcome
@@ -43,4 +65,33 @@ public enum MessageDeleteOutcome
     NotHeldByClaim,
     /// <summary>A claim id was given that names no live claim of the queue (row 6).</summary>
     NoSuchLiveClaim,
+}
+
+/// <summary>A live subscription of a queue (v2 §10).</summary>
+/// <param name="Id">Opaque id issued by storage: 1–64 characters of <c>[A-Za-z0-9_-]</c>.</param>
+/// <param name="Queue">The queue name (the subscription outlives the queue itself).</param>
+/// <param name="Ttl">Seconds, as last set.</param>
+/// <param name="Expires">When the subscription disappears: the time its TTL was last set plus the TTL.</param>
+/// <param name="Options">The options object as raw JSON text.</param>
+public sealed record Subscription(
+    string Id, string Queue, string Subscriber, long Ttl, DateTimeOffset Created, DateTimeOffset Expires,
+    string Options, bool Confirmed);
+
+/// <summary>What creating a subscription found: a new one, or the live one of the same subscriber.</summary>
+/// <param name="Created">True when this call made it; false when it already existed (unchanged).</param>
+public sealed record SubscriptionCreated(string Id, bool Created, bool Confirmed);
+
+/// <summary>The members a subscription update replaces; null members are kept.</summary>
+/// <param name="Ttl">A new TTL also restarts the expiry: now + ttl.</param>
+/// <param name="Options">Replaces the options whole (raw JSON text).</param>
+public sealed record SubscriptionUpdate(string? Subscriber = null, long? Ttl = null, string? Options = null);
+
+/// <summary>What updating a subscription did.</summary>
+public enum SubscriptionUpdateOutcome
+{
+    Updated,
+    /// <summary>No live subscription of the queue has that id.</summary>
+    NotFound,
+    /// <summary>Another live subscription of the queue already uses the new subscriber; nothing changed.</summary>
+    SubscriberConflict,
 }

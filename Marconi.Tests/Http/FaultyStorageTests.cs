@@ -101,7 +101,12 @@ public sealed class FaultyStorageFactory : MarconiHttpFactoryBase
 
         public IClaimController Claims { get; } = Throwing<IClaimController>.Create(failure);
 
+        public ISubscriptionController Subscriptions { get; } = Throwing<ISubscriptionController>.Create(failure);
+
         public Task<bool> IsAliveAsync(CancellationToken cancellationToken) => Task.FromException<bool>(failure());
+
+        public Task<string> GetOrAddSettingAsync(string name, string valueIfAbsent, CancellationToken cancellationToken) =>
+            Task.FromException<string>(failure());
 
         public Task<long> CollectGarbageAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
             Task.FromException<long>(failure());

@@ -8,7 +8,7 @@ namespace Marconi.Tests.Storage;
 /// What every storage driver must do, written once: a driver's test class derives from this and
 /// says how to open the driver. Time is passed in, so expiry is tested without sleeping.
 /// </summary>
-public abstract class DataDriverContract : IAsyncLifetime
+public abstract partial class DataDriverContract : IAsyncLifetime
 {
     private static readonly Guid Producer = Guid.NewGuid();
     private static readonly Guid Consumer = Guid.NewGuid();
@@ -22,6 +22,9 @@ public abstract class DataDriverContract : IAsyncLifetime
 
     /// <summary>Closes the driver and removes its storage.</summary>
     protected abstract Task CloseAsync(IDataDriver driver);
+
+    /// <summary>Closes the driver and opens a new one on the same storage, as a restart does.</summary>
+    protected abstract Task<IDataDriver> ReopenAsync(IDataDriver driver);
 
     public async Task InitializeAsync() => Driver = await OpenAsync();
 

@@ -16,6 +16,12 @@ public sealed class SqliteDriverTests : DataDriverContract
             Options.Create(new SqliteStorageOptions { Path = _database.Path }),
             NullLogger<SqliteDataDriver>.Instance));
 
+    protected override async Task<IDataDriver> ReopenAsync(IDataDriver driver)
+    {
+        await ((SqliteDataDriver)driver).DisposeAsync();
+        return await OpenAsync();
+    }
+
     protected override async Task CloseAsync(IDataDriver driver)
     {
         await ((SqliteDataDriver)driver).DisposeAsync();
