@@ -6,13 +6,14 @@ namespace Marconi.Storage.Sqlite;
 
 internal sealed class SqliteQueueController(SqliteDataDriver driver) : IQueueController
 {
-    public Task<bool> CreateAsync(QueueRef queue, DateTimeOffset now, CancellationToken cancellationToken) =>
+    public Task<bool> CreateAsync(QueueRef queue, DateTimeOffset now, CancellationToken cancellationToken, string? metadata = null) =>
         driver.WriteAsync("Queue creation", (c, t) => c.Execute(
             """
-            INSERT INTO queues (project, name, created) VALUES (@project, @name, @created)
+            INSERT INTO queues (project, name, created, metadata) VALUES (@project, @name, @created, @metadata)
             ON CONFLICT (project, name) DO NOTHING
             """,
-            new { project = queue.Project, name = queue.Name, created = now.ToUnixTimeMilliseconds() }, t) == 1);
+            new { project = queue.Project, name = queue.Name, created = now.ToUnixTimeMilliseconds(), metadata = metadata ?? "{}" },
+            t) == 1);
 
     public Task<bool> ExistsAsync(QueueRef queue, CancellationToken cancellationToken) =>
         driver.ReadAsync("Queue lookup", c => Sql.FindQueue(c, QueueRefArgs.Of(queue)) is not null);
@@ -51,6 +52,33 @@ internal sealed class SqliteQueueController(SqliteDataDriver driver) : IQueueCon
         driver.WriteAsync("Queue metadata update", (c, t) => c.Execute(
             "UPDATE queues SET metadata = @metadata WHERE project = @project AND name = @name",
             new { project = queue.Project, name = queue.Name, metadata }, t) == 1);
+
+    public Task<MetadataReplaceOutcome> ReplaceMetadataAsync(
+        QueueRef queue, string expected, string updated, CancellationToken cancellationToken) =>
+        driver.WriteAsync("Queue metadata update", (c, t) =>
+        {
+            // In the writer's transaction: nothing can change the metadata between the read and the write.
+            var stored = c.ExecuteScalar<string?>(
+                "SELECT metadata FROM queues WHERE project = @project AND name = @name", QueueRefArgs.Of(queue), t);
+            if (stored is null)
+            {
+                return MetadataReplaceOutcome.QueueMissing;
+            }
+
+            if (stored != expected)
+            {
+                return MetadataReplaceOutcome.Changed;
+            }
+
+            c.Execute(
+                "UPDATE queues SET metadata = @updated WHERE project = @project AND name = @name",
+                new { project = queue.Project, name = queue.Name, updated }, t);
+            return MetadataReplaceOutcome.Replaced;
+        });
+
+    public Task<long> CountAsync(string project, CancellationToken cancellationToken) =>
+        driver.ReadAsync("Queue count", c => c.ExecuteScalar<long>(
+            "SELECT count(*) FROM queues WHERE project = @project", new { project }));
 
     public Task<QueueStats?> GetStatsAsync(QueueRef queue, DateTimeOffset now, CancellationToken cancellationToken) =>
         driver.ReadAsync("Queue stats", c =>

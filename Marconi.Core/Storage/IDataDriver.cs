@@ -32,8 +32,11 @@ public interface IDataDriver
 
 public interface IQueueController
 {
-    /// <summary>Creates the queue with <c>{}</c> metadata; returns false if it already existed.</summary>
-    Task<bool> CreateAsync(QueueRef queue, DateTimeOffset now, CancellationToken cancellationToken);
+    /// <summary>
+    /// Creates the queue with <paramref name="metadata"/> (a JSON object's text, <c>{}</c> when null);
+    /// returns false, changing nothing, if it already existed.
+    /// </summary>
+    Task<bool> CreateAsync(QueueRef queue, DateTimeOffset now, CancellationToken cancellationToken, string? metadata = null);
 
     Task<bool> ExistsAsync(QueueRef queue, CancellationToken cancellationToken);
 
@@ -49,6 +52,16 @@ public interface IQueueController
 
     /// <summary>Replaces the metadata; returns false when the queue does not exist.</summary>
     Task<bool> SetMetadataAsync(QueueRef queue, string metadata, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Replaces the metadata only while it is still <paramref name="expected"/> (as text), so a
+    /// read-modify-write never loses a concurrent change.
+    /// </summary>
+    Task<MetadataReplaceOutcome> ReplaceMetadataAsync(
+        QueueRef queue, string expected, string updated, CancellationToken cancellationToken);
+
+    /// <summary>The number of queues of a project.</summary>
+    Task<long> CountAsync(string project, CancellationToken cancellationToken);
 
     /// <summary>Counts of unexpired messages, or null when the queue does not exist.</summary>
     Task<QueueStats?> GetStatsAsync(QueueRef queue, DateTimeOffset now, CancellationToken cancellationToken);

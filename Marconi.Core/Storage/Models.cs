@@ -95,3 +95,12 @@ public enum SubscriptionUpdateOutcome
     /// <summary>Another live subscription of the queue already uses the new subscriber; nothing changed.</summary>
     SubscriberConflict,
 }
+
+/// <summary>What a conditional metadata replacement did.</summary>
+public enum MetadataReplaceOutcome
+{
+    Replaced,
+    /// <summary>The metadata was no longer the expected value; nothing changed.</summary>
+    Changed,
+    QueueMissing,
+}
