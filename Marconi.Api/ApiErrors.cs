@@ -24,6 +24,8 @@ public static class ApiErrors
         MarconiErrorKind.Forbidden => 403,
         MarconiErrorKind.NotFound => 404,
         MarconiErrorKind.NotAcceptable => 406,
+        MarconiErrorKind.Conflict => 409,
+        MarconiErrorKind.UnsupportedMediaType => 415,
         MarconiErrorKind.ServiceUnavailable => 503,
         _ => 500,
     };

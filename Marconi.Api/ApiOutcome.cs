@@ -23,6 +23,9 @@ public sealed record ApiOutcome(int Status, byte[]? Body = null)
     /// <summary>The <c>Cache-Control</c> header, if any.</summary>
     public string? CacheControl { get; init; }
 
+    /// <summary>Other response headers the contract names for this outcome (e.g. <c>Accept-Patch</c>).</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Headers { get; init; } = [];
+
     /// <summary>200 with a JSON body.</summary>
     public static ApiOutcome Ok(byte[] body) => new(200, body);
 }

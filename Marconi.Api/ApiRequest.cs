@@ -40,6 +40,12 @@ public abstract class ApiRequest(RequestContext caller)
     /// <summary>The request path and query as received; null where the transport has none.</summary>
     public virtual string? PathAndQuery => null;
 
+    /// <summary>True where the transport declares a body's media type (HTTP's Content-Type).</summary>
+    public virtual bool CarriesMediaType => false;
+
+    /// <summary>The declared media type of the body, null when none was declared.</summary>
+    public virtual string? ContentType => null;
+
     /// <summary>A required string naming a resource (<c>queue_name</c>, <c>message_id</c>, <c>claim_id</c>).</summary>
     public abstract string Name(string name);
 
@@ -48,6 +54,12 @@ public abstract class ApiRequest(RequestContext caller)
 
     /// <summary>A list of ids; null when absent and the transport leaves that to the operation.</summary>
     public abstract IReadOnlyList<string>? List(string name);
+
+    /// <summary>
+    /// Every scalar parameter not named in <paramref name="known"/>, as text, in the order sent
+    /// (the metadata filters of v2 queue listings).
+    /// </summary>
+    public abstract IReadOnlyList<KeyValuePair<string, string>> Others(IReadOnlySet<string> known);
 
     /// <summary>The operation's JSON document, read lazily and within limits by the operation.</summary>
     public abstract IRequestBody Document(DocumentSource source);

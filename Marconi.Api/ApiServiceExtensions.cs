@@ -1,15 +1,37 @@
 using Marconi.Api.V1;
+using Marconi.Api.V1_1;
+using Marconi.Api.V2;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Marconi.Core.Operations;
+using Microsoft.Extensions.Options;
 
 namespace Marconi.Api;
 
 public static class ApiServiceExtensions
 {
-    /// <summary>Registers every API version's catalogue; the transports route requests to them.</summary>
+    /// <summary>Registers the versions document and every API version's catalogue; the transports route requests to them.</summary>
     public static IHostApplicationBuilder AddMarconiApi(this IHostApplicationBuilder builder)
     {
+        builder.Services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<ApiOptions>, ApiOptionsValidator>();
+        builder.Services.AddSingleton<ApiVersions>();
+        builder.Services.AddOptions<SignedUrlOptions>().BindConfiguration(SignedUrlOptions.SectionName);
+        builder.Services.AddSingleton<SignedUrls>();
+        builder.Services.AddOptions<NotificationOptions>().BindConfiguration(NotificationOptions.SectionName)
+            .Validate(o => o.TimeoutSeconds > 0, $"{NotificationOptions.SectionName}:TimeoutSeconds must be a positive integer.")
+            .Validate(o => o.MaxConcurrentDeliveries > 0, $"{NotificationOptions.SectionName}:MaxConcurrentDeliveries must be a positive integer.")
+            .Validate(o => o.Backlog > 0, $"{NotificationOptions.SectionName}:Backlog must be a positive integer.")
+            .Validate(o => string.IsNullOrEmpty(o.PublicUrl) || Uri.TryCreate(o.PublicUrl, UriKind.Absolute, out _),
+                $"{NotificationOptions.SectionName}:PublicUrl must be an absolute URL.")
+            .ValidateOnStart();
+        builder.Services.AddHttpClient(WebhookNotifier.HttpClientName);
+        builder.Services.AddSingleton<WebhookNotifier>();
+        builder.Services.AddSingleton<IPostObserver>(sp => sp.GetRequiredService<WebhookNotifier>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<WebhookNotifier>());
         builder.Services.AddSingleton<V1Catalogue>();
+        builder.Services.AddSingleton<V1_1Catalogue>();
+        builder.Services.AddSingleton<V2Catalogue>();
         return builder;
     }
 }

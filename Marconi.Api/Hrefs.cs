@@ -39,6 +39,9 @@ public sealed class Hrefs(string prefix)
             {
                 case null:
                     continue;
+                case string text:
+                    next.Append('&').Append(Uri.EscapeDataString(name)).Append('=').Append(Uri.EscapeDataString(text));
+                    break;
                 case long number:
                     next.Append('&').Append(name).Append('=').Append(number.ToString(System.Globalization.CultureInfo.InvariantCulture));
                     break;

@@ -22,6 +22,13 @@ public static class CoreServiceExtensions
         builder.Services.AddSingleton<MessageOperations>();
         builder.Services.AddSingleton<ClaimOperations>();
         builder.Services.AddSingleton<HealthOperations>();
+        builder.Services.AddSingleton<SubscriptionOperations>();
+        builder.Services.AddOptions<SubscriptionOptions>().BindConfiguration(SubscriptionOptions.SectionName)
+            .Validate(o => o.Schemes.Count > 0 && o.Schemes.All(s => SubscriptionOptions.Offered.Contains(s)),
+                $"{SubscriptionOptions.SectionName}:SubscriberTypes may list only {string.Join(", ", SubscriptionOptions.Offered)}.")
+            .ValidateOnStart();
+        builder.Services.AddOptions<EncryptionOptions>().BindConfiguration(EncryptionOptions.SectionName);
+        builder.Services.AddSingleton<MessageCipher>();
 
         builder.Services.AddOptions<CollectorOptions>()
             .BindConfiguration(CollectorOptions.SectionName)

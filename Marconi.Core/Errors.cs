@@ -11,6 +11,10 @@ public enum MarconiErrorKind
     NotFound,
     /// <summary>The client does not accept JSON (406).</summary>
     NotAcceptable,
+    /// <summary>The request conflicts with the resource's state (409).</summary>
+    Conflict,
+    /// <summary>The body's media type is not the one the resource takes (415).</summary>
+    UnsupportedMediaType,
     /// <summary>Storage failed; the client may retry (503).</summary>
     ServiceUnavailable,
 }
@@ -37,6 +41,10 @@ public static class Errors
     public const string MissingHeaderTitle = "Missing header value";
     public const string WrongUuidTitle = "Wrong UUID value";
     public const string EmptyProjectTitle = "Empty project header not allowed";
+    public const string ProjectIdMissingTitle = "Project-Id Missing";
+    public const string ConflictTitle = "Resource conflict";
+    public const string UnsupportedMediaTypeTitle = "Unsupported media type";
+    public const string UnableToUpdateSubscriptionTitle = "Unable to update subscription";
     public const string InvalidQueueIdTitle = "Invalid queue identification";
     public const string InvalidContentTypeTitle = "Invalid Content-Type";
     public const string UnableToDeleteTitle = "Unable to delete";
@@ -63,6 +71,25 @@ public static class Errors
 
     public static MarconiException WrongUuid() =>
         new(MarconiErrorKind.BadRequest, WrongUuidTitle, "The Client-ID header must be a UUID.");
+
+    public static MarconiException ProjectIdMissing() =>
+        new(MarconiErrorKind.BadRequest, ProjectIdMissingTitle, "The header X-PROJECT-ID was missing.");
+
+    public static MarconiException InvalidClientId(int min, int max) =>
+        new(MarconiErrorKind.BadRequest, InvalidApiRequestTitle,
+            $"The Client-ID header must be between {min} and {max} characters long.");
+
+    public static MarconiException Conflict(string description) =>
+        new(MarconiErrorKind.Conflict, ConflictTitle, description);
+
+    public static MarconiException UnsupportedMediaType(string description) =>
+        new(MarconiErrorKind.UnsupportedMediaType, UnsupportedMediaTypeTitle, description);
+
+    public static MarconiException UnableToUpdateSubscription(string description) =>
+        new(MarconiErrorKind.BadRequest, UnableToUpdateSubscriptionTitle, description);
+
+    public static MarconiException UnableToDelete(string description) =>
+        new(MarconiErrorKind.BadRequest, UnableToDeleteTitle, description);
 
     public static MarconiException EmptyProject() =>
         new(MarconiErrorKind.BadRequest, EmptyProjectTitle, "The X-Project-Id header must not be empty.");

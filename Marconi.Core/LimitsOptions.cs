@@ -16,6 +16,8 @@ public sealed class LimitsOptions
     public const int MinClaimTtl = 60;
     /// <summary>Fixed by the protocol: the shortest grace on claim creation, in seconds.</summary>
     public const int MinClaimGrace = 60;
+    /// <summary>Fixed by the protocol: the shortest subscription TTL, in seconds (v2).</summary>
+    public const int MinSubscriptionTtl = 60;
 
     public int MaxQueuesPerPage { get; set; } = 20;
     public int DefaultQueuesPerPage { get; set; } = 10;
@@ -28,6 +30,29 @@ public sealed class LimitsOptions
     public int MaxMessageTtl { get; set; } = 1209600;
     public int MaxClaimTtl { get; set; } = 43200;
     public int MaxClaimGrace { get; set; } = 43200;
+
+    /// <summary>TTL of a v1.1/v2 message posted without one (v2 contract 9.2).</summary>
+    public int DefaultMessageTtl { get; set; } = 3600;
+    /// <summary>A queue's delay when its metadata sets none (v2 contract 9.4).</summary>
+    public int DefaultMessageDelay { get; set; }
+    public int MaxMessageDelay { get; set; } = 900;
+    /// <summary>Claim TTL and grace when a v1.1/v2 claim request omits them.</summary>
+    public int DefaultClaimTtl { get; set; } = 300;
+    public int DefaultClaimGrace { get; set; } = 60;
+    public int DefaultSubscriptionTtl { get; set; } = 3600;
+    public int MaxSubscriptionsPerPage { get; set; } = 20;
+    public int DefaultSubscriptionsPerPage { get; set; } = 10;
+
+    /// <summary>How v1.1/v2 read Client-ID: <c>strict</c> (a UUID) or <c>off</c> (any string of bounded length).</summary>
+    public string ClientIdFormat { get; set; } = "strict";
+    public int MinClientIdLength { get; set; } = 10;
+    public int MaxClientIdLength { get; set; } = 36;
+
+    /// <summary>v2 contract 7.6: deleting by ids also requires the claims that hold them.</summary>
+    public bool MessageDeleteWithClaimId { get; set; }
+
+    /// <summary>True when Client-ID must be a UUID.</summary>
+    public bool StrictClientIds => string.Equals(ClientIdFormat, "strict", StringComparison.OrdinalIgnoreCase);
 }
 
 /// <summary>Start-up validation of <see cref="LimitsOptions"/>; messages name the configuration key.</summary>
@@ -51,7 +76,34 @@ public sealed class LimitsOptionsValidator : AbstractValidator<LimitsOptions>
         AtLeast(x => x.MaxMessageTtl, LimitsOptions.MinMessageTtl, nameof(LimitsOptions.MaxMessageTtl));
         AtLeast(x => x.MaxClaimTtl, LimitsOptions.MinClaimTtl, nameof(LimitsOptions.MaxClaimTtl));
         AtLeast(x => x.MaxClaimGrace, LimitsOptions.MinClaimGrace, nameof(LimitsOptions.MaxClaimGrace));
+
+        Positive(x => x.MaxSubscriptionsPerPage, nameof(LimitsOptions.MaxSubscriptionsPerPage));
+        DefaultWithin(x => x.DefaultSubscriptionsPerPage, x => x.MaxSubscriptionsPerPage,
+            nameof(LimitsOptions.DefaultSubscriptionsPerPage), nameof(LimitsOptions.MaxSubscriptionsPerPage));
+        Between(x => x.DefaultMessageTtl, _ => LimitsOptions.MinMessageTtl, x => x.MaxMessageTtl,
+            nameof(LimitsOptions.DefaultMessageTtl), $"{LimitsOptions.MinMessageTtl} and {Key(nameof(LimitsOptions.MaxMessageTtl))}");
+        AtLeast(x => x.MaxMessageDelay, 0, nameof(LimitsOptions.MaxMessageDelay));
+        Between(x => x.DefaultMessageDelay, _ => 0, x => x.MaxMessageDelay,
+            nameof(LimitsOptions.DefaultMessageDelay), $"0 and {Key(nameof(LimitsOptions.MaxMessageDelay))}");
+        Between(x => x.DefaultClaimTtl, _ => LimitsOptions.MinClaimTtl, x => x.MaxClaimTtl,
+            nameof(LimitsOptions.DefaultClaimTtl), $"{LimitsOptions.MinClaimTtl} and {Key(nameof(LimitsOptions.MaxClaimTtl))}");
+        Between(x => x.DefaultClaimGrace, _ => LimitsOptions.MinClaimGrace, x => x.MaxClaimGrace,
+            nameof(LimitsOptions.DefaultClaimGrace), $"{LimitsOptions.MinClaimGrace} and {Key(nameof(LimitsOptions.MaxClaimGrace))}");
+        AtLeast(x => x.DefaultSubscriptionTtl, LimitsOptions.MinSubscriptionTtl, nameof(LimitsOptions.DefaultSubscriptionTtl));
+        RuleFor(x => x.ClientIdFormat)
+            .Must(v => v is not null && (v.Equals("strict", StringComparison.OrdinalIgnoreCase) || v.Equals("off", StringComparison.OrdinalIgnoreCase)))
+            .OverridePropertyName(Key(nameof(LimitsOptions.ClientIdFormat)))
+            .WithMessage($"{Key(nameof(LimitsOptions.ClientIdFormat))} must be strict or off.");
+        AtLeast(x => x.MinClientIdLength, 1, nameof(LimitsOptions.MinClientIdLength));
+        Between(x => x.MaxClientIdLength, x => x.MinClientIdLength, _ => int.MaxValue,
+            nameof(LimitsOptions.MaxClientIdLength), $"{Key(nameof(LimitsOptions.MinClientIdLength))} and {int.MaxValue}");
     }
+
+    private void Between(
+        System.Linq.Expressions.Expression<Func<LimitsOptions, int>> value,
+        Func<LimitsOptions, int> min, Func<LimitsOptions, int> max, string property, string range) =>
+        RuleFor(value).Must((options, v) => v >= min(options) && v <= max(options)).OverridePropertyName(Key(property))
+            .WithMessage($"{Key(property)} must be between {range}.");
 
     private static string Key(string property) => $"{LimitsOptions.SectionName}:{property}";
 

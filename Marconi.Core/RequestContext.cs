@@ -44,6 +44,23 @@ public sealed record RequestContext(string Project, Guid? ClientId)
 /// <summary>The contract's lenient UUID syntax for Client-ID.</summary>
 public static class ClientIds
 {
+    /// <summary>
+    /// A Client-ID accepted as any string (v1.1/v2 with <c>ClientIdFormat=off</c>): a UUID keeps its
+    /// value, so echo agrees with the other versions; any other string gets a UUID derived from its
+    /// exact text, so echo compares exact strings as the contract asks.
+    /// </summary>
+    public static Guid FromText(string value)
+    {
+        if (TryParse(value, out var id))
+        {
+            return id;
+        }
+
+        Span<byte> hash = stackalloc byte[32];
+        System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(value), hash);
+        return new Guid(hash[..16]);
+    }
+
     public static bool TryParse(string value, out Guid id)
     {
         id = Guid.Empty;

@@ -30,6 +30,11 @@ internal sealed class ApiResult(ApiOutcome outcome) : IResult, IStatusCodeHttpRe
             response.Headers.CacheControl = outcome.CacheControl;
         }
 
+        foreach (var (name, value) in outcome.Headers)
+        {
+            response.Headers[name] = value;
+        }
+
         if (outcome.Body is not { } body)
         {
             return;

@@ -16,6 +16,10 @@ internal sealed class HttpApiRequest(HttpRequest request) : ApiRequest(request.C
 
     public override string? PathAndQuery => request.PathAndQuery();
 
+    public override bool CarriesMediaType => true;
+
+    public override string? ContentType => request.ContentType;
+
     public override string Name(string name) =>
         request.RouteValues[name] as string
         ?? throw new InvalidOperationException($"The route has no {{{name}}} segment.");
@@ -27,6 +31,21 @@ internal sealed class HttpApiRequest(HttpRequest request) : ApiRequest(request.C
     {
         var values = request.QueryValues(name == MessageIds ? "ids" : name);
         return values.TrueForAll(string.IsNullOrEmpty) ? null : QueryParameters.IdList(values);
+    }
+
+    /// <summary>Query parameters by name, last non-empty value winning (1.4), in the order first sent.</summary>
+    public override IReadOnlyList<KeyValuePair<string, string>> Others(IReadOnlySet<string> known)
+    {
+        var others = new List<KeyValuePair<string, string>>();
+        foreach (var name in request.QueryNames())
+        {
+            if (!known.Contains(name) && request.QueryValue(name) is { } value)
+            {
+                others.Add(new(name, value));
+            }
+        }
+
+        return others;
     }
 
     public override IRequestBody Document(DocumentSource source) => new HttpRequestBody(request);

@@ -46,6 +46,22 @@ internal static class HttpRequestExtensions
         return values;
     }
 
+    /// <summary>The distinct parameter names of the query string, percent-decoded, in the order first sent.</summary>
+    public static List<string> QueryNames(this HttpRequest request)
+    {
+        var names = new List<string>();
+        foreach (var pair in new QueryStringEnumerable(request.QueryString.Value))
+        {
+            var name = PercentDecode(pair.EncodedName);
+            if (!names.Contains(name))
+            {
+                names.Add(name);
+            }
+        }
+
+        return names;
+    }
+
     /// <summary>
     /// Percent-decoding only: the contract gives <c>+</c> no meaning, so <c>limit=+2</c> keeps its
     /// sign (form decoding would turn it into a space).

@@ -2,6 +2,7 @@ using Marconi.Api;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Marconi.Transport.Http;
 
@@ -37,8 +38,24 @@ public static class HttpTransportExtensions
         app.UseRouting();
 
         // GET / is outside every version, so none of their header checks apply.
-        app.MapGet("/", () => new ApiResult(ApiVersions.Outcome));
-        app.MapV1();
+        var versions = app.Services.GetRequiredService<ApiVersions>();
+        var options = app.Services.GetRequiredService<IOptions<ApiOptions>>().Value;
+        app.MapGet("/", () => new ApiResult(versions.Outcome));
+        if (options.Serves("1"))
+        {
+            app.MapV1();
+        }
+
+        if (options.Serves("1.1"))
+        {
+            app.MapV1_1();
+        }
+
+        if (options.Serves("2"))
+        {
+            app.MapV2();
+        }
+
         return app;
     }
 }

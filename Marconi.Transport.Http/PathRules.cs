@@ -18,17 +18,17 @@ internal static class PathRules
     /// </summary>
     public const string EmptyQueueNameStandIn = "\0";
 
-    private const string EmptyQueueNamePath = "/v1/queues/";
+    private static readonly string[] Versions = ["v1", "v1.1", "v2"];
 
-    /// <summary>Trailing slashes and empty segments are significant; only <c>/v1/</c> is the home document.</summary>
+    /// <summary>Trailing slashes and empty segments are significant; only <c>/{version}/</c> is a home document.</summary>
     public static Task BeforeRoutingAsync(HttpContext context, RequestDelegate next)
     {
         var path = context.Request.Path.Value ?? "/";
-        if (path == EmptyQueueNamePath)
+        if (IsEmptyQueueName(path))
         {
-            context.Request.Path = new PathString(EmptyQueueNamePath + EmptyQueueNameStandIn);
+            context.Request.Path = new PathString(path + EmptyQueueNameStandIn);
         }
-        else if ((path.Length > 1 && path != "/v1/" && (path.EndsWith('/') || path.Contains("//", StringComparison.Ordinal)))
+        else if ((path.Length > 1 && !IsHome(path) && (path.EndsWith('/') || path.Contains("//", StringComparison.Ordinal)))
             || HasMiscasedLiteral(path))
         {
             context.Response.StatusCode = StatusCodes.Status404NotFound;
@@ -38,11 +38,19 @@ internal static class PathRules
         return next(context);
     }
 
+    private static bool IsHome(string path) => Versions.Any(v => path.Length == v.Length + 2 && path[1..^1] == v && path[^1] == '/');
+
+    private static bool IsEmptyQueueName(string path) => Versions.Any(v => path == $"/{v}/queues/");
+
     /// <summary>
-    /// The literal segments of the route table by position (<c>/v1/queues/{q}/messages/{id}</c>):
+    /// The literal segments of the route tables by position (<c>/v2/queues/{q}/subscriptions/{id}/confirm</c>):
     /// routing compares them ignoring case, the contract does not.
     /// </summary>
-    private static readonly string[][] Literals = [["v1"], ["health", "queues"], [], ["metadata", "stats", "messages", "claims"]];
+    private static readonly string[][] Literals =
+    [
+        Versions, ["health", "queues", "ping"], [],
+        ["metadata", "stats", "messages", "claims", "purge", "share", "subscriptions"], [], ["confirm"],
+    ];
 
     /// <summary>A literal segment in another case (<c>/V1/Queues</c>) names no resource.</summary>
     private static bool HasMiscasedLiteral(string path)

@@ -119,6 +119,35 @@ internal sealed class ZmqApiRequest(RequestContext caller, JsonElement body) : A
     /// <summary>A required array of strings.</summary>
     public override IReadOnlyList<string> List(string name) => RequiredStringArray(name);
 
+    /// <summary>Scalar members of the body not named in <paramref name="known"/>, as the text HTTP would carry.</summary>
+    public override IReadOnlyList<KeyValuePair<string, string>> Others(IReadOnlySet<string> known)
+    {
+        var others = new List<KeyValuePair<string, string>>();
+        foreach (var member in body.EnumerateObject())
+        {
+            if (known.Contains(member.Name) || member.Name == "queue_name")
+            {
+                continue;
+            }
+
+            string? text = member.Value.ValueKind switch
+            {
+                JsonValueKind.String => member.Value.GetString(),
+                JsonValueKind.Number => member.Value.GetRawText(),
+                JsonValueKind.True => "true",
+                JsonValueKind.False => "false",
+                _ => null,
+            };
+            if (!string.IsNullOrEmpty(text))
+            {
+                others.RemoveAll(o => o.Key == member.Name);
+                others.Add(new(member.Name, text));
+            }
+        }
+
+        return others;
+    }
+
     public override IRequestBody Document(DocumentSource source) =>
         source.Member is { } member ? new MemoryRequestBody(JsonValues.Compact(RequiredValue(member))) : ObjectOf(source.Members);
 

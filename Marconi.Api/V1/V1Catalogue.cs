@@ -147,7 +147,7 @@ public sealed class V1Catalogue : ApiCatalogue
         var queue = QueueNames.Validate(r.Caller, name);
         var clientId = r.Caller.RequireClientId();
         var messages = await V1Documents.ReadMessagesAsync(body, _limits, t);
-        var posted = await _messages.PostAsync(queue, clientId, messages, t);
+        var posted = await _messages.PostAsync(queue, clientId, messages, settings: null, createQueue: false, t);
         return new ApiOutcome(201, V1Representation.PostResult(posted))
         {
             Location = Hrefs.MessagesByIds(queue.Name, posted.MessageIds),

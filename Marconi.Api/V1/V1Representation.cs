@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using Marconi.Core;
 using Marconi.Core.Operations;
@@ -15,25 +13,7 @@ public static class V1Representation
 {
     public static readonly Hrefs Hrefs = new("/v1");
 
-    private static readonly JsonWriterOptions WriterOptions = new()
-    {
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        SkipValidation = true,
-    };
-
-    /// <summary>Renders a representation into a fresh buffer.</summary>
-    public static byte[] Render(Action<Utf8JsonWriter> write)
-    {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
-        {
-            write(writer);
-        }
-
-        return buffer.WrittenSpan.ToArray();
-    }
-
-    public static byte[] QueueList(QueueListResult result, string nextHref) => Render(w =>
+    public static byte[] QueueList(QueueListResult result, string nextHref) => Rendering.Render(w =>
     {
         w.WriteStartObject();
         w.WriteStartArray("queues"u8);
@@ -52,11 +32,11 @@ public static class V1Representation
         }
 
         w.WriteEndArray();
-        WriteNextLink(w, nextHref);
+        Rendering.WriteLinks(w, nextHref);
         w.WriteEndObject();
     });
 
-    public static byte[] Stats(QueueStatsResult result) => Render(w =>
+    public static byte[] Stats(QueueStatsResult result) => Rendering.Render(w =>
     {
         var stats = result.Stats;
         w.WriteStartObject();
@@ -74,7 +54,7 @@ public static class V1Representation
         w.WriteEndObject();
     });
 
-    public static byte[] PostResult(PostResult result) => Render(w =>
+    public static byte[] PostResult(PostResult result) => Rendering.Render(w =>
     {
         w.WriteStartObject();
         w.WriteStartArray("resources"u8);
@@ -88,49 +68,38 @@ public static class V1Representation
         w.WriteEndObject();
     });
 
-    public static byte[] MessagePage(MessagePageResult result, string nextHref) => Render(w =>
+    public static byte[] MessagePage(MessagePageResult result, string nextHref) => Rendering.Render(w =>
     {
         w.WriteStartObject();
         w.WritePropertyName("messages"u8);
         WriteMessages(w, result.Queue, result.Messages, claimId: null, result.Now);
-        WriteNextLink(w, nextHref);
+        Rendering.WriteLinks(w, nextHref);
         w.WriteEndObject();
     });
 
     /// <summary>A bare array of messages (get-many), hrefs without claim.</summary>
     public static byte[] Messages(MessagesResult result) =>
-        Render(w => WriteMessages(w, result.Queue, result.Messages, claimId: null, result.Now));
+        Rendering.Render(w => WriteMessages(w, result.Queue, result.Messages, claimId: null, result.Now));
 
     /// <summary>One message object (get-one).</summary>
     public static byte[] Message(MessagesResult result) =>
-        Render(w => WriteMessage(w, result.Queue, result.Messages[0], claimId: null, result.Now));
+        Rendering.Render(w => WriteMessage(w, result.Queue, result.Messages[0], claimId: null, result.Now));
 
     /// <summary>The array answered on claim creation; hrefs carry the claim id.</summary>
     public static byte[] ClaimedMessages(ClaimResult result) =>
-        Render(w => WriteMessages(w, result.Queue, result.Claim.Messages, result.Claim.Id, result.Now));
+        Rendering.Render(w => WriteMessages(w, result.Queue, result.Claim.Messages, result.Claim.Id, result.Now));
 
     /// <summary>A claim as read back (contract 3.17).</summary>
-    public static byte[] Claim(ClaimResult result) => Render(w =>
+    public static byte[] Claim(ClaimResult result) => Rendering.Render(w =>
     {
         w.WriteStartObject();
-        w.WriteNumber("age"u8, AgeSeconds(result.Claim.Updated, result.Now));
+        w.WriteNumber("age"u8, Rendering.AgeSeconds(result.Claim.Updated, result.Now));
         w.WriteNumber("ttl"u8, result.Claim.Ttl);
         w.WriteString("href"u8, Hrefs.Claim(result.Queue.Name, result.Claim.Id));
         w.WritePropertyName("messages"u8);
         WriteMessages(w, result.Queue, result.Claim.Messages, result.Claim.Id, result.Now);
         w.WriteEndObject();
     });
-
-    /// <summary>Whole seconds from <paramref name="since"/> to <paramref name="now"/>, floored, never negative.</summary>
-    public static long AgeSeconds(DateTimeOffset since, DateTimeOffset now)
-    {
-        var ms = (now - since).Ticks / TimeSpan.TicksPerMillisecond;
-        return ms <= 0 ? 0 : ms / 1000;
-    }
-
-    /// <summary>The contract's timestamp format: <c>yyyy-MM-ddTHH:mm:ssZ</c>, UTC.</summary>
-    public static string Timestamp(DateTimeOffset time) =>
-        time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
 
     private static void WriteMessages(
         Utf8JsonWriter w, QueueRef queue, IReadOnlyList<StoredMessage> messages, string? claimId, DateTimeOffset now)
@@ -151,7 +120,7 @@ public static class V1Representation
             ? Hrefs.Message(queue.Name, message.Id)
             : Hrefs.ClaimedMessage(queue.Name, message.Id, claimId));
         w.WriteNumber("ttl"u8, message.Ttl);
-        w.WriteNumber("age"u8, AgeSeconds(message.Created, now));
+        w.WriteNumber("age"u8, Rendering.AgeSeconds(message.Created, now));
         w.WritePropertyName("body"u8);
         w.WriteRawValue(message.Body, skipInputValidation: true);
         w.WriteEndObject();
@@ -160,19 +129,9 @@ public static class V1Representation
     private static void WriteStamp(Utf8JsonWriter w, ReadOnlySpan<byte> name, QueueRef queue, MessageStamp stamp, DateTimeOffset now)
     {
         w.WriteStartObject(name);
-        w.WriteNumber("age"u8, AgeSeconds(stamp.Created, now));
-        w.WriteString("created"u8, Timestamp(stamp.Created));
+        w.WriteNumber("age"u8, Rendering.AgeSeconds(stamp.Created, now));
+        w.WriteString("created"u8, Rendering.Timestamp(stamp.Created));
         w.WriteString("href"u8, Hrefs.Message(queue.Name, stamp.Id));
         w.WriteEndObject();
-    }
-
-    private static void WriteNextLink(Utf8JsonWriter w, string href)
-    {
-        w.WriteStartArray("links"u8);
-        w.WriteStartObject();
-        w.WriteString("rel"u8, "next");
-        w.WriteString("href"u8, href);
-        w.WriteEndObject();
-        w.WriteEndArray();
     }
 }

@@ -8,7 +8,8 @@ namespace Marconi.Core.Operations;
 public sealed record ClaimResult(QueueRef Queue, ClaimData Claim, DateTimeOffset Now);
 
 /// <summary>Claim operations, shared by every API version and transport.</summary>
-public sealed class ClaimOperations(IDataDriver driver, IOptions<LimitsOptions> limits, TimeProvider clock)
+public sealed class ClaimOperations(
+    IDataDriver driver, QueueOperations queues, MessageCipher cipher, IOptions<LimitsOptions> limits, TimeProvider clock)
 {
     private readonly LimitsOptions _limits = limits.Value;
     private readonly ClaimCreateValidator _createValidator = new(limits.Value);
@@ -16,7 +17,9 @@ public sealed class ClaimOperations(IDataDriver driver, IOptions<LimitsOptions> 
 
     /// <summary>
     /// Claims up to <paramref name="limit"/> free messages (the default when null); null when
-    /// nothing was claimed (missing queue or no free message), which is not an error.
+    /// nothing was claimed (missing queue or no free message), which is not an error. A queue with
+    /// <c>_max_claim_count</c> and <c>_dead_letter_queue</c> moves messages claimed that often to
+    /// its dead-letter queue instead (v2 9.5), in every API version.
     /// </summary>
     public async Task<ClaimResult?> CreateAsync(
         QueueRef queue, long ttl, long grace, long? limit, CancellationToken cancellationToken)
@@ -24,9 +27,13 @@ public sealed class ClaimOperations(IDataDriver driver, IOptions<LimitsOptions> 
         var limitValue = limit ?? _limits.DefaultMessagesPerClaim;
         _createValidator.Check(new ClaimRequest(ttl, grace, limitValue));
 
+        var settings = await queues.GetSettingsAsync(queue, cancellationToken);
+        var deadLetter = settings.DeadLetters
+            ? new DeadLetterPolicy((int)settings.MaxClaimCount!.Value, settings.DeadLetterQueue!, (int?)settings.DeadLetterQueueMessagesTtl)
+            : null;
         var now = clock.GetUtcNow();
-        var claim = await driver.Claims.CreateAsync(queue, (int)ttl, (int)grace, (int)limitValue, now, cancellationToken);
-        return claim is null ? null : new ClaimResult(queue, claim, now);
+        var claim = await driver.Claims.CreateAsync(queue, (int)ttl, (int)grace, (int)limitValue, now, cancellationToken, deadLetter);
+        return claim is null ? null : new ClaimResult(queue, await DecryptAsync(claim, cancellationToken), now);
     }
 
     /// <summary>Reads a live claim with its messages.</summary>
@@ -35,7 +42,7 @@ public sealed class ClaimOperations(IDataDriver driver, IOptions<LimitsOptions> 
         var now = clock.GetUtcNow();
         var claim = await driver.Claims.GetAsync(queue, claimId, now, cancellationToken)
             ?? throw Errors.NotFound("The claim does not exist or has expired.");
-        return new ClaimResult(queue, claim, now);
+        return new ClaimResult(queue, await DecryptAsync(claim, cancellationToken), now);
     }
 
     /// <summary>Renews a live claim.</summary>
@@ -48,30 +55,10 @@ public sealed class ClaimOperations(IDataDriver driver, IOptions<LimitsOptions> 
         }
     }
 
+    private async Task<ClaimData> DecryptAsync(ClaimData claim, CancellationToken cancellationToken) =>
+        claim with { Messages = await cipher.DecryptAsync(claim.Messages, cancellationToken) };
+
     /// <summary>Releases a claim; always succeeds for valid input.</summary>
     public Task DeleteAsync(QueueRef queue, string claimId, CancellationToken cancellationToken) =>
         driver.Claims.DeleteAsync(queue, claimId, cancellationToken);
-}
-
-/// <summary>Liveness of the node and its storage.</summary>
-public sealed class HealthOperations(IDataDriver driver)
-{
-    /// <summary>Probes storage; raises 503 when it does not answer.</summary>
-    public async Task CheckAsync(CancellationToken cancellationToken)
-    {
-        bool alive;
-        try
-        {
-            alive = await driver.IsAliveAsync(cancellationToken);
-        }
-        catch (MarconiException)
-        {
-            alive = false;
-        }
-
-        if (!alive)
-        {
-            throw Errors.StorageUnavailable("The storage liveness probe");
-        }
-    }
 }

@@ -17,17 +17,26 @@ public sealed record MessagesResult(QueueRef Queue, IReadOnlyList<StoredMessage>
 public sealed record MessagePageResult(QueueRef Queue, IReadOnlyList<StoredMessage> Messages, string NextMarker, DateTimeOffset Now);
 
 /// <summary>What listing messages asks for; null values take the defaults.</summary>
-public sealed record MessageListRequest(string? Marker, long? Limit, bool Echo, bool IncludeClaimed);
+public sealed record MessageListRequest(string? Marker, long? Limit, bool Echo, bool IncludeClaimed, bool IncludeDelayed = false);
 
 /// <summary>Message operations, shared by every API version and transport.</summary>
-public sealed class MessageOperations(IDataDriver driver, IOptions<LimitsOptions> limits, TimeProvider clock)
+public sealed class MessageOperations(
+    IDataDriver driver, MessageCipher cipher, IEnumerable<IPostObserver> observers, IOptions<LimitsOptions> limits,
+    TimeProvider clock)
 {
+    private readonly IPostObserver[] _observers = observers.ToArray();
     private readonly LimitsOptions _limits = limits.Value;
     private readonly MessageDocumentValidator _validator = new(limits.Value);
 
-    /// <summary>Posts a batch of messages: all or nothing, durable on return.</summary>
+    /// <summary>
+    /// Posts a batch of messages: all or nothing, durable on return. Bodies are encrypted at rest
+    /// when the queue's settings ask for it (read here after validation when the caller has not read
+    /// them). With <paramref name="createQueue"/> a missing queue is created in the same atomic step
+    /// (v1.1/v2); without it, it is 404 (v1).
+    /// </summary>
     public async Task<PostResult> PostAsync(
-        QueueRef queue, Guid clientId, IReadOnlyList<MessageDocument> documents, CancellationToken cancellationToken)
+        QueueRef queue, Guid clientId, IReadOnlyList<MessageDocument> documents, QueueSettings? settings, bool createQueue,
+        CancellationToken cancellationToken)
     {
         if (documents.Count == 0)
         {
@@ -38,11 +47,34 @@ public sealed class MessageOperations(IDataDriver driver, IOptions<LimitsOptions
         foreach (var message in documents)
         {
             _validator.Check(message);
-            messages.Add(new NewMessage((int)message.Ttl, message.Body));
         }
 
-        var ids = await driver.Messages.PostAsync(queue, messages, clientId, clock.GetUtcNow(), cancellationToken)
+        settings ??= await driver.Queues.GetMetadataAsync(queue, cancellationToken) is { } metadata
+            ? ReservedMetadata.Read(metadata)
+            : QueueSettings.None;
+        foreach (var message in documents)
+        {
+            messages.Add(settings.EncryptMessages
+                ? new NewMessage((int)message.Ttl, await cipher.EncryptAsync(message.Body, cancellationToken), (int)message.Delay, Encrypted: true)
+                : new NewMessage((int)message.Ttl, message.Body, (int)message.Delay));
+        }
+
+        var ids = await driver.Messages.PostAsync(queue, messages, clientId, clock.GetUtcNow(), cancellationToken, createQueue)
             ?? throw Errors.NotFound("Messages could not be posted because the queue does not exist.");
+        if (_observers.Length > 0)
+        {
+            var posted = new PostedMessage[ids.Count];
+            for (var i = 0; i < ids.Count; i++)
+            {
+                posted[i] = new PostedMessage(ids[i], (int)documents[i].Ttl, documents[i].Body, (int)documents[i].Delay);
+            }
+
+            foreach (var observer in _observers)
+            {
+                observer.Posted(queue, posted);
+            }
+        }
+
         return new PostResult(queue, ids);
     }
 
@@ -53,8 +85,11 @@ public sealed class MessageOperations(IDataDriver driver, IOptions<LimitsOptions
         var pageSize = PageLimit.Resolve(request.Limit, _limits.DefaultMessagesPerPage, _limits.MaxMessagesPerPage);
         var marker = string.IsNullOrEmpty(request.Marker) ? null : request.Marker;
         var now = clock.GetUtcNow();
-        var query = new MessageListQuery(marker, pageSize, request.Echo, request.IncludeClaimed, clientId);
-        var messages = await driver.Messages.ListAsync(queue, query, now, cancellationToken);
+        var query = new MessageListQuery(marker, pageSize, request.Echo, request.IncludeClaimed, clientId)
+        {
+            IncludeDelayed = request.IncludeDelayed,
+        };
+        var messages = await cipher.DecryptAsync(await driver.Messages.ListAsync(queue, query, now, cancellationToken), cancellationToken);
         return new MessagePageResult(queue, messages, messages.Count > 0 ? messages[^1].Marker : marker ?? "", now);
     }
 
@@ -64,7 +99,8 @@ public sealed class MessageOperations(IDataDriver driver, IOptions<LimitsOptions
     {
         CheckIdCount(ids);
         var now = clock.GetUtcNow();
-        return new MessagesResult(queue, await driver.Messages.GetManyAsync(queue, ids, now, cancellationToken), now);
+        var messages = await driver.Messages.GetManyAsync(queue, ids, now, cancellationToken);
+        return new MessagesResult(queue, await cipher.DecryptAsync(messages, cancellationToken), now);
     }
 
     /// <summary>Gets one message.</summary>
@@ -73,7 +109,7 @@ public sealed class MessageOperations(IDataDriver driver, IOptions<LimitsOptions
         var now = clock.GetUtcNow();
         var message = await driver.Messages.GetAsync(queue, messageId, now, cancellationToken)
             ?? throw Errors.NotFound("The message does not exist.");
-        return new MessagesResult(queue, [message], now);
+        return new MessagesResult(queue, [await cipher.DecryptAsync(message, cancellationToken)], now);
     }
 
     /// <summary>Deletes one message, honouring claims (v1 contract 3.14).</summary>
@@ -93,10 +129,49 @@ public sealed class MessageOperations(IDataDriver driver, IOptions<LimitsOptions
     }
 
     /// <summary>Deletes a set of messages regardless of claims.</summary>
-    public async Task DeleteManyAsync(QueueRef queue, IReadOnlyList<string> ids, CancellationToken cancellationToken)
+    public Task DeleteManyAsync(QueueRef queue, IReadOnlyList<string> ids, CancellationToken cancellationToken) =>
+        DeleteManyAsync(queue, ids, claimIds: null, cancellationToken);
+
+    /// <summary>
+    /// Deletes a set of messages regardless of claims; with <paramref name="claimIds"/> (v2 7.6,
+    /// <c>MessageDeleteWithClaimId</c>) each named claim must hold one of the messages, else nothing is deleted.
+    /// </summary>
+    public async Task DeleteManyAsync(
+        QueueRef queue, IReadOnlyList<string> ids, IReadOnlyList<string>? claimIds, CancellationToken cancellationToken)
     {
         CheckIdCount(ids);
+        if (claimIds is not null)
+        {
+            if (claimIds.Count == 0)
+            {
+                throw Errors.InvalidApiRequest("\"claim_ids\" must name the claims that hold the messages.");
+            }
+
+            var held = await driver.Messages.GetManyAsync(queue, ids, clock.GetUtcNow(), cancellationToken);
+            if (claimIds.FirstOrDefault(c => !held.Any(m => m.ClaimId == c)) is { } stray)
+            {
+                throw Errors.UnableToDelete($"The claim {stray} holds none of the messages.");
+            }
+        }
+
         await driver.Messages.DeleteManyAsync(queue, ids, cancellationToken);
+    }
+
+    /// <summary>
+    /// Removes and returns up to <paramref name="count"/> of the oldest claimable messages (free,
+    /// unexpired, delay elapsed), whoever posted them (v2 7.6).
+    /// </summary>
+    public async Task<MessagesResult> PopAsync(QueueRef queue, long count, CancellationToken cancellationToken)
+    {
+        if (count < 1 || count > _limits.MaxMessagesPerClaimOrPop)
+        {
+            throw Errors.InvalidApiRequest(
+                $"The number of messages to pop must be at least 1 and may not be greater than {_limits.MaxMessagesPerClaimOrPop}.");
+        }
+
+        var now = clock.GetUtcNow();
+        var popped = await driver.Messages.PopAsync(queue, (int)count, now, cancellationToken);
+        return new MessagesResult(queue, await cipher.DecryptAsync(popped, cancellationToken), now);
     }
 
     private void CheckIdCount(IReadOnlyList<string> ids)

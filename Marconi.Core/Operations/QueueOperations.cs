@@ -9,6 +9,54 @@ namespace Marconi.Core.Operations;
 /// </summary>
 public sealed record QueueListResult(IReadOnlyList<QueueListItem> Queues, string NextMarker);
 
+/// <summary>
+/// Which queues a v2 listing keeps: names containing <paramref name="Name"/>, and metadata whose
+/// top-level members equal each filter (as an integer when the value is <c>-?digits</c>).
+/// </summary>
+public sealed record QueueFilter(string? Name, IReadOnlyList<KeyValuePair<string, string>> Metadata)
+{
+    public static readonly QueueFilter None = new(null, []);
+
+    public bool IsEmpty => string.IsNullOrEmpty(Name) && Metadata.Count == 0;
+
+    public bool Matches(QueueListItem queue)
+    {
+        if (!string.IsNullOrEmpty(Name) && !queue.Name.Contains(Name, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        if (Metadata.Count == 0)
+        {
+            return true;
+        }
+
+        using var document = System.Text.Json.JsonDocument.Parse(queue.Metadata ?? "{}");
+        foreach (var (key, wanted) in Metadata)
+        {
+            if (!document.RootElement.TryGetProperty(key, out var value) || !FilterEquals(value, wanted))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool FilterEquals(System.Text.Json.JsonElement value, string wanted)
+    {
+        var digits = wanted.StartsWith('-') ? wanted[1..] : wanted;
+        if (digits.Length > 0 && digits.All(char.IsAsciiDigit))
+        {
+            return value.ValueKind == System.Text.Json.JsonValueKind.Number
+                && long.TryParse(wanted, System.Globalization.CultureInfo.InvariantCulture, out var number)
+                && value.TryGetInt64(out var stored) && stored == number;
+        }
+
+        return value.ValueKind == System.Text.Json.JsonValueKind.String && value.GetString() == wanted;
+    }
+}
+
 /// <summary>Stats of one queue, read at <paramref name="Now"/>.</summary>
 public sealed record QueueStatsResult(QueueRef Queue, QueueStats Stats, DateTimeOffset Now);
 
@@ -21,6 +69,60 @@ public sealed class QueueOperations(IDataDriver driver, IOptions<LimitsOptions> 
     public Task<bool> CreateAsync(QueueRef queue, CancellationToken cancellationToken) =>
         driver.Queues.CreateAsync(queue, clock.GetUtcNow(), cancellationToken);
 
+    /// <summary>Creates the queue with this metadata (an object already checked); an existing queue is left as it is.</summary>
+    public Task<bool> CreateAsync(QueueRef queue, string metadata, CancellationToken cancellationToken) =>
+        driver.Queues.CreateAsync(queue, clock.GetUtcNow(), cancellationToken, metadata);
+
+    /// <summary>The stored metadata, or null when the queue does not exist (v1.1/v2 queues are lazy).</summary>
+    public Task<string?> GetMetadataOrNullAsync(QueueRef queue, CancellationToken cancellationToken) =>
+        driver.Queues.GetMetadataAsync(queue, cancellationToken);
+
+    /// <summary>What the queue's reserved metadata asks for; nothing for a missing queue.</summary>
+    public async Task<QueueSettings> GetSettingsAsync(QueueRef queue, CancellationToken cancellationToken) =>
+        await driver.Queues.GetMetadataAsync(queue, cancellationToken) is { } metadata
+            ? ReservedMetadata.Read(metadata)
+            : QueueSettings.None;
+
+    /// <summary>
+    /// Applies <paramref name="update"/> to the stored metadata and stores the result, unless the
+    /// metadata changed meanwhile, in which case it is applied again to the new value. 404 for a
+    /// missing queue; whatever <paramref name="update"/> raises leaves the metadata as it was.
+    /// </summary>
+    public async Task<string> UpdateMetadataAsync(QueueRef queue, Func<string, string> update, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var stored = await driver.Queues.GetMetadataAsync(queue, cancellationToken)
+                ?? throw Errors.NotFound("The queue does not exist.");
+            var updated = update(stored);
+            switch (await driver.Queues.ReplaceMetadataAsync(queue, stored, updated, cancellationToken))
+            {
+                case MetadataReplaceOutcome.Replaced:
+                    return updated;
+                case MetadataReplaceOutcome.QueueMissing:
+                    throw Errors.NotFound("The queue does not exist.");
+            }
+        }
+    }
+
+    /// <summary>The number of queues of the caller's project.</summary>
+    public Task<long> CountAsync(RequestContext context, CancellationToken cancellationToken) =>
+        driver.Queues.CountAsync(context.Project, cancellationToken);
+
+    /// <summary>Deletes the queue's messages (their claims end) and/or its subscriptions; the metadata stays.</summary>
+    public async Task PurgeAsync(QueueRef queue, bool messages, bool subscriptions, CancellationToken cancellationToken)
+    {
+        if (messages)
+        {
+            await driver.Messages.PurgeAsync(queue, cancellationToken);
+        }
+
+        if (subscriptions)
+        {
+            await driver.Subscriptions.DeleteAllAsync(queue, cancellationToken);
+        }
+    }
+
     public Task<bool> ExistsAsync(QueueRef queue, CancellationToken cancellationToken) =>
         driver.Queues.ExistsAsync(queue, cancellationToken);
 
@@ -28,14 +130,52 @@ public sealed class QueueOperations(IDataDriver driver, IOptions<LimitsOptions> 
         driver.Queues.DeleteAsync(queue, cancellationToken);
 
     /// <summary>Lists the project's queues after <paramref name="marker"/>; a null limit takes the default.</summary>
+    public Task<QueueListResult> ListAsync(
+        RequestContext context, string? marker, long? limit, bool detailed, CancellationToken cancellationToken) =>
+        ListAsync(context, marker, limit, detailed, QueueFilter.None, cancellationToken);
+
+    /// <summary>
+    /// Lists the project's queues after <paramref name="marker"/> that pass the filter; filters
+    /// apply before the limit, so a page is filled from as many stored pages as it takes.
+    /// </summary>
     public async Task<QueueListResult> ListAsync(
-        RequestContext context, string? marker, long? limit, bool detailed, CancellationToken cancellationToken)
+        RequestContext context, string? marker, long? limit, bool detailed, QueueFilter filter, CancellationToken cancellationToken)
     {
         var pageSize = PageLimit.Resolve(limit, _limits.DefaultQueuesPerPage, _limits.MaxQueuesPerPage);
         var markerValue = string.IsNullOrEmpty(marker) ? null : marker;
-        var queues = await driver.Queues.ListAsync(context.Project, markerValue, pageSize, detailed, cancellationToken);
-        return new QueueListResult(queues, queues.Count > 0 ? queues[^1].Name : markerValue ?? "");
+        if (filter.IsEmpty)
+        {
+            var queues = await driver.Queues.ListAsync(context.Project, markerValue, pageSize, detailed, cancellationToken);
+            return new QueueListResult(queues, queues.Count > 0 ? queues[^1].Name : markerValue ?? "");
+        }
+
+        var kept = new List<QueueListItem>(pageSize);
+        var after = markerValue;
+        var withMetadata = detailed || filter.Metadata.Count > 0;
+        while (kept.Count < pageSize)
+        {
+            var batch = await driver.Queues.ListAsync(context.Project, after, FilterBatch, withMetadata, cancellationToken);
+            foreach (var queue in batch)
+            {
+                if (filter.Matches(queue) && kept.Count < pageSize)
+                {
+                    kept.Add(detailed ? queue : queue with { Metadata = null });
+                }
+            }
+
+            if (batch.Count < FilterBatch)
+            {
+                break;
+            }
+
+            after = batch[^1].Name;
+        }
+
+        return new QueueListResult(kept, kept.Count > 0 ? kept[^1].Name : markerValue ?? "");
     }
+
+    /// <summary>How many stored queues a filtered listing reads at a time.</summary>
+    private const int FilterBatch = 200;
 
     /// <summary>The queue's metadata as stored JSON text.</summary>
     public async Task<string> GetMetadataAsync(QueueRef queue, CancellationToken cancellationToken) =>
@@ -49,6 +189,14 @@ public sealed class QueueOperations(IDataDriver driver, IOptions<LimitsOptions> 
         {
             throw Errors.NotFound("Queue metadata could not be set because the queue does not exist.");
         }
+    }
+
+    /// <summary>Stats, with zeros for a queue that does not exist (v1.1/v2 queues are lazy).</summary>
+    public async Task<QueueStatsResult> GetStatsOrEmptyAsync(QueueRef queue, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var stats = await driver.Queues.GetStatsAsync(queue, now, cancellationToken) ?? new QueueStats(0, 0, null, null);
+        return new QueueStatsResult(queue, stats, now);
     }
 
     public async Task<QueueStatsResult> GetStatsAsync(QueueRef queue, CancellationToken cancellationToken)

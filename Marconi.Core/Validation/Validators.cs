@@ -2,8 +2,8 @@ using FluentValidation;
 
 namespace Marconi.Core.Validation;
 
-/// <summary>A message document after parsing: the TTL is range-checked here.</summary>
-public sealed record MessageDocument(long Ttl, string Body);
+/// <summary>A message document after parsing: TTL and delay are range-checked here.</summary>
+public sealed record MessageDocument(long Ttl, string Body, long Delay = 0);
 
 /// <summary>Claim parameters after parsing; the limit is already defaulted.</summary>
 public sealed record ClaimRequest(long Ttl, long Grace, long Limit);
@@ -15,6 +15,8 @@ public sealed class MessageDocumentValidator : AbstractValidator<MessageDocument
     {
         RuleFor(m => m.Ttl).InclusiveBetween(LimitsOptions.MinMessageTtl, limits.MaxMessageTtl)
             .WithMessage($"Message TTL must be at least {LimitsOptions.MinMessageTtl} seconds long and no greater than {limits.MaxMessageTtl} seconds.");
+        RuleFor(m => m.Delay).InclusiveBetween(0, limits.MaxMessageDelay)
+            .WithMessage($"Message delay must be at least 0 seconds and no greater than {limits.MaxMessageDelay} seconds.");
     }
 }
 

@@ -32,6 +32,9 @@ public abstract class MarconiHttpFactoryBase : WebApplicationFactory<Program>
 
     public ManualClock Clock { get; } = new(DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
 
+    /// <summary>The SQLite file the host stores into, for tests that look at what is on disk.</summary>
+    public string DatabasePath => _database.Path;
+
     /// <summary>Every event the host logs through Serilog.</summary>
     public LogCapture Logs { get; } = new();
 

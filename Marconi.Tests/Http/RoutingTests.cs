@@ -84,9 +84,10 @@ public sealed class RoutingTests(MarconiHttpFactory factory) : IClassFixture<Mar
         response.StatusCode.Should().Be(HttpStatusCode.MultipleChoices);
         response.Content.Headers.ContentType!.MediaType.Should().Be("application/json");
         var versions = await response.JsonAsync();
-        var v1 = versions.GetProperty("versions").EnumerateArray().Single();
+        // v2 contract 5.1 replaces v1 3.20: v1 is listed first, deprecated in favour of v2.
+        var v1 = versions.GetProperty("versions").EnumerateArray().First();
         v1.GetProperty("id").GetString().Should().Be("1");
-        v1.GetProperty("status").GetString().Should().Be("CURRENT");
+        v1.GetProperty("status").GetString().Should().Be("DEPRECATED");
         v1.GetProperty("links")[0].GetProperty("href").GetString().Should().Be("/v1/");
     }
 
@@ -110,7 +111,7 @@ public sealed class RoutingTests(MarconiHttpFactory factory) : IClassFixture<Mar
     }
 
     [Theory]
-    [InlineData("/v2")]
+    [InlineData("/v3")]
     [InlineData("/v1/nothing")]
     [InlineData("/v1/queues/q/unknown")]
     [InlineData("/v1/queues/q/messages/m/extra")]
