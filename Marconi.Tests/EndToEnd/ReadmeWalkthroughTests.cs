@@ -3,7 +3,7 @@ using Marconi.Tests.Support;
 
 namespace Marconi.Tests.EndToEnd;
 
-/// <summary>The README's curl walkthrough, run verbatim (but for the port) against the real server.</summary>
+/// <summary>The README's curl walkthroughs (v1 and v2), run verbatim (but for the port) against the real server.</summary>
 public sealed class ReadmeWalkthroughTests : IDisposable
 {
     private readonly TempDatabase _database = new();
@@ -13,7 +13,32 @@ public sealed class ReadmeWalkthroughTests : IDisposable
     [Fact]
     public async Task TheCurlWalkthroughRunsAWholeCycle()
     {
-        var script = Readme.Block("walkthrough", "bash");
+        var output = await RunBlockAsync("walkthrough");
+        output.Should().Contain("HTTP/1.1 201 Created\r\n").And.Contain("Location: /v1/queues/demo\r\n");
+        output.Should().Contain("\"partial\":false");
+        output.Should().Contain("\"body\":\"plain string is fine\"");
+        output.Should().Contain("?claim_id=");
+        output.Should().Contain("HTTP/1.1 204 No Content");
+        output.Should().Contain("{\"messages\":{\"claimed\":1,\"free\":0,\"total\":1,");
+    }
+
+    [Fact]
+    public async Task TheV2CurlWalkthroughRunsAWholeCycle()
+    {
+        var output = await RunBlockAsync("walkthrough-v2");
+        output.Should().Contain("HTTP/1.1 201 Created\r\n").And.Contain("Location: /v2/queues/jobs\r\n");
+        output.Should().Contain("{\"resources\":[\"/v2/queues/jobs/messages/");
+        output.Should().Contain("?claim_id=").And.Contain("\"ttl\":600");
+        output.Should().Contain("HTTP/1.1 204 No Content");
+        output.Should().Contain("\"body\":\"second\",\"claim_id\":null,\"claim_count\":0");
+        output.Should().Contain("\"color\":\"red\"").And.Contain("\"_default_message_ttl\":600");
+        output.Should().EndWith("{\"messages\":{\"claimed\":0,\"free\":0,\"total\":0}}\n");
+    }
+
+    /// <summary>Runs a README bash block against a fresh server, verbatim but for the address.</summary>
+    private async Task<string> RunBlockAsync(string block)
+    {
+        var script = Readme.Block(block, "bash");
         script.Should().Contain("M=http://127.0.0.1:8888");
 
         await using var host = HostProcess.Start(_database.Path);
@@ -30,11 +55,6 @@ public sealed class ReadmeWalkthroughTests : IDisposable
         await bash.WaitForExitAsync();
 
         bash.ExitCode.Should().Be(0, await bash.StandardError.ReadToEndAsync());
-        output.Should().Contain("HTTP/1.1 201 Created\r\n").And.Contain("Location: /v1/queues/demo\r\n");
-        output.Should().Contain("\"partial\":false");
-        output.Should().Contain("\"body\":\"plain string is fine\"");
-        output.Should().Contain("?claim_id=");
-        output.Should().Contain("HTTP/1.1 204 No Content");
-        output.Should().Contain("{\"messages\":{\"claimed\":1,\"free\":0,\"total\":1,");
+        return output;
     }
 }

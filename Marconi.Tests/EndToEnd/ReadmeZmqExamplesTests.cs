@@ -14,7 +14,7 @@ public sealed class ReadmeZmqExamplesTests : IDisposable
     [SkippableFact]
     public async Task ThePythonExampleRunsAgainstTheServer()
     {
-        var python = FindPythonWithZmq();
+        var python = Python.With("zmq");
         Skip.If(python is null, "no python3 with pyzmq here (.ci/run installs Debian's python3-zmq)");
 
         var script = Readme.Block("zmq-python", "python");
@@ -89,32 +89,6 @@ public sealed class ReadmeZmqExamplesTests : IDisposable
         {
             Directory.Delete(folder, recursive: true);
         }
-    }
-
-    private static string? FindPythonWithZmq()
-    {
-        foreach (var candidate in new[] { "python3", "/usr/bin/python3" })
-        {
-            try
-            {
-                using var probe = Process.Start(new ProcessStartInfo(candidate, ["-c", "import zmq"])
-                {
-                    RedirectStandardError = true,
-                    RedirectStandardOutput = true,
-                })!;
-                probe.WaitForExit();
-                if (probe.ExitCode == 0)
-                {
-                    return candidate;
-                }
-            }
-            catch (System.ComponentModel.Win32Exception)
-            {
-                // not installed
-            }
-        }
-
-        return null;
     }
 }
 
