@@ -27,4 +27,7 @@ public abstract class ApiCatalogue
             : throw new KeyNotFoundException($"The {Version} catalogue has no action {name}.");
 
     protected void Add(string name, ApiAction action) => _actions.Add(name, action);
+
+    /// <summary>The caller of <paramref name="action"/> by this version's header rules, for transports that carry headers as values.</summary>
+    public abstract Core.RequestContext Caller(string action, string? project, string? clientId);
 }

@@ -14,14 +14,19 @@ public enum ParameterType
 /// Where an operation's JSON document comes from. Over HTTP it is always the request body; over
 /// ZeroMQ, whose parameters are the members of one object, it is either one member's value
 /// (<see cref="Member"/>) or an object made of some members as given (<see cref="Members"/>).
+/// An <see cref="Optional"/> document that ZeroMQ does not carry at all is a missing body, as an
+/// HTTP request without one.
 /// </summary>
-public sealed record DocumentSource(string? Member, IReadOnlyList<string> Members)
+public sealed record DocumentSource(string? Member, IReadOnlyList<string> Members, bool Optional)
 {
     /// <summary>The value of one parameter (a message list, a metadata object).</summary>
-    public static DocumentSource Value(string member) => new(member, []);
+    public static DocumentSource Value(string member, bool optional = false) => new(member, [], optional);
 
     /// <summary>An object of the named parameters that are present (a claim's <c>ttl</c> and <c>grace</c>).</summary>
-    public static DocumentSource ObjectOf(params string[] members) => new(null, members);
+    public static DocumentSource ObjectOf(params string[] members) => new(null, members, false);
+
+    /// <summary>As <see cref="ObjectOf"/>, but no body at all when none of the members is present.</summary>
+    public static DocumentSource OptionalObjectOf(params string[] members) => new(null, members, true);
 }
 
 /// <summary>

@@ -58,7 +58,7 @@ internal static class PostBench
     }
 
     /// <summary>Runs one blocking client loop per thread and pools their latencies.</summary>
-    private static (double Rate, double P50, double P99) Measure(
+    internal static (double Rate, double P50, double P99) Measure(
         int clients, Func<int, TimeSpan, List<double>> loop, TimeSpan duration)
     {
         var results = new List<double>[clients];
@@ -125,7 +125,7 @@ internal static class PostBench
         return latencies;
     }
 
-    private static Process StartHost(string database, int httpPort, string zmqEndpoint)
+    internal static Process StartHost(string database, int httpPort, string zmqEndpoint)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -147,7 +147,7 @@ internal static class PostBench
         return process;
     }
 
-    private static async Task WaitForHostAsync(HttpClient client, Process host)
+    internal static async Task WaitForHostAsync(HttpClient client, Process host)
     {
         for (var i = 0; i < 300; i++)
         {
@@ -173,7 +173,7 @@ internal static class PostBench
         throw new TimeoutException("the server did not start");
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -39,6 +39,12 @@ internal sealed class Envelope
 
     public string? Header(string name) => _headers.GetValueOrDefault(name);
 
+    /// <summary>The API version the request speaks (<c>v1</c> when it names none), echoed in the reply.</summary>
+    public string Api { get; private init; } = "v1";
+
+    /// <summary>The versions an envelope may name.</summary>
+    public static readonly string[] Versions = ["v1", "v1.1", "v2"];
+
     /// <summary>Parses a payload; envelope errors carry whatever of the request could be read.</summary>
     public static Envelope Parse(ReadOnlyMemory<byte> payload)
     {
@@ -99,12 +105,17 @@ internal sealed class Envelope
             body = b;
         }
 
-        if (JsonBody.TryGetMember(root, "api", out var api) && !(api.ValueKind == JsonValueKind.String && api.GetString() == "v1"))
+        var version = "v1";
+        if (JsonBody.TryGetMember(root, "api", out var api))
         {
-            throw new EnvelopeException(EnvelopeErrors.InvalidRequest("\"api\" must be \"v1\"."), partial);
+            version = api.ValueKind == JsonValueKind.String && Versions.Contains(api.GetString())
+                ? api.GetString()!
+                : throw new EnvelopeException(
+                    EnvelopeErrors.InvalidRequest($"\"api\" must be one of {string.Join(", ", Versions.Select(v => $"\"{v}\""))}."),
+                    partial);
         }
 
-        return new Envelope(document, action, headers, body, values);
+        return new Envelope(document, action, headers, body, values) { Api = version };
     }
 
     private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement;
@@ -180,7 +191,7 @@ internal static class Reply
                     w.WriteEndObject();
                 }
 
-                w.WriteString("api"u8, "v1");
+                w.WriteString("api"u8, request.Api);
                 w.WriteEndObject();
             }
 

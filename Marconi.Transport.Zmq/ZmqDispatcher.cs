@@ -2,6 +2,8 @@ using System.Buffers;
 using System.Text.Json;
 using Marconi.Api;
 using Marconi.Api.V1;
+using Marconi.Api.V1_1;
+using Marconi.Api.V2;
 using Marconi.Core;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -15,14 +17,22 @@ namespace Marconi.Transport.Zmq;
 /// </summary>
 internal sealed partial class ZmqDispatcher
 {
-    private readonly V1Catalogue _catalogue;
+    private readonly Dictionary<string, ApiCatalogue> _catalogues = new(StringComparer.Ordinal);
     private readonly ILogger<ZmqDispatcher> _logger;
 
     public ZmqDispatcher(
-        V1Catalogue catalogue, IOptions<ZmqTransportOptions> options, IOptions<LimitsOptions> limits,
-        ILogger<ZmqDispatcher> logger)
+        V1Catalogue v1, V1_1Catalogue v1_1, V2Catalogue v2, IOptions<ApiOptions> api,
+        IOptions<ZmqTransportOptions> options, IOptions<LimitsOptions> limits, ILogger<ZmqDispatcher> logger)
     {
-        _catalogue = catalogue;
+        // The envelope's "api" picks the catalogue; a version the server does not serve is not there.
+        foreach (var (id, catalogue) in new (string, ApiCatalogue)[] { ("1", v1), ("1.1", v1_1), ("2", v2) })
+        {
+            if (api.Value.Serves(id))
+            {
+                _catalogues[catalogue.Version] = catalogue;
+            }
+        }
+
         _logger = logger;
         MaxPayloadBytes = options.Value.MaxFrameBytes > 0
             ? options.Value.MaxFrameBytes
@@ -57,12 +67,17 @@ internal sealed partial class ZmqDispatcher
         {
             try
             {
-                if (request.Action is not { } name || !_catalogue.TryGetAction(name, out var action))
+                if (!_catalogues.TryGetValue(request.Api, out var catalogue))
+                {
+                    throw EnvelopeErrors.InvalidRequest($"API {request.Api} is not served here.");
+                }
+
+                if (request.Action is not { } name || !catalogue.TryGetAction(name, out var action))
                 {
                     throw EnvelopeErrors.InvalidAction(request.Action);
                 }
 
-                var caller = RequestContext.FromHeaders(request.Header("X-Project-ID"), request.Header("Client-ID"));
+                var caller = catalogue.Caller(name, request.Header("X-Project-ID"), request.Header("Client-ID"));
                 var outcome = await action(new ZmqApiRequest(caller, request.Body), cancellationToken);
                 return Reply.Write(request, outcome.Status, outcome.Location, outcome.Body);
             }
@@ -148,8 +163,17 @@ internal sealed class ZmqApiRequest(RequestContext caller, JsonElement body) : A
         return others;
     }
 
-    public override IRequestBody Document(DocumentSource source) =>
-        source.Member is { } member ? new MemoryRequestBody(JsonValues.Compact(RequiredValue(member))) : ObjectOf(source.Members);
+    public override IRequestBody Document(DocumentSource source)
+    {
+        if (source.Optional && (source.Member is { } one ? Find(one) is null : source.Members.All(m => Find(m) is null)))
+        {
+            return new MemoryRequestBody(null);
+        }
+
+        return source.Member is { } member
+            ? new MemoryRequestBody(JsonValues.Compact(RequiredValue(member)))
+            : ObjectOf(source.Members);
+    }
 
     private string? OptionalString(string name) => Find(name) switch
     {

@@ -54,6 +54,9 @@ public sealed class V1Catalogue : ApiCatalogue
 
     public override string Version => "v1";
 
+    public override RequestContext Caller(string action, string? project, string? clientId) =>
+        RequestContext.FromHeaders(project, clientId);
+
     private static readonly ApiOutcome Home = new(200, V1HomeDocument.Bytes)
     {
         ContentType = V1HomeDocument.ContentType,

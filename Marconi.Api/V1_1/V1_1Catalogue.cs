@@ -66,6 +66,13 @@ public class V1_1Catalogue : ApiCatalogue
 
     public override string Version { get; }
 
+    /// <summary>The operations that need neither Client-ID nor X-Project-ID (v2 contract 2.2).</summary>
+    public static readonly IReadOnlySet<string> OpenActions =
+        new HashSet<string> { "get_home_doc", "ping_node", "check_node_health", "get_node_health" };
+
+    public override RequestContext Caller(string action, string? project, string? clientId) =>
+        ZaqarCallers.FromHeaders(project, clientId, OpenActions.Contains(action), Limits);
+
     protected bool IsV2 { get; }
 
     protected QueueOperations Queues { get; }
@@ -133,7 +140,7 @@ public class V1_1Catalogue : ApiCatalogue
     private async Task<ApiOutcome> QueueCreate(ApiRequest r, CancellationToken t)
     {
         var name = r.Name("queue_name");
-        var body = r.Document(DocumentSource.Value("metadata"));
+        var body = r.Document(DocumentSource.Value("metadata", optional: true));
         var queue = QueueNames.Validate(r.Caller, name);
         var metadata = await V1_1Documents.ReadQueueMetadataAsync(body, queue.Name, Limits, t);
         var created = await Queues.CreateAsync(queue, metadata, t);
@@ -169,7 +176,7 @@ public class V1_1Catalogue : ApiCatalogue
     private async Task<ApiOutcome> MessagePost(ApiRequest r, CancellationToken t)
     {
         var name = r.Name("queue_name");
-        var body = r.Document(DocumentSource.Value("messages"));
+        var body = r.Document(DocumentSource.ObjectOf("messages"));
         var queue = QueueNames.Validate(r.Caller, name);
         var clientId = r.Caller.RequireClientId();
 
@@ -307,7 +314,7 @@ public class V1_1Catalogue : ApiCatalogue
     {
         var name = r.Name("queue_name");
         var limitText = r.Text("limit", ParameterType.Integer);
-        var body = r.Document(DocumentSource.ObjectOf("ttl", "grace"));
+        var body = r.Document(DocumentSource.OptionalObjectOf("ttl", "grace"));
         var queue = QueueNames.Validate(r.Caller, name);
         var limit = QueryParameters.Integer("limit", limitText);
         var (ttl, grace) = await V1_1Documents.ReadClaimAsync(body, Limits, optional: true, t);

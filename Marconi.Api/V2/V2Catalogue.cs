@@ -52,7 +52,7 @@ public sealed class V2Catalogue : V1_1Catalogue
     private async Task<ApiOutcome> SubscriptionCreate(ApiRequest r, CancellationToken t)
     {
         var name = r.Name("queue_name");
-        var body = r.Document(DocumentSource.ObjectOf("subscriber", "ttl", "options"));
+        var body = r.Document(DocumentSource.OptionalObjectOf("subscriber", "ttl", "options"));
         var queue = QueueNames.Validate(r.Caller, name);
         var location = Hrefs.Queue(queue.Name) + "/subscriptions";
         string? subscriber = null;
@@ -130,7 +130,7 @@ public sealed class V2Catalogue : V1_1Catalogue
     {
         var name = r.Name("queue_name");
         var id = r.Name("subscription_id");
-        var body = r.Document(DocumentSource.ObjectOf("subscriber", "ttl", "options"));
+        var body = r.Document(DocumentSource.OptionalObjectOf("subscriber", "ttl", "options"));
         var queue = QueueNames.Validate(r.Caller, name);
         var update = new SubscriptionUpdate();
         if (!V1_1Documents.IsEmpty(body))
@@ -174,7 +174,7 @@ public sealed class V2Catalogue : V1_1Catalogue
     {
         var name = r.Name("queue_name");
         var id = r.Name("subscription_id");
-        var body = r.Document(DocumentSource.ObjectOf("confirmed"));
+        var body = r.Document(DocumentSource.OptionalObjectOf("confirmed"));
         var queue = QueueNames.Validate(r.Caller, name);
         bool? confirmed = null;
         if (!V1_1Documents.IsEmpty(body))
@@ -316,7 +316,7 @@ public sealed class V2Catalogue : V1_1Catalogue
     private async Task<ApiOutcome> QueuePurge(ApiRequest r, CancellationToken t)
     {
         var name = r.Name("queue_name");
-        var body = r.Document(DocumentSource.ObjectOf("resource_types"));
+        var body = r.Document(DocumentSource.OptionalObjectOf("resource_types"));
         var queue = QueueNames.Validate(r.Caller, name);
         bool messages = true, subscriptions = true;
         if (!V1_1Documents.IsEmpty(body))

@@ -43,12 +43,57 @@ public sealed class TransportEquivalenceTests(MarconiZmqFactory factory) : IClas
         { "DELETE", "/v1/queues/{q}/claims/nope", null, "claim_delete", """{"queue_name":"{q}","claim_id":"nope"}""" },
     };
 
+    /// <summary>The same through v2 (and v1.1 where noted): the envelope's <c>api</c> picks the catalogue HTTP's path picks.</summary>
+    public static TheoryData<string, string, string?, string, string> V2Cases => new()
+    {
+        { "POST", "/v2/queues/{q}/messages", """{"messages":[]}""", "message_post", """{"queue_name":"{q}","messages":[]}""" },
+        { "POST", "/v2/queues/{q}/messages", """{}""", "message_post", """{"queue_name":"{q}"}""" },
+        { "POST", "/v2/queues/{q}/messages", """{"messages":[{"ttl":59,"body":1}]}""", "message_post", """{"queue_name":"{q}","messages":[{"ttl":59,"body":1}]}""" },
+        { "POST", "/v2/queues/{q}/messages", """{"messages":{}}""", "message_post", """{"queue_name":"{q}","messages":{}}""" },
+        { "PUT", "/v2/queues/{q}", """{"_max_claim_count":-1}""", "queue_create", """{"queue_name":"{q}","metadata":{"_max_claim_count":-1}}""" },
+        { "PUT", "/v2/queues/{q}", null, "queue_create", """{"queue_name":"{q}"}""" },
+        { "GET", "/v2/queues/{q}", null, "queue_get", """{"queue_name":"{q}"}""" },
+        { "GET", "/v2/queues/missing-{q}", null, "queue_get", """{"queue_name":"missing-{q}"}""" },
+        { "GET", "/v2/queues/missing-{q}/stats", null, "queue_get_stats", """{"queue_name":"missing-{q}"}""" },
+        { "GET", "/v2/queues?limit=0", null, "queue_list", """{"limit":0}""" },
+        { "GET", "/v2/queues?with_count=true&shared=true", null, "queue_list", """{"with_count":true,"shared":"true"}""" },
+        { "GET", "/v2/queues/{q}/messages", null, "message_list", """{"queue_name":"{q}"}""" },
+        { "GET", "/v2/queues/{q}/messages?include_delayed=maybe", null, "message_list", """{"queue_name":"{q}","include_delayed":"maybe"}""" },
+        { "GET", "/v2/queues/{q}/messages?ids=unknown", null, "message_get_many", """{"queue_name":"{q}","message_ids":["unknown"]}""" },
+        { "DELETE", "/v2/queues/{q}/messages?pop=0", null, "message_pop", """{"queue_name":"{q}","pop":0}""" },
+        { "DELETE", "/v2/queues/{q}/messages?pop=1", null, "message_pop", """{"queue_name":"{q}","pop":1}""" },
+        { "POST", "/v2/queues/{q}/claims?limit=21", null, "claim_create", """{"queue_name":"{q}","limit":21}""" },
+        { "POST", "/v2/queues/{q}/claims", null, "claim_create", """{"queue_name":"{q}"}""" },
+        { "POST", "/v2/queues/{q}/claims", """{"ttl":"60"}""", "claim_create", """{"queue_name":"{q}","ttl":"60"}""" },
+        { "PATCH", "/v2/queues/{q}/claims/nope", """{}""", "claim_update", """{"queue_name":"{q}","claim_id":"nope"}""" },
+        { "POST", "/v2/queues/{q}/purge", """{"resource_types":["queues"]}""", "queue_purge", """{"queue_name":"{q}","resource_types":["queues"]}""" },
+        { "POST", "/v2/queues/{q}/purge", null, "queue_purge", """{"queue_name":"{q}"}""" },
+        { "POST", "/v2/queues/{q}/share", """{"paths":["queues"]}""", "queue_share", """{"queue_name":"{q}","paths":["queues"]}""" },
+        { "POST", "/v2/queues/{q}/subscriptions", """{}""", "subscription_create", """{"queue_name":"{q}"}""" },
+        { "POST", "/v2/queues/{q}/subscriptions", """{"subscriber":"ftp://x"}""", "subscription_create", """{"queue_name":"{q}","subscriber":"ftp://x"}""" },
+        { "GET", "/v2/queues/{q}/subscriptions", null, "subscription_list", """{"queue_name":"{q}"}""" },
+        { "GET", "/v2/queues/{q}/subscriptions/nope", null, "subscription_get", """{"queue_name":"{q}","subscription_id":"nope"}""" },
+        { "PATCH", "/v2/queues/{q}/subscriptions/nope", """{"ttl":60}""", "subscription_update", """{"queue_name":"{q}","subscription_id":"nope","ttl":60}""" },
+        { "PUT", "/v2/queues/{q}/subscriptions/nope/confirm", """{"confirmed":true}""", "subscription_confirm", """{"queue_name":"{q}","subscription_id":"nope","confirmed":true}""" },
+        { "GET", "/v1.1/queues/{q}", null, "queue_get", """{"queue_name":"{q}"}""" },
+        { "GET", "/v1.1/queues/{q}/messages?ids=,,", null, "message_get_many", """{"queue_name":"{q}","message_ids":[]}""" },
+    };
+
     [Theory]
     [MemberData(nameof(Cases))]
-    public async Task BothTransportsGiveTheSameOutcome(string method, string path, string? body, string action, string zmqBody)
+    public Task BothTransportsGiveTheSameOutcome(string method, string path, string? body, string action, string zmqBody) =>
+        CompareAsync(method, path, body, action, zmqBody);
+
+    [Theory]
+    [MemberData(nameof(V2Cases))]
+    public Task BothTransportsGiveTheSameOutcomeInV1_1AndV2(string method, string path, string? body, string action, string zmqBody) =>
+        CompareAsync(method, path, body, action, zmqBody, api: path.Split('/')[1]);
+
+    private async Task CompareAsync(string method, string path, string? body, string action, string zmqBody, string? api = null)
     {
         using var http = factory.CreateV1Client();
         using var zmq = factory.CreateReqClient();
+        zmq.Api = api;
         zmq.Project = http.Project!;
         zmq.ClientId = http.ClientId!;
         var q = await http.CreateQueueAsync();

@@ -32,6 +32,9 @@ public sealed class ZmqClient : IDisposable
 
     public string ClientId { get; set; } = Guid.NewGuid().ToString();
 
+    /// <summary>The envelope's <c>api</c>; null leaves it out (v1).</summary>
+    public string? Api { get; set; }
+
     /// <summary>Sends an action with the client's project and Client-ID headers and returns the reply.</summary>
     public JsonElement Call(string action, object? body = null, Dictionary<string, string>? headers = null)
     {
@@ -43,14 +46,17 @@ public sealed class ZmqClient : IDisposable
     public string Request(string action, object? body = null, Dictionary<string, string>? headers = null)
     {
         headers ??= new Dictionary<string, string> { ["X-Project-ID"] = Project, ["Client-ID"] = ClientId };
-        return JsonSerializer.Serialize(new { action, headers, body = body ?? new { } });
+        return Api is null
+            ? JsonSerializer.Serialize(new { action, headers, body = body ?? new { } })
+            : JsonSerializer.Serialize(new { action, headers, body = body ?? new { }, api = Api });
     }
 
     /// <summary>Sends an action whose body is given as raw JSON text, and returns the reply.</summary>
     public JsonElement CallRaw(string action, string bodyJson)
     {
         var headers = JsonSerializer.Serialize(new Dictionary<string, string> { ["X-Project-ID"] = Project, ["Client-ID"] = ClientId });
-        Send($$"""{"action":"{{action}}","headers":{{headers}},"body":{{bodyJson}}}""");
+        var api = Api is null ? "" : $",\"api\":\"{Api}\"";
+        Send($$"""{"action":"{{action}}","headers":{{headers}},"body":{{bodyJson}}{{api}}}""");
         return Receive();
     }
 

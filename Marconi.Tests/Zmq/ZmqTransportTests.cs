@@ -143,7 +143,7 @@ public sealed class ZmqTransportTests(MarconiZmqFactory factory) : IClassFixture
     [InlineData("""{"action":"ping_node","headers":{"X-Project-ID":5}}""")]
     [InlineData("""{"action":"ping_node","body":[]}""")]
     [InlineData("""{"action":"ping_node","body":null}""")]
-    [InlineData("""{"action":"ping_node","api":"v2"}""")]
+    [InlineData("""{"action":"ping_node","api":"v3"}""")]
     [InlineData("""{"action":"ping_node","api":1}""")]
     [InlineData("""{"action":"no_such_action","headers":"x"}""")]
     public void MalformedEnvelopesAreInvalidRequests(string payload)
