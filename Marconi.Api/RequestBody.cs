@@ -48,9 +48,10 @@ public static class JsonBody
 
     /// <summary>
     /// Reads a body that must be at most <paramref name="maxBytes"/> bytes as sent, then parses it.
+    /// <paramref name="opaqueStrings"/> as in <see cref="Parse"/>.
     /// </summary>
     public static async ValueTask<JsonDocument> ReadAsync(
-        IRequestBody body, int maxBytes, string tooLarge, CancellationToken cancellationToken)
+        IRequestBody body, int maxBytes, string tooLarge, CancellationToken cancellationToken, bool opaqueStrings = false)
     {
         if (body.DeclaredLength > maxBytes)
         {
@@ -63,14 +64,17 @@ public static class JsonBody
         }
 
         var bytes = await body.ReadAsync(maxBytes, cancellationToken) ?? throw Errors.InvalidApiRequest(tooLarge);
-        return Parse(bytes);
+        return Parse(bytes, opaqueStrings);
     }
 
     /// <summary>
     /// Parses an object or array, rejecting invalid UTF-8, bare scalars and integer literals
-    /// outside the signed 64-bit range.
+    /// outside the signed 64-bit range. A string or member name escaping a lone UTF-16 surrogate
+    /// (<c>"\ud800"</c>) has no string value, so the server could not read it: it is refused unless
+    /// <paramref name="opaqueStrings"/> says the document carries client data the server only
+    /// stores and returns as sent (message posts).
     /// </summary>
-    public static JsonDocument Parse(ReadOnlyMemory<byte> utf8)
+    public static JsonDocument Parse(ReadOnlyMemory<byte> utf8, bool opaqueStrings = false)
     {
         if (utf8.Span.StartsWith("\uFEFF"u8))
         {
@@ -96,6 +100,12 @@ public static class JsonBody
                 {
                     throw Errors.InvalidBody("An integer in the document is outside the 64-bit range.");
                 }
+
+                if (!opaqueStrings && reader.ValueIsEscaped
+                    && reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName && !HasStringValue(ref reader))
+                {
+                    throw Errors.InvalidBody("A string in the document escapes a lone UTF-16 surrogate.");
+                }
             }
 
             return JsonDocument.Parse(utf8, DocumentOptions);
@@ -111,20 +121,36 @@ public static class JsonBody
         }
     }
 
+    private static bool HasStringValue(ref Utf8JsonReader reader)
+    {
+        try
+        {
+            reader.GetString();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>The raw text of a number token is an integer literal (no fraction, no exponent).</summary>
     public static bool IsIntegerLiteral(ReadOnlySpan<byte> raw) => raw.IndexOfAny(".eE"u8) < 0;
 
     private static bool IntegerFits(ReadOnlySpan<byte> raw) =>
         !IsIntegerLiteral(raw) || (Utf8Parser.TryParse(raw, out long _, out var consumed) && consumed == raw.Length);
 
-    /// <summary>Finds a member; with duplicate keys the last one wins.</summary>
+    /// <summary>
+    /// Finds a member; with duplicate keys the last one wins. A name escaping a lone surrogate
+    /// (allowed in opaque documents) cannot be compared, and equals no name the server looks for.
+    /// </summary>
     public static bool TryGetMember(JsonElement obj, string name, out JsonElement value)
     {
         var found = false;
         value = default;
         foreach (var property in obj.EnumerateObject())
         {
-            if (property.NameEquals(name))
+            if (NameEquals(property, name))
             {
                 value = property.Value;
                 found = true;
@@ -132,6 +158,18 @@ public static class JsonBody
         }
 
         return found;
+    }
+
+    private static bool NameEquals(JsonProperty property, string name)
+    {
+        try
+        {
+            return property.NameEquals(name);
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
     }
 
     /// <summary>A field that must be an integer literal; null when absent and not required.</summary>

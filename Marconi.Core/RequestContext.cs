@@ -45,13 +45,14 @@ public sealed record RequestContext(string Project, Guid? ClientId)
 public static class ClientIds
 {
     /// <summary>
-    /// A Client-ID accepted as any string (v1.1/v2 with <c>ClientIdFormat=off</c>): a UUID keeps its
-    /// value, so echo agrees with the other versions; any other string gets a UUID derived from its
-    /// exact text, so echo compares exact strings as the contract asks.
+    /// A Client-ID accepted as any string (v1.1/v2 with <c>ClientIdFormat=off</c>): echo compares
+    /// exact strings (v2 contract 2.2), so each string gets a UUID derived from its exact text. Only
+    /// the canonical form (lowercase, hyphenated: the text Zaqar stores for a UUID in strict mode)
+    /// keeps its value, so echo agrees with the versions that read Client-ID as a UUID.
     /// </summary>
     public static Guid FromText(string value)
     {
-        if (TryParse(value, out var id))
+        if (Guid.TryParseExact(value, "D", out var id) && string.Equals(id.ToString("D"), value, StringComparison.Ordinal))
         {
             return id;
         }
