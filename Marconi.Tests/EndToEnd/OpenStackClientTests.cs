@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Marconi.Tests.Support;
 
@@ -35,19 +34,6 @@ public sealed class OpenStackClientTests : IDisposable
             .Should().Be("/v2/queues/{queue_name}/purge");
     }
 
-    private static async Task<string> OpenStackAsync(string endpoint, params string[] command)
-    {
-        var start = new ProcessStartInfo("/usr/bin/openstack", ["--os-auth-type", "none", "--os-endpoint", endpoint, .. command])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
-        process.ExitCode.Should().Be(0, await stdout + await stderr);
-        return await stdout;
-    }
+    private static Task<string> OpenStackAsync(string endpoint, params string[] command) =>
+        Python.RunProgramAsync("/usr/bin/openstack", ["--os-auth-type", "none", "--os-endpoint", endpoint, .. command]);
 }

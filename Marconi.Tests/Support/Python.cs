@@ -32,9 +32,13 @@ public static class Python
     }
 
     /// <summary>Runs a script file with arguments and returns its standard output; a failure fails the test.</summary>
-    public static async Task<string> RunAsync(string python, string script, params string[] arguments)
+    public static Task<string> RunAsync(string python, string script, params string[] arguments) =>
+        RunProgramAsync(python, [script, .. arguments]);
+
+    /// <summary>Runs a program to its end and returns its standard output; a non-zero exit fails the test.</summary>
+    public static async Task<string> RunProgramAsync(string program, IEnumerable<string> arguments)
     {
-        var start = new ProcessStartInfo(python, [script, .. arguments])
+        var start = new ProcessStartInfo(program, arguments)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
