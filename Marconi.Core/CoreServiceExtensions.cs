@@ -28,6 +28,11 @@ public static class CoreServiceExtensions
                 $"{SubscriptionOptions.SectionName}:SubscriberTypes may list only {string.Join(", ", SubscriptionOptions.Offered)}.")
             .ValidateOnStart();
         builder.Services.AddOptions<EncryptionOptions>().BindConfiguration(EncryptionOptions.SectionName);
+        // v2 contract 9.8 lets a server leave message checksums out if it refuses to start with them on.
+        builder.Services.AddOptions<MessagesOptions>().BindConfiguration(MessagesOptions.SectionName)
+            .Validate(o => !o.EnableChecksum,
+                $"{MessagesOptions.SectionName}:EnableChecksum cannot be true: message checksums are not implemented.")
+            .ValidateOnStart();
         builder.Services.AddSingleton<MessageCipher>();
 
         builder.Services.AddOptions<CollectorOptions>()

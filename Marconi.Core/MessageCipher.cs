@@ -6,6 +6,15 @@ using Microsoft.Extensions.Options;
 
 namespace Marconi.Core;
 
+/// <summary>Section <c>Marconi:Messages</c>: options of message representations (v2 contract 9.8).</summary>
+public sealed class MessagesOptions
+{
+    public const string SectionName = "Marconi:Messages";
+
+    /// <summary>MD5 checksums in message objects; not implemented, so only false is valid.</summary>
+    public bool EnableChecksum { get; set; }
+}
+
 /// <summary>Section <c>Marconi:Encryption</c>: the key of encrypted queues (v2 contract 9.6).</summary>
 public sealed class EncryptionOptions
 {

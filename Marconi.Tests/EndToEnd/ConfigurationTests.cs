@@ -20,6 +20,13 @@ public sealed class ConfigurationTests : IDisposable
     [InlineData("--Marconi:Transports:Http:Url=not a url", "Marconi:Transports:Http:Url")]
     [InlineData("--Marconi:Storage:Sqlite:Synchronous=Sometimes", "Marconi:Storage:Sqlite:Synchronous")]
     [InlineData("--Marconi:Collector:IntervalSeconds=0", "Marconi:Collector:IntervalSeconds")]
+    [InlineData("--Marconi:Limits:DefaultMessageTtl=59", "Marconi:Limits:DefaultMessageTtl")]
+    [InlineData("--Marconi:Limits:DefaultClaimGrace=43201", "Marconi:Limits:DefaultClaimGrace")]
+    [InlineData("--Marconi:Limits:ClientIdFormat=loose", "Marconi:Limits:ClientIdFormat")]
+    [InlineData("--Marconi:Api:Versions:0=3", "Marconi:Api:Versions")]
+    [InlineData("--Marconi:Subscriptions:SubscriberTypes:0=mailto", "Marconi:Subscriptions:SubscriberTypes")]
+    [InlineData("--Marconi:Notifications:TimeoutSeconds=0", "Marconi:Notifications:TimeoutSeconds")]
+    [InlineData("--Marconi:Messages:EnableChecksum=true", "Marconi:Messages:EnableChecksum")]
     public async Task InvalidSettingsStopTheHostNamingTheKey(string argument, string key)
     {
         await using var host = HostProcess.Start(_database.Path, [argument]);
