@@ -187,7 +187,7 @@ internal sealed class ClientCommands
         post.SetAction(Run(async (r, client, output, ct) =>
         {
             var queue = client.Queue(r.GetValue(name)!);
-            var id = await queue.PostAsync(ReadJson(r.GetValue(body), "message body"), r.GetValue(ttl), ct);
+            var id = await queue.PostAsync(ReadJson(r.GetValue(body), "message body"), r.GetValue(ttl), ct: ct);
             output.Object([("id", id), ("href", $"/v1/queues/{queue.Name}/messages/{id}")]);
             return 0;
         }));
