@@ -72,7 +72,7 @@ public sealed class MarconiClient : IDisposable, IAsyncDisposable
     /// <param name="authToken">Sent as <c>X-Auth-Token</c> when set.</param>
     /// <param name="api">The API version; v2 by default.</param>
     /// <exception cref="ArgumentException">The scheme is not supported, or v2 is asked for without a project.</exception>
-    public MarconiClient(string endpoint, string? projectId = null, Guid? clientId = null, string? authToken = null, MarconiApi api = MarconiApi.V1)
+    public MarconiClient(string endpoint, string? projectId = null, Guid? clientId = null, string? authToken = null, MarconiApi api = MarconiApi.V2)
         : this(new MarconiClientOptions { Endpoint = new Uri(endpoint), ProjectId = projectId, ClientId = clientId, AuthToken = authToken, Api = api })
     {
     }

@@ -16,7 +16,7 @@ public sealed class MarconiClientOptions
     /// The API version spoken: <see cref="MarconiApi.V2"/> (the default) or <see cref="MarconiApi.V1"/>.
     /// v2 needs a project: a v2 client without <see cref="ProjectId"/> (or <see cref="Grant"/>) is refused at construction.
     /// </summary>
-    public MarconiApi Api { get; init; } = MarconiApi.V1;
+    public MarconiApi Api { get; init; } = MarconiApi.V2;
 
     /// <summary>
     /// The project (namespace) of every request: sent as <c>X-Project-Id</c> (HTTP) or <c>X-Project-ID</c> (ZeroMQ) when set.

@@ -239,7 +239,8 @@ public abstract class ClientV2Tests : IClassFixture<MarconiZmqFactory>, IAsyncLi
         await ((Func<Task>)(() => queue.ShareAsync())).Should().ThrowAsync<NotSupportedException>();
         await ((Func<Task>)(() => v1.CreateQueueAsync("q", new { a = 1 }))).Should().ThrowAsync<NotSupportedException>();
 
-        var projectless = () => new MarconiClient(new MarconiClientOptions { Endpoint = _endpoint, Api = MarconiApi.V2 });
+        new MarconiClientOptions { Endpoint = _endpoint }.Api.Should().Be(MarconiApi.V2, "v2 is the default");
+        var projectless = () => new MarconiClient(new MarconiClientOptions { Endpoint = _endpoint });
         projectless.Should().Throw<ArgumentException>().WithMessage("*project*");
         var v1Grant = () => new MarconiClient(new MarconiClientOptions
         {
