@@ -22,15 +22,40 @@ public sealed class MarconiClient : IDisposable, IAsyncDisposable
 
     /// <summary>Creates a client; no connection is made until the first request.</summary>
     /// <param name="options">The endpoint, identity and resilience settings.</param>
-    /// <exception cref="ArgumentException">The endpoint's scheme is not http, https, tcp or ipc.</exception>
+    /// <exception cref="ArgumentException">
+    /// The endpoint's scheme is not http, https, tcp or ipc; or v2 is asked for without a project
+    /// (v2 requires <c>X-Project-Id</c>: set <see cref="MarconiClientOptions.ProjectId"/>, or choose <see cref="MarconiApi.V1"/>);
+    /// or a <see cref="MarconiClientOptions.Grant"/> is given with v1, over ZeroMQ, or with another project.
+    /// </exception>
     public MarconiClient(MarconiClientOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         ClientId = options.ClientId ?? Guid.NewGuid();
-        ProjectId = options.ProjectId;
+        Api = options.Api;
         Endpoint = options.Endpoint;
         SerializerOptions = options.SerializerOptions;
-        var identity = new ClientIdentity(ClientId, ProjectId, options.AuthToken);
+        var http = Endpoint.Scheme.ToLowerInvariant() is "http" or "https";
+        if (options.Grant is { } grant)
+        {
+            if (Api != MarconiApi.V2 || !http)
+            {
+                throw new ArgumentException("A pre-signed grant is checked only by the v2 HTTP API: use Api = MarconiApi.V2 and an http(s) endpoint.", nameof(options));
+            }
+
+            if (options.ProjectId is { } given && given != grant.Project)
+            {
+                throw new ArgumentException($"The grant is for project '{grant.Project}', not '{given}'.", nameof(options));
+            }
+        }
+
+        ProjectId = options.ProjectId ?? options.Grant?.Project;
+        if (Api == MarconiApi.V2 && string.IsNullOrEmpty(ProjectId))
+        {
+            // Failing here beats a 400 "Project-Id Missing" on every call but ping.
+            throw new ArgumentException("The v2 API needs a project: set ProjectId (or a Grant), or use Api = MarconiApi.V1 for the default namespace.", nameof(options));
+        }
+
+        var identity = new ClientIdentity(ClientId, ProjectId, options.AuthToken, Api, options.Grant);
         ITransport transport = Endpoint.Scheme.ToLowerInvariant() switch
         {
             "http" or "https" => new HttpTransport(Endpoint, identity, options.Timeout),
@@ -42,33 +67,38 @@ public sealed class MarconiClient : IDisposable, IAsyncDisposable
 
     /// <summary>Creates a client with the default resilience settings.</summary>
     /// <param name="endpoint"><c>http://host:port</c> for HTTP, <c>tcp://host:port</c> for ZeroMQ.</param>
-    /// <param name="projectId">The project every request works in; the default namespace when <see langword="null"/>.</param>
+    /// <param name="projectId">The project every request works in; required by v2, the default namespace of v1 when <see langword="null"/>.</param>
     /// <param name="clientId">This client's <c>Client-ID</c>; generated when <see langword="null"/>.</param>
     /// <param name="authToken">Sent as <c>X-Auth-Token</c> when set.</param>
-    public MarconiClient(string endpoint, string? projectId = null, Guid? clientId = null, string? authToken = null)
-        : this(new MarconiClientOptions { Endpoint = new Uri(endpoint), ProjectId = projectId, ClientId = clientId, AuthToken = authToken })
+    /// <param name="api">The API version; v2 by default.</param>
+    /// <exception cref="ArgumentException">The scheme is not supported, or v2 is asked for without a project.</exception>
+    public MarconiClient(string endpoint, string? projectId = null, Guid? clientId = null, string? authToken = null, MarconiApi api = MarconiApi.V2)
+        : this(new MarconiClientOptions { Endpoint = new Uri(endpoint), ProjectId = projectId, ClientId = clientId, AuthToken = authToken, Api = api })
     {
     }
 
     /// <summary>The <c>Client-ID</c> sent with every request (messages this client posts are hidden from its own listings unless <c>echo</c>).</summary>
     public Guid ClientId { get; }
 
-    /// <summary>The project every request works in; <see langword="null"/> for the default namespace.</summary>
+    /// <summary>The project every request works in (a grant's when only a grant gave one); <see langword="null"/> for v1's default namespace.</summary>
     public string? ProjectId { get; }
+
+    /// <summary>The API version this client speaks.</summary>
+    public MarconiApi Api { get; }
 
     /// <summary>The server this client talks to.</summary>
     public Uri Endpoint { get; }
 
     internal JsonSerializerOptions? SerializerOptions { get; }
 
-    /// <summary>The server's JSON-Home document (<c>GET /v1/</c>, <c>get_home_doc</c>).</summary>
+    /// <summary>The server's JSON-Home document (<c>GET /v1/</c> or <c>/v2/</c>, <c>get_home_doc</c>).</summary>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The document as received.</returns>
     public async Task<JsonElement> GetHomeDocumentAsync(CancellationToken cancellationToken = default) =>
         (await SendAsync(new ClientRequest("get_home_doc", NoParameters), cancellationToken)).Body
         ?? throw UnexpectedAnswer("get_home_doc");
 
-    /// <summary>Whether the server and its storage are up (<c>GET /v1/health</c>, <c>check_node_health</c>).</summary>
+    /// <summary>Whether the server and its storage are up (<c>GET /v1/health</c> or <c>GET /v2/ping</c>, <c>check_node_health</c>).</summary>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns><see langword="true"/> on 204; <see langword="false"/> on 503 (which is an answer here, not retried).</returns>
     /// <exception cref="MarconiConnectionException">The server could not be reached.</exception>
@@ -78,7 +108,7 @@ public sealed class MarconiClient : IDisposable, IAsyncDisposable
         return response.Status != 503;
     }
 
-    /// <summary>Checks that the server process answers (<c>HEAD /v1/health</c>, <c>ping_node</c>); no storage probe.</summary>
+    /// <summary>Checks that the server process answers (<c>HEAD /v1/health</c> or <c>HEAD /v2/ping</c>, <c>ping_node</c>); no storage probe.</summary>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <exception cref="MarconiConnectionException">The server could not be reached.</exception>
     public Task PingAsync(CancellationToken cancellationToken = default) =>
@@ -86,9 +116,9 @@ public sealed class MarconiClient : IDisposable, IAsyncDisposable
 
     /// <summary>
     /// The queues of this client's project in name order, page after page: the server's next link
-    /// is followed until it answers 204.
+    /// is followed until it answers 204 (v1) or an empty page (v2).
     /// </summary>
-    /// <param name="detailed">Also fetch each queue's metadata (<see cref="MarconiQueue.Metadata"/>).</param>
+    /// <param name="detailed">Also fetch each queue's metadata (<see cref="MarconiQueue.Metadata"/>; with v2 it includes the reserved defaults).</param>
     /// <param name="pageSize">Queues per request (1 to the server's maximum, 20 by default); the server's default when <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels the enumeration.</param>
     /// <returns>Every queue, lazily.</returns>
@@ -120,6 +150,25 @@ public sealed class MarconiClient : IDisposable, IAsyncDisposable
         return queue;
     }
 
+    /// <summary>
+    /// v2: creates the queue with this metadata in one step (reserved keys such as <c>_default_message_ttl</c>
+    /// take effect at once). A queue that already exists is left as it is, metadata included.
+    /// </summary>
+    /// <param name="name">1 to 64 characters of <c>A–Z a–z 0–9 _ - .</c>.</param>
+    /// <param name="metadata">A JSON object: a <see cref="JsonElement"/>, or any value serialised with <see cref="JsonSerializer"/>.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A handle on the queue.</returns>
+    /// <exception cref="NotSupportedException">The client speaks v1.</exception>
+    /// <exception cref="MarconiValidationException">The name, or a reserved key's value, is invalid.</exception>
+    public async Task<MarconiQueue> CreateQueueAsync(string name, object metadata, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(metadata);
+        RequireV2("Creating a queue with metadata");
+        var queue = Queue(name);
+        await SendAsync(queue.Request("queue_create", ("metadata", JsonWriting.ToElement(metadata, SerializerOptions))), cancellationToken);
+        return queue;
+    }
+
     /// <summary>A handle on a queue of this client's project; no I/O (the queue need not exist).</summary>
     /// <param name="name">The queue name.</param>
     /// <returns>The handle.</returns>
@@ -141,7 +190,7 @@ public sealed class MarconiClient : IDisposable, IAsyncDisposable
     internal Task<ClientResponse> SendAsync(ClientRequest request, CancellationToken cancellationToken) =>
         _executor.SendAsync(request, cancellationToken);
 
-    /// <summary>Items of a paged listing, following <c>links[0].href</c> until 204.</summary>
+    /// <summary>Items of a paged listing, following <c>links[0].href</c> until 204 or an empty page.</summary>
     internal async IAsyncEnumerable<JsonElement> PagesAsync(ClientRequest request, string member,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -165,6 +214,15 @@ public sealed class MarconiClient : IDisposable, IAsyncDisposable
             }
 
             request = request with { Link = next };
+        }
+    }
+
+    /// <summary>Refuses an operation that only v2 has.</summary>
+    internal void RequireV2(string operation)
+    {
+        if (Api != MarconiApi.V2)
+        {
+            throw new NotSupportedException($"{operation} needs the v2 API (MarconiClientOptions.Api = MarconiApi.V2); this client speaks v1.");
         }
     }
 

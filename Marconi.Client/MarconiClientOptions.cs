@@ -12,8 +12,24 @@ public sealed class MarconiClientOptions
     /// </summary>
     public required Uri Endpoint { get; init; }
 
-    /// <summary>The project (namespace) of every request: sent as <c>X-Project-Id</c> (HTTP) or <c>X-Project-ID</c> (ZeroMQ) when set.</summary>
+    /// <summary>
+    /// The API version spoken: <see cref="MarconiApi.V2"/> (the default) or <see cref="MarconiApi.V1"/>.
+    /// v2 needs a project: a v2 client without <see cref="ProjectId"/> (or <see cref="Grant"/>) is refused at construction.
+    /// </summary>
+    public MarconiApi Api { get; init; } = MarconiApi.V2;
+
+    /// <summary>
+    /// The project (namespace) of every request: sent as <c>X-Project-Id</c> (HTTP) or <c>X-Project-ID</c> (ZeroMQ) when set.
+    /// Required with <see cref="MarconiApi.V2"/>; with <see cref="MarconiApi.V1"/>, <see langword="null"/> is the default namespace.
+    /// </summary>
     public string? ProjectId { get; init; }
+
+    /// <summary>
+    /// A pre-signed grant (from <see cref="MarconiQueue.ShareAsync"/>) to act with: every request carries its
+    /// <c>URL-Signature</c>, <c>URL-Methods</c>, <c>URL-Paths</c> and <c>URL-Expires</c> headers, and its project
+    /// unless <see cref="ProjectId"/> is set (to the same project). v2 over HTTP only, since the server checks grants there.
+    /// </summary>
+    public SignedUrlGrant? Grant { get; init; }
 
     /// <summary>This client instance's <c>Client-ID</c>, sent on every request; a new one is generated when <see langword="null"/>.</summary>
     public Guid? ClientId { get; init; }
@@ -27,7 +43,7 @@ public sealed class MarconiClientOptions
     /// <summary>
     /// How many times a request is retried after a transient failure (connection refused or reset,
     /// a timed-out attempt, 503). <c>0</c> disables retries. Requests that are not idempotent are
-    /// retried only when they cannot have reached the server (see <see cref="MarconiQueue.PostAsync(object, int, CancellationToken)"/>).
+    /// retried only when they cannot have reached the server (see <see cref="MarconiQueue.PostAsync(object, int?, int?, CancellationToken)"/>).
     /// </summary>
     public int MaxRetries { get; init; } = 4;
 
@@ -42,4 +58,14 @@ public sealed class MarconiClientOptions
     /// <see cref="MarconiMessage.GetBody{T}(JsonSerializerOptions?)"/>; the <see cref="JsonSerializer"/> defaults when <see langword="null"/>.
     /// </summary>
     public JsonSerializerOptions? SerializerOptions { get; init; }
+}
+
+/// <summary>The API version a <see cref="MarconiClient"/> speaks.</summary>
+public enum MarconiApi
+{
+    /// <summary>The Marconi v1 API: <c>/v1</c> over HTTP, the default envelope over ZeroMQ.</summary>
+    V1,
+
+    /// <summary>The Zaqar v2 API: <c>/v2</c> over HTTP, <c>"api": "v2"</c> over ZeroMQ. Needs a project.</summary>
+    V2,
 }

@@ -30,7 +30,7 @@ public class MarconiException : Exception
     public string Description { get; }
 }
 
-/// <summary>The queue does not exist (404 on metadata, stats or posting messages).</summary>
+/// <summary>The queue does not exist (v1: 404 on metadata, stats or posting messages; v2: 404 on changing metadata).</summary>
 public sealed class QueueNotFoundException : MarconiException
 {
     /// <inheritdoc cref="MarconiException(int, string, string, Exception?)"/>
@@ -55,6 +55,16 @@ public sealed class ClaimNotFoundException : MarconiException
 {
     /// <inheritdoc cref="MarconiException(int, string, string, Exception?)"/>
     public ClaimNotFoundException(int status, string title, string description, Exception? innerException = null)
+        : base(status, title, description, innerException)
+    {
+    }
+}
+
+/// <summary>The subscription does not exist or expired (404 on getting, updating or confirming it; v2).</summary>
+public sealed class SubscriptionNotFoundException : MarconiException
+{
+    /// <inheritdoc cref="MarconiException(int, string, string, Exception?)"/>
+    public SubscriptionNotFoundException(int status, string title, string description, Exception? innerException = null)
         : base(status, title, description, innerException)
     {
     }

@@ -50,4 +50,4 @@ internal interface ITransport : IAsyncDisposable
 }
 
 /// <summary>The headers every request carries.</summary>
-internal sealed record ClientIdentity(Guid ClientId, string? ProjectId, string? AuthToken);
+internal sealed record ClientIdentity(Guid ClientId, string? ProjectId, string? AuthToken, MarconiApi Api, SignedUrlGrant? Grant);

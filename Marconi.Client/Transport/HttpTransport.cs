@@ -5,7 +5,7 @@ using System.Text.Json;
 
 namespace Marconi.Client.Transport;
 
-/// <summary>The v1 HTTP API (contract Part I): each action becomes its method, path, query and body.</summary>
+/// <summary>The v1 or v2 HTTP API: each action becomes its method, path, query and body.</summary>
 internal sealed class HttpTransport : ITransport
 {
     private static readonly MediaTypeWithQualityHeaderValue Json = new("application/json");
@@ -89,11 +89,13 @@ internal sealed class HttpTransport : ITransport
         }
     }
 
-    /// <summary>The HTTP form of an action (contract 10's table, right to left).</summary>
+    /// <summary>The HTTP form of an action: v1 (contract 10's table, right to left) or v2 (v2 contract Part II).</summary>
     private HttpRequestMessage ToHttp(ClientRequest request)
     {
         var p = request.Parameters;
-        var q = "/v1/queues/" + Segment(request.Text("queue_name"));
+        var v2 = _identity.Api == MarconiApi.V2;
+        var root = v2 ? "/v2" : "/v1";
+        var q = root + "/queues/" + Segment(request.Text("queue_name"));
         var query = new List<string>();
         HttpContent? content = null;
 
@@ -105,28 +107,41 @@ internal sealed class HttpTransport : ITransport
             }
         }
 
-        (HttpMethod method, string path) = request.Action switch
+        (HttpMethod method, string path) = (request.Action, v2) switch
         {
-            "get_home_doc" => (HttpMethod.Get, "/v1/"),
-            "check_node_health" => (HttpMethod.Get, "/v1/health"),
-            "ping_node" => (HttpMethod.Head, "/v1/health"),
-            "queue_list" => (HttpMethod.Get, "/v1/queues"),
-            "queue_create" => (HttpMethod.Put, q),
-            "queue_exists" => (HttpMethod.Head, q),
-            "queue_delete" => (HttpMethod.Delete, q),
-            "queue_get" => (HttpMethod.Get, q + "/metadata"),
-            "queue_set_metadata" => (HttpMethod.Put, q + "/metadata"),
-            "queue_get_stats" => (HttpMethod.Get, q + "/stats"),
-            "message_post" => (HttpMethod.Post, q + "/messages"),
-            "message_list" or "message_get_many" => (HttpMethod.Get, q + "/messages"),
-            "message_get" => (HttpMethod.Get, q + "/messages/" + Segment(request.Text("message_id"))),
-            "message_delete" => (HttpMethod.Delete, q + "/messages/" + Segment(request.Text("message_id"))),
-            "message_delete_many" => (HttpMethod.Delete, q + "/messages"),
-            "claim_create" => (HttpMethod.Post, q + "/claims"),
-            "claim_get" => (HttpMethod.Get, q + "/claims/" + Segment(request.Text("claim_id"))),
-            "claim_update" => (HttpMethod.Patch, q + "/claims/" + Segment(request.Text("claim_id"))),
-            "claim_delete" => (HttpMethod.Delete, q + "/claims/" + Segment(request.Text("claim_id"))),
-            _ => throw new ArgumentException($"Unknown action {request.Action}.", nameof(request)),
+            ("get_home_doc", _) => (HttpMethod.Get, root + "/"),
+            // v2's /health is a report; its GET /ping is v1's GET /health (a storage probe, 204 or 503).
+            ("check_node_health", false) => (HttpMethod.Get, "/v1/health"),
+            ("check_node_health", true) => (HttpMethod.Get, "/v2/ping"),
+            ("ping_node", false) => (HttpMethod.Head, "/v1/health"),
+            ("ping_node", true) => (HttpMethod.Head, "/v2/ping"),
+            ("queue_list", _) => (HttpMethod.Get, root + "/queues"),
+            ("queue_create", _) => (HttpMethod.Put, q),
+            ("queue_exists", false) => (HttpMethod.Head, q),
+            ("queue_delete", _) => (HttpMethod.Delete, q),
+            ("queue_get", false) => (HttpMethod.Get, q + "/metadata"),
+            ("queue_get", true) => (HttpMethod.Get, q),
+            ("queue_set_metadata", false) => (HttpMethod.Put, q + "/metadata"),
+            ("queue_update", true) => (HttpMethod.Patch, q),
+            ("queue_get_stats", _) => (HttpMethod.Get, q + "/stats"),
+            ("queue_purge", true) => (HttpMethod.Post, q + "/purge"),
+            ("queue_share", true) => (HttpMethod.Post, q + "/share"),
+            ("message_post", _) => (HttpMethod.Post, q + "/messages"),
+            ("message_list" or "message_get_many", _) => (HttpMethod.Get, q + "/messages"),
+            ("message_get", _) => (HttpMethod.Get, q + "/messages/" + Segment(request.Text("message_id"))),
+            ("message_delete", _) => (HttpMethod.Delete, q + "/messages/" + Segment(request.Text("message_id"))),
+            ("message_delete_many" or "message_pop", _) => (HttpMethod.Delete, q + "/messages"),
+            ("claim_create", _) => (HttpMethod.Post, q + "/claims"),
+            ("claim_get", _) => (HttpMethod.Get, q + "/claims/" + Segment(request.Text("claim_id"))),
+            ("claim_update", _) => (HttpMethod.Patch, q + "/claims/" + Segment(request.Text("claim_id"))),
+            ("claim_delete", _) => (HttpMethod.Delete, q + "/claims/" + Segment(request.Text("claim_id"))),
+            ("subscription_create", true) => (HttpMethod.Post, q + "/subscriptions"),
+            ("subscription_list", true) => (HttpMethod.Get, q + "/subscriptions"),
+            ("subscription_get", true) => (HttpMethod.Get, q + "/subscriptions/" + Segment(request.Text("subscription_id"))),
+            ("subscription_update", true) => (HttpMethod.Patch, q + "/subscriptions/" + Segment(request.Text("subscription_id"))),
+            ("subscription_delete", true) => (HttpMethod.Delete, q + "/subscriptions/" + Segment(request.Text("subscription_id"))),
+            ("subscription_confirm", true) => (HttpMethod.Put, q + "/subscriptions/" + Segment(request.Text("subscription_id")) + "/confirm"),
+            _ => throw new ArgumentException($"Unknown action {request.Action} for {root}.", nameof(request)),
         };
 
         switch (request.Action)
@@ -135,6 +150,21 @@ internal sealed class HttpTransport : ITransport
                 Query("marker");
                 Query("limit");
                 Query("detailed");
+                Query("name");
+                break;
+            case "queue_create" when p.ContainsKey("metadata"):
+            case "queue_set_metadata":
+                content = JsonContent(w => ((JsonElement)p["metadata"]!).WriteTo(w));
+                break;
+            case "queue_update":
+                content = JsonContent(w => ((JsonElement)p["patch"]!).WriteTo(w));
+                content.Headers.ContentType = new MediaTypeHeaderValue("application/openstack-messaging-v2.0-json-patch");
+                break;
+            case "queue_purge":
+                content = ObjectContent(p, "resource_types");
+                break;
+            case "queue_share":
+                content = ObjectContent(p, "paths", "methods", "expires");
                 break;
             case "message_list":
                 Query("marker");
@@ -145,14 +175,15 @@ internal sealed class HttpTransport : ITransport
             case "message_get_many" or "message_delete_many":
                 query.Add("ids=" + QueryValue(p["message_ids"]));
                 break;
+            case "message_pop":
+                Query("pop");
+                break;
             case "message_delete":
                 Query("claim_id");
                 break;
-            case "queue_set_metadata":
-                content = JsonContent(w => ((JsonElement)p["metadata"]!).WriteTo(w));
-                break;
             case "message_post":
-                content = JsonContent(w => ((JsonElement)p["messages"]!).WriteTo(w));
+                // v1 posts the bare array; v2 wraps it.
+                content = v2 ? ObjectContent(p, "messages") : JsonContent(w => ((JsonElement)p["messages"]!).WriteTo(w));
                 break;
             case "claim_create" or "claim_update":
                 if (request.Action == "claim_create")
@@ -160,17 +191,17 @@ internal sealed class HttpTransport : ITransport
                     Query("limit");
                 }
 
-                content = JsonContent(w =>
-                {
-                    w.WriteStartObject();
-                    w.WriteNumber("ttl", (int)p["ttl"]!);
-                    if (p.TryGetValue("grace", out var grace) && grace is int g)
-                    {
-                        w.WriteNumber("grace", g);
-                    }
-
-                    w.WriteEndObject();
-                });
+                content = ObjectContent(p, "ttl", "grace");
+                break;
+            case "subscription_list":
+                Query("marker");
+                Query("limit");
+                break;
+            case "subscription_create" or "subscription_update":
+                content = ObjectContent(p, "subscriber", "ttl", "options");
+                break;
+            case "subscription_confirm":
+                content = ObjectContent(p, "confirmed");
                 break;
         }
 
@@ -188,8 +219,32 @@ internal sealed class HttpTransport : ITransport
             message.Headers.TryAddWithoutValidation("X-Auth-Token", token);
         }
 
+        if (_identity.Grant is { } grant)
+        {
+            message.Headers.TryAddWithoutValidation("URL-Signature", grant.Signature);
+            message.Headers.TryAddWithoutValidation("URL-Methods", string.Join(',', grant.Methods));
+            message.Headers.TryAddWithoutValidation("URL-Paths", string.Join(',', grant.Paths));
+            message.Headers.TryAddWithoutValidation("URL-Expires", grant.Expires);
+        }
+
         return message;
     }
+
+    /// <summary>A JSON object of the named parameters that are present.</summary>
+    private static ByteArrayContent ObjectContent(IReadOnlyDictionary<string, object?> parameters, params string[] members) => JsonContent(w =>
+    {
+        w.WriteStartObject();
+        foreach (var name in members)
+        {
+            if (parameters.TryGetValue(name, out var value) && value is not null)
+            {
+                w.WritePropertyName(name);
+                JsonWriting.WriteValue(w, value);
+            }
+        }
+
+        w.WriteEndObject();
+    });
 
     private static string Segment(string? value) => Uri.EscapeDataString(value ?? "");
 

@@ -14,7 +14,8 @@ internal static class MarconiErrors
             403 => new MessageClaimedException(403, title, description),
             404 => request.Action switch
             {
-                "queue_get" or "queue_set_metadata" or "queue_get_stats" or "message_post" => new QueueNotFoundException(404, title, description),
+                "queue_get" or "queue_set_metadata" or "queue_update" or "queue_get_stats" or "message_post" => new QueueNotFoundException(404, title, description),
+                "subscription_get" or "subscription_update" or "subscription_confirm" => new SubscriptionNotFoundException(404, title, description),
                 "message_get" => new MessageNotFoundException(404, title, description),
                 "claim_get" or "claim_update" => new ClaimNotFoundException(404, title, description),
                 _ => new MarconiException(404, title, description),

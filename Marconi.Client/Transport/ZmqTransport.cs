@@ -104,6 +104,10 @@ internal sealed class ZmqTransport : ITransport
         {
             w.WriteStartObject();
             w.WriteString("action", request.Action);
+            if (_identity.Api == MarconiApi.V2)
+            {
+                w.WriteString("api", "v2");
+            }
             w.WriteStartObject("headers");
             w.WriteString("Client-ID", _identity.ClientId.ToString());
             if (_identity.ProjectId is { } project)

@@ -5,7 +5,7 @@ using Marconi.Client;
 namespace Marconi.Host.Cli;
 
 /// <summary>How results are printed: compact JSON (one document per command, for pipes) or a table for people.</summary>
-internal sealed class CliOutput(TextWriter stdout, bool table)
+internal sealed class CliOutput(TextWriter stdout, bool table, string root = "/v1")
 {
     private static readonly JsonWriterOptions Compact = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -31,17 +31,7 @@ internal sealed class CliOutput(TextWriter stdout, bool table)
             return;
         }
 
-        Json(w =>
-        {
-            w.WriteStartObject();
-            foreach (var (key, value) in fields)
-            {
-                w.WritePropertyName(key);
-                Write(w, value);
-            }
-
-            w.WriteEndObject();
-        });
+        Json(w => WriteFields(w, fields));
     }
 
     public void Messages(IReadOnlyList<MarconiMessage> messages)
@@ -117,7 +107,7 @@ internal sealed class CliOutput(TextWriter stdout, bool table)
             {
                 w.WriteStartObject();
                 w.WriteString("name", queue.Name);
-                w.WriteString("href", $"/v1/queues/{queue.Name}");
+                w.WriteString("href", $"{root}/queues/{queue.Name}");
                 if (queue.Metadata is { } metadata)
                 {
                     w.WritePropertyName("metadata");
@@ -129,6 +119,87 @@ internal sealed class CliOutput(TextWriter stdout, bool table)
 
             w.WriteEndArray();
         });
+    }
+
+    /// <summary>Popped messages (v2): no href, since they no longer exist.</summary>
+    public void Popped(IReadOnlyList<PoppedMessage> messages)
+    {
+        if (table)
+        {
+            Table(["ID", "TTL", "AGE", "CLAIMS", "BODY"], messages.Select(m => new[] { m.Id, Text(m.Ttl), Text(m.Age), Text(m.ClaimCount), m.Body.GetRawText() }));
+            return;
+        }
+
+        Json(w =>
+        {
+            w.WriteStartArray();
+            foreach (var m in messages)
+            {
+                w.WriteStartObject();
+                w.WriteString("id", m.Id);
+                w.WriteNumber("ttl", m.Ttl);
+                w.WriteNumber("age", m.Age);
+                w.WriteNumber("claim_count", m.ClaimCount);
+                w.WritePropertyName("body");
+                m.Body.WriteTo(w);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+        });
+    }
+
+    public void Subscriptions(IReadOnlyList<MarconiSubscription> subscriptions)
+    {
+        if (table)
+        {
+            Table(["ID", "SUBSCRIBER", "TTL", "AGE", "CONFIRMED", "OPTIONS"],
+                subscriptions.Select(s => new[] { s.Id, s.Subscriber, Text(s.Ttl), Text(s.Age), Text(s.Confirmed), s.Options.GetRawText() }));
+            return;
+        }
+
+        Json(w =>
+        {
+            w.WriteStartArray();
+            foreach (var s in subscriptions)
+            {
+                WriteFields(w, SubscriptionFields(s));
+            }
+
+            w.WriteEndArray();
+        });
+    }
+
+    public void Subscription(MarconiSubscription subscription) => Object(SubscriptionFields(subscription));
+
+    /// <summary>A grant in the server's own shape, so that <c>--grant</c> reads it back.</summary>
+    public void Grant(SignedUrlGrant grant) => Object(
+    [
+        ("paths", grant.Paths), ("methods", grant.Methods), ("project", grant.Project), ("expires", grant.Expires), ("signature", grant.Signature),
+    ]);
+
+    public void Settings(string queue, QueueSettings settings) => Object(
+    [
+        ("name", queue), ("default_message_ttl", settings.DefaultMessageTtl), ("default_message_delay", settings.DefaultMessageDelay),
+        ("max_messages_post_size", settings.MaxMessagesPostSize), ("max_claim_count", settings.MaxClaimCount),
+        ("dead_letter_queue", settings.DeadLetterQueue), ("dead_letter_queue_messages_ttl", settings.DeadLetterQueueMessagesTtl),
+    ]);
+
+    private static (string, object?)[] SubscriptionFields(MarconiSubscription s) =>
+    [
+        ("id", s.Id), ("source", s.Source), ("subscriber", s.Subscriber), ("ttl", s.Ttl), ("age", s.Age), ("options", s.Options), ("confirmed", s.Confirmed),
+    ];
+
+    private static void WriteFields(Utf8JsonWriter w, IReadOnlyList<(string Key, object? Value)> fields)
+    {
+        w.WriteStartObject();
+        foreach (var (key, value) in fields)
+        {
+            w.WritePropertyName(key);
+            Write(w, value);
+        }
+
+        w.WriteEndObject();
     }
 
     /// <summary>A JSON value as received (stats, metadata); a table shows its top-level members.</summary>

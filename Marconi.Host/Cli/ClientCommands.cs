@@ -6,7 +6,7 @@ namespace Marconi.Host.Cli;
 
 /// <summary>
 /// The client verbs of the <c>marconi</c> binary (<c>queue</c>, <c>message</c>, <c>claim</c>,
-/// <c>health</c>), built on <see cref="MarconiClient"/>. Results go to stdout as JSON (or a table);
+/// <c>subscription</c>, <c>health</c>), speaking v2 by default (<c>--api v1</c> otherwise), built on <see cref="MarconiClient"/>. Results go to stdout as JSON (or a table);
 /// failures are one line on stderr and a non-zero exit code: 1 for what the server or the network
 /// said, 2 for a bad invocation.
 /// </summary>
@@ -39,6 +39,19 @@ internal sealed class ClientCommands
         Recursive = true,
     };
 
+    private readonly Option<string> _api = new("--api")
+    {
+        Description = "API version: v2 (needs --project) or v1",
+        Recursive = true,
+        DefaultValueFactory = _ => "v2",
+    };
+
+    private readonly Option<string?> _grant = new("--grant")
+    {
+        Description = "Act with a pre-signed grant: the JSON that 'queue share' prints (v2 over HTTP; gives the project)",
+        Recursive = true,
+    };
+
     private readonly Option<string> _output = new("--output", "-o")
     {
         Description = "Output format",
@@ -52,9 +65,10 @@ internal sealed class ClientCommands
         _stdout = stdout;
         _stderr = stderr;
         _output.AcceptOnlyFromAmong("json", "table");
+        _api.AcceptOnlyFromAmong("v1", "v2");
     }
 
-    private static readonly string[] Verbs = ["queue", "message", "claim", "health"];
+    private static readonly string[] Verbs = ["queue", "message", "claim", "subscription", "health"];
     private static readonly string[] HelpTokens = ["--help", "-h", "-?", "--version"];
 
     /// <summary>
@@ -76,10 +90,12 @@ internal sealed class ClientCommands
     {
         var root = new RootCommand("Marconi: a queuing service. With no verb (or 'serve') it runs the server; the other verbs are a client.")
         {
-            ServeCommand(), QueueCommand(), MessageCommand(), ClaimCommand(), HealthCommand(),
+            ServeCommand(), QueueCommand(), MessageCommand(), ClaimCommand(), SubscriptionCommand(), HealthCommand(),
         };
         root.Options.Add(_url);
+        root.Options.Add(_api);
         root.Options.Add(_project);
+        root.Options.Add(_grant);
         root.Options.Add(_clientId);
         root.Options.Add(_output);
         var parsed = root.Parse(args);
@@ -123,7 +139,7 @@ internal sealed class ClientCommands
         create.SetAction(Run(async (r, client, output, ct) =>
         {
             var queue = await client.CreateQueueAsync(r.GetValue(name)!, ct);
-            output.Object([("name", queue.Name), ("href", $"/v1/queues/{queue.Name}")]);
+            output.Object([("name", queue.Name), ("href", $"{Root(client)}/queues/{queue.Name}")]);
             return 0;
         }));
 
@@ -172,9 +188,67 @@ internal sealed class ClientCommands
             return 0;
         }));
 
-        return new Command("queue", "Queues: list, create, delete, exists, stats, metadata")
+        var patchDocument = new Argument<string?>("json-patch")
         {
-            list, create, delete, exists, stats, new Command("metadata", "Queue metadata: get, set") { metadataGet, metadataSet },
+            Description = """A JSON patch array, e.g. [{"op":"add","path":"/metadata/colour","value":"red"}] (read from stdin when absent)""",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var metadataPatch = new Command("patch", "Apply a JSON patch to the metadata (v2); prints the result") { name, patchDocument };
+        metadataPatch.SetAction(Run(async (r, client, output, ct) =>
+        {
+            var operations = PatchOperations(ReadJson(r.GetValue(patchDocument), "JSON patch"));
+            output.Document(await client.Queue(r.GetValue(name)!).PatchMetadataAsync(operations, ct));
+            return 0;
+        }));
+
+        var defaultTtl = new Option<int?>("--default-ttl") { Description = "TTL of messages posted without one (60 to 1209600)" };
+        var defaultDelay = new Option<int?>("--default-delay") { Description = "Delay of messages posted without one (0 to 900)" };
+        var maxPostSize = new Option<int?>("--max-post-size") { Description = "Most bytes in one post" };
+        var maxClaimCount = new Option<int?>("--max-claim-count") { Description = "Claims before a message goes to the dead-letter queue" };
+        var deadLetterQueue = new Option<string?>("--dead-letter-queue") { Description = "Where messages claimed too often go" };
+        var deadLetterTtl = new Option<int?>("--dead-letter-ttl") { Description = "TTL given to dead-lettered messages" };
+        var settings = new Command("settings", "Print the queue's reserved settings (v2); with options, change them first")
+        {
+            name, defaultTtl, defaultDelay, maxPostSize, maxClaimCount, deadLetterQueue, deadLetterTtl,
+        };
+        settings.SetAction(Run(async (r, client, output, ct) =>
+        {
+            var queue = client.Queue(r.GetValue(name)!);
+            var change = new QueueSettings
+            {
+                DefaultMessageTtl = r.GetValue(defaultTtl), DefaultMessageDelay = r.GetValue(defaultDelay), MaxMessagesPostSize = r.GetValue(maxPostSize),
+                MaxClaimCount = r.GetValue(maxClaimCount), DeadLetterQueue = r.GetValue(deadLetterQueue), DeadLetterQueueMessagesTtl = r.GetValue(deadLetterTtl),
+            };
+            output.Settings(queue.Name, change == new QueueSettings() ? await queue.GetSettingsAsync(ct) : await queue.UpdateSettingsAsync(change, ct));
+            return 0;
+        }));
+
+        var purgeMessages = new Option<bool>("--messages") { Description = "Purge messages (both kinds when neither is given)" };
+        var purgeSubscriptions = new Option<bool>("--subscriptions") { Description = "Purge subscriptions" };
+        var purge = new Command("purge", "Delete every message and/or subscription of the queue (v2); metadata is kept") { name, purgeMessages, purgeSubscriptions };
+        purge.SetAction(Run(async (r, client, output, ct) =>
+        {
+            var targets = (r.GetValue(purgeMessages) ? PurgeTargets.Messages : 0) | (r.GetValue(purgeSubscriptions) ? PurgeTargets.Subscriptions : 0);
+            targets = targets == 0 ? PurgeTargets.All : targets;
+            await client.Queue(r.GetValue(name)!).PurgeAsync(targets, ct);
+            output.Object([("name", r.GetValue(name)), ("purged", targets.ToString().ToLowerInvariant())]);
+            return 0;
+        }));
+
+        var paths = new Option<string[]>("--path") { Description = "messages, subscriptions or claims (repeatable; default messages)", AllowMultipleArgumentsPerToken = false };
+        var methods = new Option<string[]>("--method") { Description = "HTTP method allowed (repeatable; default GET)" };
+        var expires = new Option<DateTimeOffset?>("--expires") { Description = "Expiry, ISO 8601 (default: a day from now)" };
+        var share = new Command("share", "Create a pre-signed grant on the queue (v2); use it with --grant") { name, paths, methods, expires };
+        share.SetAction(Run(async (r, client, output, ct) =>
+        {
+            output.Grant(await client.Queue(r.GetValue(name)!).ShareAsync(r.GetValue(paths), r.GetValue(methods), r.GetValue(expires), ct));
+            return 0;
+        }));
+
+        return new Command("queue", "Queues: list, create, delete, exists, stats, metadata, settings, purge, share")
+        {
+            list, create, delete, exists, stats, new Command("metadata", "Queue metadata: get, set, patch") { metadataGet, metadataSet, metadataPatch },
+            settings, purge, share,
         };
     }
 
@@ -182,13 +256,24 @@ internal sealed class ClientCommands
     {
         var name = QueueName();
         var body = new Argument<string?>("body") { Description = "The message body as JSON (read from stdin when absent)", Arity = ArgumentArity.ZeroOrOne };
-        var ttl = new Option<int>("--ttl") { Description = "Seconds the message lives (60 to 1209600)", DefaultValueFactory = _ => 3600 };
-        var post = new Command("post", "Post one message") { name, body, ttl };
+        var ttl = new Option<int?>("--ttl") { Description = "Seconds the message lives (60 to 1209600; default: v1 3600, v2 the queue's default)" };
+        var delay = new Option<int?>("--delay") { Description = "Seconds before the message is visible, on a delayed queue (v2, 0 to 900)" };
+        var post = new Command("post", "Post one message") { name, body, ttl, delay };
         post.SetAction(Run(async (r, client, output, ct) =>
         {
             var queue = client.Queue(r.GetValue(name)!);
-            var id = await queue.PostAsync(ReadJson(r.GetValue(body), "message body"), r.GetValue(ttl), ct);
-            output.Object([("id", id), ("href", $"/v1/queues/{queue.Name}/messages/{id}")]);
+            // v1 requires a TTL: keep the CLI's historical default there.
+            var messageTtl = r.GetValue(ttl) ?? (client.Api == MarconiApi.V1 ? 3600 : null);
+            var id = await queue.PostAsync(ReadJson(r.GetValue(body), "message body"), messageTtl, r.GetValue(delay), ct);
+            output.Object([("id", id), ("href", $"{Root(client)}/queues/{queue.Name}/messages/{id}")]);
+            return 0;
+        }));
+
+        var count = new Option<int>("--count") { Description = "Most messages to pop (1 to 20)", DefaultValueFactory = _ => 1 };
+        var pop = new Command("pop", "Remove and print the oldest free messages (v2)") { name, count };
+        pop.SetAction(Run(async (r, client, output, ct) =>
+        {
+            output.Popped(await client.Queue(r.GetValue(name)!).PopAsync(r.GetValue(count), ct));
             return 0;
         }));
 
@@ -198,7 +283,7 @@ internal sealed class ClientCommands
         var list = new Command("list", "List messages in FIFO order (every page)") { name, echo, includeClaimed, limit };
         list.SetAction(Run(async (r, client, output, ct) =>
         {
-            var queue = await ExistingQueueAsync(client, r.GetValue(name)!, ct);
+            var queue = await ExistingQueueAsync(r, client, r.GetValue(name)!, ct);
             var messages = new List<MarconiMessage>();
             var most = r.GetValue(limit) ?? int.MaxValue;
             await foreach (var message in queue.GetMessagesAsync(r.GetValue(echo), r.GetValue(includeClaimed), ct: ct))
@@ -237,7 +322,7 @@ internal sealed class ClientCommands
         var delete = new Command("delete", "Delete messages by id") { name, ids, claimId };
         delete.SetAction(Run(async (r, client, output, ct) =>
         {
-            var queue = await ExistingQueueAsync(client, r.GetValue(name)!, ct);
+            var queue = await ExistingQueueAsync(r, client, r.GetValue(name)!, ct);
             var deleted = r.GetValue(ids)!;
             foreach (var id in deleted)
             {
@@ -248,7 +333,7 @@ internal sealed class ClientCommands
             return 0;
         }));
 
-        return new Command("message", "Messages: post, list, get, delete") { post, list, get, delete };
+        return new Command("message", "Messages: post, list, get, delete, pop") { post, list, get, delete, pop };
     }
 
     private Command ClaimCommand()
@@ -270,7 +355,7 @@ internal sealed class ClientCommands
                 return 0;
             }
 
-            await ExistingQueueAsync(client, queue.Name, ct);
+            await ExistingQueueAsync(r, client, queue.Name, ct);
             output.Json(w => w.WriteNullValue());
             return 0;
         }));
@@ -294,13 +379,71 @@ internal sealed class ClientCommands
         var release = new Command("release", "Release a claim: its messages are free at once") { name, claimId };
         release.SetAction(Run(async (r, client, output, ct) =>
         {
-            var queue = await ExistingQueueAsync(client, r.GetValue(name)!, ct);
+            var queue = await ExistingQueueAsync(r, client, r.GetValue(name)!, ct);
             await queue.ReleaseClaimAsync(r.GetValue(claimId)!, ct);
             output.Object([("id", r.GetValue(claimId)), ("released", true)]);
             return 0;
         }));
 
         return new Command("claim", "Claims: create, get, update, release") { create, get, update, release };
+    }
+
+    private Command SubscriptionCommand()
+    {
+        var name = QueueName();
+        var subscriber = new Argument<string>("subscriber") { Description = "The URI notified: http(s)://…" };
+        var id = new Argument<string>("subscription-id") { Description = "The subscription id" };
+        var ttl = new Option<int?>("--ttl") { Description = "Seconds the subscription lives (at least 60; default 3600)" };
+        var options = new Option<string?>("--options") { Description = """Options object as JSON, e.g. {"post_headers":{"X-Token":"t"}}""" };
+
+        var create = new Command("create", "Subscribe a URI to the queue's messages (v2); prints the id") { name, subscriber, ttl, options };
+        create.SetAction(Run(async (r, client, output, ct) =>
+        {
+            var given = r.GetValue(options) is { } json ? ReadJson(json, "options") : (JsonElement?)null;
+            var created = await client.Queue(r.GetValue(name)!).SubscribeAsync(r.GetValue(subscriber)!, r.GetValue(ttl), given, ct);
+            output.Object([("id", created)]);
+            return 0;
+        }));
+
+        var list = new Command("list", "List the queue's subscriptions (v2)") { name };
+        list.SetAction(Run(async (r, client, output, ct) =>
+        {
+            output.Subscriptions(await client.Queue(r.GetValue(name)!).GetSubscriptionsAsync(ct: ct).ToListAsync(ct));
+            return 0;
+        }));
+
+        var get = new Command("get", "Print a subscription (v2)") { name, id };
+        get.SetAction(Run(async (r, client, output, ct) =>
+        {
+            output.Subscription(await client.Queue(r.GetValue(name)!).GetSubscriptionAsync(r.GetValue(id)!, ct));
+            return 0;
+        }));
+
+        var newSubscriber = new Option<string?>("--subscriber") { Description = "The new subscriber URI" };
+        var update = new Command("update", "Change a subscription's subscriber, TTL or options (v2)") { name, id, newSubscriber, ttl, options };
+        update.SetAction(Run(async (r, client, output, ct) =>
+        {
+            var given = r.GetValue(options) is { } json ? ReadJson(json, "options") : (JsonElement?)null;
+            if (r.GetValue(newSubscriber) is null && r.GetValue(ttl) is null && given is null)
+            {
+                throw new UsageException("give --subscriber, --ttl or --options to change");
+            }
+
+            var queue = client.Queue(r.GetValue(name)!);
+            await queue.UpdateSubscriptionAsync(r.GetValue(id)!, r.GetValue(newSubscriber), r.GetValue(ttl), given, ct);
+            output.Subscription(await queue.GetSubscriptionAsync(r.GetValue(id)!, ct));
+            return 0;
+        }));
+
+        var delete = new Command("delete", "Delete a subscription (v2)") { name, id };
+        delete.SetAction(Run(async (r, client, output, ct) =>
+        {
+            await client.Queue(r.GetValue(name)!).DeleteSubscriptionAsync(r.GetValue(id)!, ct);
+            output.Object([("id", r.GetValue(id)), ("deleted", true)]);
+            return 0;
+        }));
+
+        return new Command("subscription", "Subscriptions (v2): create, list, get, update, delete") { create, list, get, update, delete };
     }
 
     private Command HealthCommand()
@@ -332,20 +475,59 @@ internal sealed class ClientCommands
             return Fail(Usage, $"--url '{url}' is not an http://, https://, tcp:// or ipc:// URL");
         }
 
+        var api = result.GetValue(_api) == "v1" ? MarconiApi.V1 : MarconiApi.V2;
+        var project = result.GetValue(_project);
+        SignedUrlGrant? grant = null;
+        if (result.GetValue(_grant) is { } grantJson)
+        {
+            try
+            {
+                grant = JsonSerializer.Deserialize<SignedUrlGrant>(grantJson, GrantJson)
+                    ?? throw new JsonException();
+                project ??= grant.Project;
+            }
+            catch (Exception exception) when (exception is JsonException or NotSupportedException)
+            {
+                return Fail(Usage, "--grant is not the JSON that 'queue share' prints");
+            }
+
+            if (api != MarconiApi.V2 || endpoint.Scheme is not ("http" or "https"))
+            {
+                return Fail(Usage, "--grant works with --api v2 over http:// or https:// only");
+            }
+
+            if (project != grant.Project)
+            {
+                return Fail(Usage, $"--grant is for project '{grant.Project}', not '{project}'");
+            }
+        }
+
+        if (api == MarconiApi.V2 && string.IsNullOrEmpty(project))
+        {
+            return Fail(Usage, "v2 needs a project: pass --project (or set $MARCONI_PROJECT), or --api v1 for the default namespace");
+        }
+
         try
         {
             await using var client = new MarconiClient(new MarconiClientOptions
             {
                 Endpoint = endpoint,
-                ProjectId = result.GetValue(_project),
+                Api = api,
+                ProjectId = project,
+                Grant = grant,
                 ClientId = result.GetValue(_clientId),
                 MaxRetries = 2,
                 Timeout = TimeSpan.FromSeconds(10),
             });
-            return await verb(result, client, new CliOutput(_stdout, result.GetValue(_output) == "table"), cancellationToken);
+            return await verb(result, client, new CliOutput(_stdout, result.GetValue(_output) == "table", Root(client)), cancellationToken);
         }
         catch (UsageException exception)
         {
+            return Fail(Usage, exception.Message);
+        }
+        catch (NotSupportedException exception)
+        {
+            // A v2 verb under --api v1: the invocation is wrong, not the server.
             return Fail(Usage, exception.Message);
         }
         catch (MarconiException exception)
@@ -353,6 +535,43 @@ internal sealed class ClientCommands
             return Fail(Failed, exception.Description.Length > 0 ? $"{exception.Title}: {exception.Description}" : exception.Title);
         }
     };
+
+    private static readonly JsonSerializerOptions GrantJson = new(JsonSerializerDefaults.Web);
+
+    private static string Root(MarconiClient client) => client.Api == MarconiApi.V1 ? "/v1" : "/v2";
+
+    /// <summary>A JSON patch array as client operations; only <c>/metadata/{key}</c> paths exist.</summary>
+    private static List<MetadataPatchOperation> PatchOperations(JsonElement patch)
+    {
+        if (patch.ValueKind != JsonValueKind.Array)
+        {
+            throw new UsageException("the JSON patch must be an array of operations");
+        }
+
+        var operations = new List<MetadataPatchOperation>();
+        foreach (var item in patch.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.Object
+                || !item.TryGetProperty("op", out var op) || op.ValueKind != JsonValueKind.String
+                || !item.TryGetProperty("path", out var path) || path.ValueKind != JsonValueKind.String
+                || path.GetString() is not { } text || !text.StartsWith("/metadata/", StringComparison.Ordinal))
+            {
+                throw new UsageException("each JSON patch operation needs an \"op\" and a \"path\" of the form /metadata/{key}");
+            }
+
+            var key = text["/metadata/".Length..].Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal);
+            var value = item.TryGetProperty("value", out var v) ? v.Clone() : (JsonElement?)null;
+            operations.Add(op.GetString() switch
+            {
+                "add" => MetadataPatchOperation.Add(key, value),
+                "replace" => MetadataPatchOperation.Replace(key, value),
+                "remove" => MetadataPatchOperation.Remove(key),
+                var other => throw new UsageException($"unknown JSON patch op '{other}' (add, replace or remove)"),
+            });
+        }
+
+        return operations;
+    }
 
     private int Fail(int code, string message)
     {
@@ -376,13 +595,14 @@ internal sealed class ClientCommands
     }
 
     /// <summary>
-    /// The queue, after checking it exists: v1 answers 204 for some operations on a missing queue,
-    /// but a script asking for one wants to hear that it is not there.
+    /// The queue, after checking it exists: v1 answers 204 for some operations on a missing queue (and
+    /// v2 treats queues as lazy), but a script asking for one wants to hear that it is not there.
+    /// A grant covers only its queue's sub-resources, not the listing that v2's check needs: a grant holder is trusted.
     /// </summary>
-    private static async Task<MarconiQueue> ExistingQueueAsync(MarconiClient client, string name, CancellationToken cancellationToken)
+    private async Task<MarconiQueue> ExistingQueueAsync(ParseResult result, MarconiClient client, string name, CancellationToken cancellationToken)
     {
         var queue = client.Queue(name);
-        return await queue.ExistsAsync(cancellationToken)
+        return result.GetValue(_grant) is not null || await queue.ExistsAsync(cancellationToken)
             ? queue
             : throw new QueueNotFoundException(404, "Not found", $"queue {name} does not exist");
     }

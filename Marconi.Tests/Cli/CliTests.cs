@@ -6,7 +6,10 @@ using Marconi.Tests.Zmq;
 
 namespace Marconi.Tests.Cli;
 
-/// <summary>The client verbs of the marconi binary, run in-process against the real server.</summary>
+/// <summary>
+/// The client verbs of the marconi binary, run in-process against the real server. The older tests
+/// check v1's wire and are pinned to it with <c>--api v1</c>; the v2 ones use the default.
+/// </summary>
 public sealed class CliTests(MarconiZmqFactory factory) : IClassFixture<MarconiZmqFactory>
 {
     private readonly string _project = "cli-" + Guid.NewGuid().ToString("N")[..8];
@@ -24,6 +27,9 @@ public sealed class CliTests(MarconiZmqFactory factory) : IClassFixture<MarconiZ
     }
 
     private Task<Result> RunAsync(params string[] args) =>
+        RunRawAsync("", [.. args, "--url", Url, "--project", _project, "--api", "v1"]);
+
+    private Task<Result> RunV2Async(params string[] args) =>
         RunRawAsync("", [.. args, "--url", Url, "--project", _project]);
 
     [Fact]
@@ -36,7 +42,7 @@ public sealed class CliTests(MarconiZmqFactory factory) : IClassFixture<MarconiZ
         (await RunAsync("queue", "exists", q)).ShouldSucceed().GetProperty("exists").GetBoolean().Should().BeTrue();
         (await RunAsync("queue", "metadata", "set", q, """{"owner":"ops"}""")).ShouldSucceed();
         (await RunAsync("queue", "metadata", "get", q)).ShouldSucceed().GetRawText().Should().Be("""{"owner":"ops"}""");
-        (await RunRawAsync("""{"from":"stdin"}""", "queue", "metadata", "set", q, "--url", Url, "--project", _project)).ShouldSucceed();
+        (await RunRawAsync("""{"from":"stdin"}""", "queue", "metadata", "set", q, "--url", Url, "--project", _project, "--api", "v1")).ShouldSucceed();
         (await RunAsync("queue", "metadata", "get", q)).ShouldSucceed().GetProperty("from").GetString().Should().Be("stdin");
 
         var list = (await RunAsync("queue", "list", "--detailed")).ShouldSucceed();
@@ -55,7 +61,7 @@ public sealed class CliTests(MarconiZmqFactory factory) : IClassFixture<MarconiZ
     {
         var q = NewQueue();
         (await RunAsync("queue", "create", q)).ShouldSucceed();
-        var posted = (await RunRawAsync("""{"job":1}""", "message", "post", q, "--ttl", "300", "--url", Url, "--project", _project)).ShouldSucceed();
+        var posted = (await RunRawAsync("""{"job":1}""", "message", "post", q, "--ttl", "300", "--url", Url, "--project", _project, "--api", "v1")).ShouldSucceed();
         var id = posted.GetProperty("id").GetString()!;
         posted.GetProperty("href").GetString().Should().Be($"/v1/queues/{q}/messages/{id}");
         (await RunAsync("message", "post", q, "[1,2]")).ShouldSucceed();
@@ -136,7 +142,7 @@ public sealed class CliTests(MarconiZmqFactory factory) : IClassFixture<MarconiZ
         var url = $"http://127.0.0.1:{((System.Net.IPEndPoint)port.LocalEndpoint).Port}";
         port.Stop();
 
-        var result = await RunRawAsync("", "queue", "stats", "q", "--url", url);
+        var result = await RunRawAsync("", "queue", "stats", "q", "--url", url, "--api", "v1");
         result.Code.Should().Be(1);
         result.Stderr.Should().StartWith("marconi: ");
         result.Stderr.TrimEnd().Should().NotContain("\n");
@@ -212,11 +218,94 @@ public sealed class CliTests(MarconiZmqFactory factory) : IClassFixture<MarconiZ
     public async Task TheSameVerbsWorkOverZeroMq()
     {
         var q = NewQueue();
-        string[] zmq = ["--url", factory.ZmqEndpoint, "--project", _project];
+        string[] zmq = ["--url", factory.ZmqEndpoint, "--project", _project, "--api", "v1"];
         (await RunRawAsync("", ["queue", "create", q, .. zmq])).ShouldSucceed();
         (await RunRawAsync("""{"via":"zmq"}""", ["message", "post", q, .. zmq])).ShouldSucceed();
         var claim = (await RunRawAsync("", ["claim", "create", q, .. zmq])).ShouldSucceed();
         claim.GetProperty("messages")[0].GetProperty("body").GetProperty("via").GetString().Should().Be("zmq");
+    }
+
+    [Fact]
+    public async Task V2IsTheDefaultAndItsVerbsWork()
+    {
+        var q = NewQueue();
+        (await RunV2Async("queue", "create", q)).ShouldSucceed().GetProperty("href").GetString().Should().Be($"/v2/queues/{q}");
+        (await RunV2Async("queue", "exists", q)).ShouldSucceed().GetProperty("exists").GetBoolean().Should().BeTrue();
+        var settings = (await RunV2Async("queue", "settings", q, "--default-ttl", "600", "--max-claim-count", "2", "--dead-letter-queue", q + "-dlq")).ShouldSucceed();
+        (settings.GetProperty("default_message_ttl").GetInt32(), settings.GetProperty("max_claim_count").GetInt32()).Should().Be((600, 2));
+        (await RunV2Async("queue", "settings", q)).ShouldSucceed().GetProperty("dead_letter_queue").GetString().Should().Be(q + "-dlq");
+        var patched = (await RunV2Async("queue", "metadata", "patch", q, """[{"op":"add","path":"/metadata/colour","value":"red"}]""")).ShouldSucceed();
+        patched.GetProperty("colour").GetString().Should().Be("red");
+
+        var posted = (await RunV2Async("message", "post", q, """{"job":1}""")).ShouldSucceed();
+        posted.GetProperty("href").GetString().Should().StartWith($"/v2/queues/{q}/messages/");
+        (await RunV2Async("message", "get", q, posted.GetProperty("id").GetString()!)).ShouldSucceed().GetProperty("ttl").GetInt32().Should().Be(600);
+        (await RunV2Async("message", "post", q, "2", "--ttl", "300")).ShouldSucceed();
+        var popped = (await RunV2Async("message", "pop", q, "--count", "5")).ShouldSucceed();
+        popped.EnumerateArray().Select(m => m.GetProperty("body").GetRawText()).Should().Equal("""{"job":1}""", "2");
+
+        var id = (await RunV2Async("subscription", "create", q, "http://127.0.0.1:9/hook", "--ttl", "600", "--options", """{"post_data":"x"}""")).ShouldSucceed()
+            .GetProperty("id").GetString()!;
+        (await RunV2Async("subscription", "list", q)).ShouldSucceed().EnumerateArray().Single().GetProperty("id").GetString().Should().Be(id);
+        (await RunV2Async("subscription", "update", q, id, "--ttl", "120")).ShouldSucceed().GetProperty("ttl").GetInt32().Should().Be(120);
+        (await RunV2Async("subscription", "get", q, id)).ShouldSucceed().GetProperty("options").GetRawText().Should().Be("""{"post_data":"x"}""");
+        (await RunV2Async("subscription", "delete", q, id)).ShouldSucceed();
+        (await RunV2Async("subscription", "get", q, id)).Code.Should().Be(1);
+
+        (await RunV2Async("message", "post", q, "3")).ShouldSucceed();
+        (await RunV2Async("queue", "purge", q, "--messages")).ShouldSucceed();
+        (await RunV2Async("queue", "stats", q)).ShouldSucceed().GetProperty("messages").GetProperty("total").GetInt32().Should().Be(0);
+    }
+
+    [Fact]
+    public async Task AGrantFromShareIsUsedWithGrant()
+    {
+        var q = NewQueue();
+        (await RunV2Async("message", "post", q, "\"shared\"")).ShouldSucceed();
+        var share = await RunV2Async("queue", "share", q, "--path", "messages", "--method", "GET", "--method", "POST");
+        var grant = share.ShouldSucceed();
+        grant.GetProperty("paths").EnumerateArray().Select(p => p.GetString()).Should().Equal($"/v2/queues/{q}/messages");
+        grant.GetProperty("project").GetString().Should().Be(_project);
+
+        // No --project: the grant carries it.
+        var listed = await RunRawAsync("", "message", "list", q, "--grant", share.Stdout.Trim(), "--url", Url);
+        var bodies = listed.ShouldSucceed().EnumerateArray().Select(m => m.GetProperty("body").GetString());
+        bodies.Should().Equal("shared");
+        (await RunRawAsync("", "queue", "stats", q, "--grant", share.Stdout.Trim(), "--url", Url)).Code.Should().Be(1, "the grant does not cover stats");
+    }
+
+    [Theory]
+    [InlineData("queue", "list")]
+    [InlineData("health")]
+    public async Task V2WithoutAProjectIsAUsageError(params string[] args)
+    {
+        var result = await RunRawAsync("", [.. args, "--url", Url]);
+        result.Code.Should().Be(2);
+        result.Stderr.Should().StartWith("marconi: v2 needs a project").And.Subject.TrimEnd().Should().NotContain("\n");
+        (await RunRawAsync("", [.. args, "--url", Url, "--api", "v1"])).Code.Should().Be(0);
+    }
+
+    [Theory]
+    [InlineData("message", "pop", "q")]
+    [InlineData("queue", "purge", "q")]
+    [InlineData("subscription", "list", "q")]
+    [InlineData("queue", "metadata", "patch", "q", "[]")]
+    public async Task V2VerbsUnderV1AreUsageErrors(params string[] args)
+    {
+        var result = await RunAsync(args);
+        result.Code.Should().Be(2);
+        result.Stderr.Should().Contain("v2").And.Subject.TrimEnd().Should().NotContain("\n");
+    }
+
+    [Theory]
+    [InlineData("queue", "list", "--api", "v3")]
+    [InlineData("queue", "list", "--grant", "{oops")]
+    [InlineData("queue", "metadata", "patch", "q", """{"op":"add"}""", "--project", "p")]
+    public async Task BadV2InvocationsAreUsageErrors(params string[] args)
+    {
+        var result = await RunRawAsync("", [.. args, "--url", Url]);
+        result.Code.Should().Be(2, result.Stderr);
+        result.Stderr.Should().StartWith("marconi: ").And.Subject.TrimEnd().Should().NotContain("\n");
     }
 
     public sealed record Result(int Code, string Stdout, string Stderr)
@@ -253,9 +342,9 @@ public sealed class CliScriptTests : IDisposable
         code.Should().Be(0, stdout + stderr);
         var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         lines.Should().HaveCount(5, stdout);
-        lines[0].Should().Be("""{"name":"jobs","href":"/v1/queues/jobs"}""");
-        lines[1].Should().MatchRegex("""^\{"id":"[0-9a-f]+","href":"/v1/queues/jobs/messages/[0-9a-f]+"\}$""");
-        lines[2].Should().MatchRegex("""^\{"id":"[0-9a-f]+","href":"/v1/queues/jobs/claims/[0-9a-f]+","ttl":60,"age":0,"messages":\[\{"id":"[0-9a-f]+","href":"/v1/queues/jobs/messages/[0-9a-f]+\?claim_id=[0-9a-f]+",.*"body":\{"job":1\}\}\]\}$""");
+        lines[0].Should().Be("""{"name":"jobs","href":"/v2/queues/jobs"}""");
+        lines[1].Should().MatchRegex("""^\{"id":"[0-9a-f]+","href":"/v2/queues/jobs/messages/[0-9a-f]+"\}$""");
+        lines[2].Should().MatchRegex("""^\{"id":"[0-9a-f]+","href":"/v2/queues/jobs/claims/[0-9a-f]+","ttl":60,"age":0,"messages":\[\{"id":"[0-9a-f]+","href":"/v2/queues/jobs/messages/[0-9a-f]+\?claim_id=[0-9a-f]+",.*"body":\{"job":1\}\}\]\}$""");
         lines[3].Should().Contain("\"deleted\"");
         lines[4].Should().Be("""{"messages":{"claimed":0,"free":0,"total":0}}""");
     }
@@ -267,13 +356,13 @@ public sealed class CliScriptTests : IDisposable
         await host.WaitUntilServingAsync();
         var url = host.BaseAddress.ToString().TrimEnd('/');
 
-        var missing = await BashAsync($"marconi queue stats missing --url {url} --project p");
+        var missing = await BashAsync($"marconi queue stats missing --url {url} --project p --api v1");
         missing.Code.Should().Be(1);
         missing.Stdout.Should().BeEmpty();
         missing.Stderr.Should().StartWith("marconi: ").And.EndWith("\n");
         missing.Stderr.TrimEnd().Should().NotContain("\n");
 
-        var post = await BashAsync($"echo '{{\"job\":1}}' | marconi message post missing --ttl 300 --url {url} --project p");
+        var post = await BashAsync($"echo '{{\"job\":1}}' | marconi message post missing --ttl 300 --url {url} --project p --api v1");
         post.Code.Should().Be(1);
         post.Stderr.TrimEnd().Should().NotContain("\n");
 

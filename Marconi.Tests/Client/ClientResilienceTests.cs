@@ -30,6 +30,7 @@ public sealed class ClientResilienceTests : IDisposable
         await using var client = new MarconiClient(new MarconiClientOptions
         {
             Endpoint = new Uri(endpoint),
+            Api = MarconiApi.V1, // these check v1's wire (paths, the default namespace)
             ProjectId = "late-server",
             MaxRetries = 30,
             RetryBaseDelay = TimeSpan.FromMilliseconds(100),
@@ -60,6 +61,7 @@ public sealed class ClientResilienceTests : IDisposable
         await using var client = new MarconiClient(new MarconiClientOptions
         {
             Endpoint = new Uri(endpoint),
+            Api = MarconiApi.V1, // these check v1's wire (paths, the default namespace)
             MaxRetries = 3,
             RetryBaseDelay = TimeSpan.FromMilliseconds(50),
             Timeout = TimeSpan.FromSeconds(5),
@@ -141,6 +143,7 @@ public sealed class ClientResilienceTests : IDisposable
     private static MarconiClient SilentServerClient(string endpoint) => new(new MarconiClientOptions
     {
         Endpoint = new Uri(endpoint),
+        Api = MarconiApi.V1, // these check v1's wire (paths, the default namespace)
         MaxRetries = 2,
         RetryBaseDelay = TimeSpan.FromMilliseconds(20),
         Timeout = TimeSpan.FromMilliseconds(400),
@@ -185,6 +188,7 @@ public sealed class ClientResilienceTests : IDisposable
         await using var client = new MarconiClient(new MarconiClientOptions
         {
             Endpoint = new Uri(endpoint),
+            Api = MarconiApi.V1, // these check v1's wire (paths, the default namespace)
             MaxRetries = 0,
             Timeout = TimeSpan.FromSeconds(5),
         });

@@ -12,7 +12,9 @@ public sealed class ZmqClientResourceTests(MarconiZmqFactory factory) : ClientRe
 
 /// <summary>
 /// Every operation of <see cref="MarconiClient"/> against the real host, written once and run over
-/// both transports (<see cref="MarconiZmqFactory"/> serves both). Each test works in its own project, so tests never see each other's queues.
+/// both transports (<see cref="MarconiZmqFactory"/> serves both), pinned to v1 since they check its
+/// wire (hrefs, 404 on missing queues, the default namespace); <see cref="ClientV2Tests"/> covers v2.
+/// Each test works in its own project, so tests never see each other's queues.
 /// </summary>
 public abstract class ClientResourceTests : IClassFixture<MarconiZmqFactory>, IAsyncLifetime
 {
@@ -336,6 +338,7 @@ public abstract class ClientResourceTests : IClassFixture<MarconiZmqFactory>, IA
         var client = new MarconiClient(new MarconiClientOptions
         {
             Endpoint = _endpoint,
+            Api = MarconiApi.V1,
             ProjectId = useProject ? project ?? _project : null,
             ClientId = clientId,
             Timeout = TimeSpan.FromSeconds(15),

@@ -45,6 +45,7 @@ public sealed class ClientUnavailableStorageTests(FaultyStorageFactory factory) 
     private MarconiClient NewClient() => new(new MarconiClientOptions
     {
         Endpoint = factory.ServerAddress,
+        Api = MarconiApi.V1, // these check v1's wire (paths, the default namespace)
         ProjectId = "project-" + Guid.NewGuid().ToString("N"),
         MaxRetries = 2,
         RetryBaseDelay = TimeSpan.FromMilliseconds(10),
