@@ -70,6 +70,7 @@ public sealed class V2Catalogue : V1_1Catalogue
 
         var created = await _subscriptions.CreateAsync(
             queue, subscriber ?? throw Errors.InvalidApiRequest("Missing parameter subscriber in body."), ttl, options, t);
+        _notifier.Forget(queue);
         if (created.Confirmed)
         {
             return ApiErrors.Outcome(Errors.Conflict("A confirmed subscription of this subscriber already exists.")) with
@@ -158,6 +159,7 @@ public sealed class V2Catalogue : V1_1Catalogue
         }
 
         await _subscriptions.UpdateAsync(queue, id, update, t);
+        _notifier.Forget(queue);
         return new ApiOutcome(204) { Location = r.Path };
     }
 
@@ -165,7 +167,9 @@ public sealed class V2Catalogue : V1_1Catalogue
     {
         var name = r.Name("queue_name");
         var id = r.Name("subscription_id");
-        await _subscriptions.DeleteAsync(QueueNames.Validate(r.Caller, name), id, t);
+        var queue = QueueNames.Validate(r.Caller, name);
+        await _subscriptions.DeleteAsync(queue, id, t);
+        _notifier.Forget(queue);
         return ApiOutcome.NoContent;
     }
 
@@ -190,6 +194,7 @@ public sealed class V2Catalogue : V1_1Catalogue
 
         await _subscriptions.ConfirmAsync(
             queue, id, confirmed ?? throw Errors.InvalidApiRequest("\"confirmed\" must be true or false."), t);
+        _notifier.Forget(queue);
         if (confirmed == false)
         {
             _notifier.RequestConfirmation(queue, id, subscribe: false);
@@ -336,6 +341,7 @@ public sealed class V2Catalogue : V1_1Catalogue
         }
 
         await Queues.PurgeAsync(queue, messages, subscriptions, t);
+        _notifier.Forget(queue);
         return ApiOutcome.NoContent;
     }
 

@@ -44,8 +44,14 @@ public sealed partial class WebhookNotifier : BackgroundService, IPostObserver
 {
     public const string HttpClientName = "webhooks";
 
+    /// <summary>How long a queue's subscription list is trusted for posts; changes made here are seen at once.</summary>
+    private static readonly long SubscriptionsFreshness = System.Diagnostics.Stopwatch.Frequency;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<QueueRef, (IReadOnlyList<Subscription> Live, long ReadAt)> _subscriptions = new();
     private readonly Channel<Job> _backlog;
     private readonly IDataDriver _driver;
+    private long _generation;
+    private readonly QueueOperations _queues;
     private readonly IHttpClientFactory _http;
     private readonly SignedUrls _signedUrls;
     private readonly NotificationOptions _options;
@@ -54,10 +60,11 @@ public sealed partial class WebhookNotifier : BackgroundService, IPostObserver
     private readonly SemaphoreSlim _inFlight;
 
     public WebhookNotifier(
-        IDataDriver driver, IHttpClientFactory http, SignedUrls signedUrls, IOptions<NotificationOptions> options,
-        TimeProvider clock, ILogger<WebhookNotifier> logger)
+        IDataDriver driver, QueueOperations queues, IHttpClientFactory http, SignedUrls signedUrls,
+        IOptions<NotificationOptions> options, TimeProvider clock, ILogger<WebhookNotifier> logger)
     {
         _driver = driver;
+        _queues = queues;
         _http = http;
         _signedUrls = signedUrls;
         _options = options.Value;
@@ -95,6 +102,13 @@ public sealed partial class WebhookNotifier : BackgroundService, IPostObserver
         }
     }
 
+    /// <summary>The queue's subscriptions changed through this process: look them up again for the next post.</summary>
+    public void Forget(QueueRef queue)
+    {
+        Interlocked.Increment(ref _generation);
+        _subscriptions.TryRemove(queue, out _);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
@@ -119,16 +133,20 @@ public sealed partial class WebhookNotifier : BackgroundService, IPostObserver
     private async Task FanOutAsync(Job job, CancellationToken stoppingToken)
     {
         var now = _clock.GetUtcNow();
-        var subscriptions = await _driver.Subscriptions.ListLiveAsync(job.Queue, now, stoppingToken);
+        var subscriptions = await LiveSubscriptionsAsync(job.Queue, now, stoppingToken);
         if (subscriptions.Count == 0)
         {
             return;
         }
 
-        var metadata = await _driver.Queues.GetMetadataAsync(job.Queue, stoppingToken);
-        var queuePolicy = metadata is null ? null : ReservedMetadata.Read(metadata).RetryPolicy;
+        var queuePolicy = (await _queues.GetSettingsAsync(job.Queue, stoppingToken)).RetryPolicy;
         foreach (var subscription in subscriptions)
         {
+            if (subscription.Expires <= now)
+            {
+                continue;
+            }
+
             if (!Uri.TryCreate(subscription.Subscriber, UriKind.Absolute, out var target) || target.Scheme is not ("http" or "https"))
             {
                 continue;
@@ -149,6 +167,34 @@ public sealed partial class WebhookNotifier : BackgroundService, IPostObserver
                     break;
             }
         }
+    }
+
+    /// <summary>
+    /// The queue's live subscriptions, read at most once a second per queue: the fan-out runs once per
+    /// post, and most queues have none.
+    /// </summary>
+    private async Task<IReadOnlyList<Subscription>> LiveSubscriptionsAsync(QueueRef queue, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var at = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (_subscriptions.TryGetValue(queue, out var entry) && at - entry.ReadAt < SubscriptionsFreshness)
+        {
+            return entry.Live;
+        }
+
+        // A change that lands while this read is in flight must not be hidden behind its result.
+        var generation = Interlocked.Read(ref _generation);
+        var live = await _driver.Subscriptions.ListLiveAsync(queue, now, cancellationToken);
+        if (Interlocked.Read(ref _generation) == generation)
+        {
+            if (_subscriptions.Count >= 10_000)
+            {
+                _subscriptions.Clear();
+            }
+
+            _subscriptions[queue] = (live, at);
+        }
+
+        return live;
     }
 
     /// <summary>Starts one delivery once a slot is free; it runs on its own so one subscriber never holds up another.</summary>

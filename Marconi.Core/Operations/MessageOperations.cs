@@ -21,8 +21,8 @@ public sealed record MessageListRequest(string? Marker, long? Limit, bool Echo, 
 
 /// <summary>Message operations, shared by every API version and transport.</summary>
 public sealed class MessageOperations(
-    IDataDriver driver, MessageCipher cipher, IEnumerable<IPostObserver> observers, IOptions<LimitsOptions> limits,
-    TimeProvider clock)
+    IDataDriver driver, QueueOperations queues, MessageCipher cipher, IEnumerable<IPostObserver> observers,
+    IOptions<LimitsOptions> limits, TimeProvider clock)
 {
     private readonly IPostObserver[] _observers = observers.ToArray();
     private readonly LimitsOptions _limits = limits.Value;
@@ -49,9 +49,7 @@ public sealed class MessageOperations(
             _validator.Check(message);
         }
 
-        settings ??= await driver.Queues.GetMetadataAsync(queue, cancellationToken) is { } metadata
-            ? ReservedMetadata.Read(metadata)
-            : QueueSettings.None;
+        settings ??= await queues.GetSettingsAsync(queue, cancellationToken);
         foreach (var message in documents)
         {
             messages.Add(settings.EncryptMessages

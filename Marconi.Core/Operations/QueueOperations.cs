@@ -61,7 +61,8 @@ public sealed record QueueFilter(string? Name, IReadOnlyList<KeyValuePair<string
 public sealed record QueueStatsResult(QueueRef Queue, QueueStats Stats, DateTimeOffset Now);
 
 /// <summary>Queue operations, shared by every API version and transport.</summary>
-public sealed class QueueOperations(IDataDriver driver, IOptions<LimitsOptions> limits, TimeProvider clock)
+public sealed class QueueOperations(
+    IDataDriver driver, QueueSettingsCache settings, IOptions<LimitsOptions> limits, TimeProvider clock)
 {
     private readonly LimitsOptions _limits = limits.Value;
 
@@ -70,18 +71,25 @@ public sealed class QueueOperations(IDataDriver driver, IOptions<LimitsOptions> 
         driver.Queues.CreateAsync(queue, clock.GetUtcNow(), cancellationToken);
 
     /// <summary>Creates the queue with this metadata (an object already checked); an existing queue is left as it is.</summary>
-    public Task<bool> CreateAsync(QueueRef queue, string metadata, CancellationToken cancellationToken) =>
-        driver.Queues.CreateAsync(queue, clock.GetUtcNow(), cancellationToken, metadata);
+    public async Task<bool> CreateAsync(QueueRef queue, string metadata, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await driver.Queues.CreateAsync(queue, clock.GetUtcNow(), cancellationToken, metadata);
+        }
+        finally
+        {
+            settings.Forget(queue);
+        }
+    }
 
     /// <summary>The stored metadata, or null when the queue does not exist (v1.1/v2 queues are lazy).</summary>
     public Task<string?> GetMetadataOrNullAsync(QueueRef queue, CancellationToken cancellationToken) =>
         driver.Queues.GetMetadataAsync(queue, cancellationToken);
 
     /// <summary>What the queue's reserved metadata asks for; nothing for a missing queue.</summary>
-    public async Task<QueueSettings> GetSettingsAsync(QueueRef queue, CancellationToken cancellationToken) =>
-        await driver.Queues.GetMetadataAsync(queue, cancellationToken) is { } metadata
-            ? ReservedMetadata.Read(metadata)
-            : QueueSettings.None;
+    public Task<QueueSettings> GetSettingsAsync(QueueRef queue, CancellationToken cancellationToken) =>
+        settings.GetAsync(queue, cancellationToken);
 
     /// <summary>
     /// Applies <paramref name="update"/> to the stored metadata and stores the result, unless the
@@ -95,7 +103,17 @@ public sealed class QueueOperations(IDataDriver driver, IOptions<LimitsOptions> 
             var stored = await driver.Queues.GetMetadataAsync(queue, cancellationToken)
                 ?? throw Errors.NotFound("The queue does not exist.");
             var updated = update(stored);
-            switch (await driver.Queues.ReplaceMetadataAsync(queue, stored, updated, cancellationToken))
+            MetadataReplaceOutcome outcome;
+            try
+            {
+                outcome = await driver.Queues.ReplaceMetadataAsync(queue, stored, updated, cancellationToken);
+            }
+            finally
+            {
+                settings.Forget(queue);
+            }
+
+            switch (outcome)
             {
                 case MetadataReplaceOutcome.Replaced:
                     return updated;
@@ -126,8 +144,17 @@ public sealed class QueueOperations(IDataDriver driver, IOptions<LimitsOptions> 
     public Task<bool> ExistsAsync(QueueRef queue, CancellationToken cancellationToken) =>
         driver.Queues.ExistsAsync(queue, cancellationToken);
 
-    public Task DeleteAsync(QueueRef queue, CancellationToken cancellationToken) =>
-        driver.Queues.DeleteAsync(queue, cancellationToken);
+    public async Task DeleteAsync(QueueRef queue, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await driver.Queues.DeleteAsync(queue, cancellationToken);
+        }
+        finally
+        {
+            settings.Forget(queue);
+        }
+    }
 
     /// <summary>Lists the project's queues after <paramref name="marker"/>; a null limit takes the default.</summary>
     public Task<QueueListResult> ListAsync(
@@ -185,7 +212,17 @@ public sealed class QueueOperations(IDataDriver driver, IOptions<LimitsOptions> 
     /// <summary>Replaces the queue's metadata with a JSON object already checked by the API version.</summary>
     public async Task SetMetadataAsync(QueueRef queue, string metadata, CancellationToken cancellationToken)
     {
-        if (!await driver.Queues.SetMetadataAsync(queue, metadata, cancellationToken))
+        bool set;
+        try
+        {
+            set = await driver.Queues.SetMetadataAsync(queue, metadata, cancellationToken);
+        }
+        finally
+        {
+            settings.Forget(queue);
+        }
+
+        if (!set)
         {
             throw Errors.NotFound("Queue metadata could not be set because the queue does not exist.");
         }

@@ -41,12 +41,34 @@ public sealed class EncryptedQueueTests(MarconiHttpFactory factory) : IClassFixt
             .Should().Be("v1 secret");
     }
 
-    private async Task<List<string>> StoredBodiesAsync()
+    [Fact]
+    public async Task AChangeOfSettingsAppliesToTheVeryNextPost()
+    {
+        using var client = factory.CreateV1Client();
+        var queue = V1Client.NewQueueName();
+        await client.PutAsync($"/v2/queues/{queue}");
+        await client.PostV2Async("v2", queue, """[{"body": "plain one"}]""");
+        await client.PatchQueueAsync(queue, """[{"op": "add", "path": "/metadata/_enable_encrypt_messages", "value": true}]""");
+        await client.PostV2Async("v2", queue, """[{"body": "hidden one"}]""");
+        // v1 replaces the whole metadata, which drops the reserved keys.
+        await client.PutAsync($"/v1/queues/{queue}/metadata", "{}");
+        await client.PostMessagesAsync(queue, """[{"ttl": 60, "body": "plain two"}]""");
+
+        var all = await AllStoredBodiesAsync();
+        all.Should().NotContain(b => b.Contains("hidden"), "the post right after the patch is encrypted");
+        all.Should().Contain(b => b.Contains("plain one")).And.Contain(b => b.Contains("plain two"));
+    }
+
+    private async Task<List<string>> AllStoredBodiesAsync() => await QueryBodiesAsync("SELECT body FROM messages");
+
+    private Task<List<string>> StoredBodiesAsync() => QueryBodiesAsync("SELECT body FROM messages WHERE encrypted = 1");
+
+    private async Task<List<string>> QueryBodiesAsync(string sql)
     {
         await using var connection = new SqliteConnection($"Data Source={factory.DatabasePath};Mode=ReadOnly;Pooling=False");
         await connection.OpenAsync();
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT body FROM messages WHERE encrypted = 1";
+        command.CommandText = sql;
         var bodies = new List<string>();
         await using var rows = await command.ExecuteReaderAsync();
         while (await rows.ReadAsync())
