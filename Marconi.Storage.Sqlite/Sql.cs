@@ -74,6 +74,12 @@ internal static class Sql
     /// <summary>The queue's id, creating it with <c>{}</c> metadata when it is missing.</summary>
     public static long EnsureQueue(SqliteConnection connection, QueueRefArgs queue, long now, SqliteTransaction transaction)
     {
+        // Nearly every post goes to a queue that exists: look first, so the writer runs no insert for it.
+        if (FindQueue(connection, queue, transaction) is { } existing)
+        {
+            return existing;
+        }
+
         connection.Execute(
             """
             INSERT INTO queues (project, name, created) VALUES (@project, @name, @created)
