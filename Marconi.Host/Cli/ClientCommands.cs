@@ -435,6 +435,16 @@ internal sealed class ClientCommands
             return 0;
         }));
 
+        var unconfirm = new Option<bool>("--unconfirm") { Description = "Mark the subscription unconfirmed instead" };
+        var confirm = new Command("confirm", "Confirm a subscription, so it is notified when confirmation is required (v2)") { name, id, unconfirm };
+        confirm.SetAction(Run(async (r, client, output, ct) =>
+        {
+            var queue = client.Queue(r.GetValue(name)!);
+            await queue.ConfirmSubscriptionAsync(r.GetValue(id)!, !r.GetValue(unconfirm), ct);
+            output.Subscription(await queue.GetSubscriptionAsync(r.GetValue(id)!, ct));
+            return 0;
+        }));
+
         var delete = new Command("delete", "Delete a subscription (v2)") { name, id };
         delete.SetAction(Run(async (r, client, output, ct) =>
         {
@@ -443,7 +453,10 @@ internal sealed class ClientCommands
             return 0;
         }));
 
-        return new Command("subscription", "Subscriptions (v2): create, list, get, update, delete") { create, list, get, update, delete };
+        return new Command("subscription", "Subscriptions (v2): create, list, get, update, confirm, delete")
+        {
+            create, list, get, update, confirm, delete,
+        };
     }
 
     private Command HealthCommand()

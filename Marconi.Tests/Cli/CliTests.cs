@@ -249,6 +249,8 @@ public sealed class CliTests(MarconiZmqFactory factory) : IClassFixture<MarconiZ
         (await RunV2Async("subscription", "list", q)).ShouldSucceed().EnumerateArray().Single().GetProperty("id").GetString().Should().Be(id);
         (await RunV2Async("subscription", "update", q, id, "--ttl", "120")).ShouldSucceed().GetProperty("ttl").GetInt32().Should().Be(120);
         (await RunV2Async("subscription", "get", q, id)).ShouldSucceed().GetProperty("options").GetRawText().Should().Be("""{"post_data":"x"}""");
+        (await RunV2Async("subscription", "confirm", q, id)).ShouldSucceed().GetProperty("confirmed").GetBoolean().Should().BeTrue();
+        (await RunV2Async("subscription", "confirm", q, id, "--unconfirm")).ShouldSucceed().GetProperty("confirmed").GetBoolean().Should().BeFalse();
         (await RunV2Async("subscription", "delete", q, id)).ShouldSucceed();
         (await RunV2Async("subscription", "get", q, id)).Code.Should().Be(1);
 
