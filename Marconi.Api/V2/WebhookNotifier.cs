@@ -26,10 +26,13 @@ public sealed class NotificationOptions
     /// <summary>How long one delivery attempt may take.</summary>
     public int TimeoutSeconds { get; set; } = 10;
 
-    /// <summary>Deliveries in flight at once; the rest wait their turn.</summary>
+    /// <summary>Requests to subscribers in flight at once; the rest wait their turn.</summary>
     public int MaxConcurrentDeliveries { get; set; } = 32;
 
-    /// <summary>Posts waiting to be fanned out; beyond it notifications are dropped (and logged), never the post.</summary>
+    /// <summary>
+    /// Posts waiting to be fanned out, and deliveries pending (retries included); beyond it
+    /// notifications are dropped (and logged), never the post.
+    /// </summary>
     public int Backlog { get; set; } = 10000;
 }
 
@@ -58,6 +61,7 @@ public sealed partial class WebhookNotifier : BackgroundService, IPostObserver
     private readonly TimeProvider _clock;
     private readonly ILogger<WebhookNotifier> _logger;
     private readonly SemaphoreSlim _inFlight;
+    private readonly SemaphoreSlim _pending;
 
     public WebhookNotifier(
         IDataDriver driver, QueueOperations queues, IHttpClientFactory http, SignedUrls signedUrls,
@@ -71,6 +75,7 @@ public sealed partial class WebhookNotifier : BackgroundService, IPostObserver
         _clock = clock;
         _logger = logger;
         _inFlight = new SemaphoreSlim(_options.MaxConcurrentDeliveries);
+        _pending = new SemaphoreSlim(_options.Backlog);
         _backlog = Channel.CreateBounded<Job>(new BoundedChannelOptions(_options.Backlog)
         {
             FullMode = BoundedChannelFullMode.DropWrite,
@@ -201,16 +206,21 @@ public sealed partial class WebhookNotifier : BackgroundService, IPostObserver
     private async Task StartAsync(
         Subscription subscription, Uri target, RetryPolicy? queuePolicy, string document, CancellationToken stoppingToken)
     {
-        await _inFlight.WaitAsync(stoppingToken);
+        // Deliveries waiting out a retry pause count here, not against the requests in flight, so a
+        // dead subscriber slows no one else until the pending bound holds the fan-out back.
+        await _pending.WaitAsync(stoppingToken);
         _ = Task.Run(async () =>
         {
             try
             {
                 await DeliverAsync(subscription, target, queuePolicy, document, stoppingToken);
             }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+            }
             finally
             {
-                _inFlight.Release();
+                _pending.Release();
             }
         }, CancellationToken.None);
     }
@@ -235,9 +245,17 @@ public sealed partial class WebhookNotifier : BackgroundService, IPostObserver
             }
 
             attempt++;
-            if (await AttemptAsync(target, options.RootElement, body, stoppingToken))
+            await _inFlight.WaitAsync(stoppingToken);
+            try
             {
-                return;
+                if (await AttemptAsync(target, options.RootElement, body, stoppingToken))
+                {
+                    return;
+                }
+            }
+            finally
+            {
+                _inFlight.Release();
             }
         }
 
