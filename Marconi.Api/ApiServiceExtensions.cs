@@ -25,7 +25,9 @@ public static class ApiServiceExtensions
             .Validate(o => string.IsNullOrEmpty(o.PublicUrl) || Uri.TryCreate(o.PublicUrl, UriKind.Absolute, out _),
                 $"{NotificationOptions.SectionName}:PublicUrl must be an absolute URL.")
             .ValidateOnStart();
-        builder.Services.AddHttpClient(WebhookNotifier.HttpClientName);
+        // Subscribers are any http(s) URL: a redirect is an answer, never followed elsewhere.
+        builder.Services.AddHttpClient(WebhookNotifier.HttpClientName)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
         builder.Services.AddSingleton<WebhookNotifier>();
         builder.Services.AddSingleton<IPostObserver>(sp => sp.GetRequiredService<WebhookNotifier>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WebhookNotifier>());

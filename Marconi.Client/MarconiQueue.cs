@@ -572,11 +572,15 @@ public sealed class MarconiQueue
 
     private static MarconiSubscription Subscription(JsonElement s) => new(
         s.GetProperty("id").GetString()!, s.GetProperty("source").GetString()!, s.GetProperty("subscriber").GetString()!,
-        s.GetProperty("ttl").GetInt32(), s.GetProperty("age").GetInt32(), s.GetProperty("options").Clone(), s.GetProperty("confirmed").GetBoolean());
+        s.GetProperty("ttl").GetInt64(), s.GetProperty("age").GetInt64(), s.GetProperty("options").Clone(), s.GetProperty("confirmed").GetBoolean());
 
     private static QueueSettings Settings(JsonElement metadata)
     {
-        int? Number(string key) => metadata.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : null;
+        // The server accepts counts beyond int (meaning "never"); they read as int.MaxValue.
+        int? Number(string key) =>
+            metadata.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var n)
+                ? (int)Math.Clamp(n, int.MinValue, int.MaxValue)
+                : null;
         return new QueueSettings
         {
             DefaultMessageTtl = Number("_default_message_ttl"),

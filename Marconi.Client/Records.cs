@@ -107,7 +107,7 @@ public sealed class MetadataPatchOperation
 /// <param name="Age">Seconds since it was created.</param>
 /// <param name="Options">Its options object (e.g. <c>post_headers</c>, <c>post_data</c>, <c>_retry_policy</c>); <c>{}</c> when none.</param>
 /// <param name="Confirmed">Whether the subscriber confirmed it.</param>
-public sealed record MarconiSubscription(string Id, string Source, string Subscriber, int Ttl, int Age, JsonElement Options, bool Confirmed);
+public sealed record MarconiSubscription(string Id, string Source, string Subscriber, long Ttl, long Age, JsonElement Options, bool Confirmed);
 
 /// <summary>
 /// A pre-signed grant (v2, <see cref="MarconiQueue.ShareAsync"/>): whoever holds it may use <see cref="Methods"/>

@@ -61,12 +61,20 @@ public sealed class MessageCipher(IDataDriver driver, IOptions<EncryptionOptions
         }
 
         var key = await KeyAsync(cancellationToken);
-        var sealedBytes = Convert.FromBase64String(JsonSerializer.Deserialize<string>(message.Body)!);
-        var plain = new byte[sealedBytes.Length - NonceSize - TagSize];
-        using var aes = new AesGcm(key, TagSize);
-        aes.Decrypt(
-            sealedBytes.AsSpan(0, NonceSize), sealedBytes.AsSpan(NonceSize + TagSize), sealedBytes.AsSpan(NonceSize, TagSize), plain);
-        return message with { Body = Encoding.UTF8.GetString(plain), Encrypted = false };
+        try
+        {
+            var sealedBytes = Convert.FromBase64String(JsonSerializer.Deserialize<string>(message.Body)!);
+            var plain = new byte[sealedBytes.Length - NonceSize - TagSize];
+            using var aes = new AesGcm(key, TagSize);
+            aes.Decrypt(
+                sealedBytes.AsSpan(0, NonceSize), sealedBytes.AsSpan(NonceSize + TagSize), sealedBytes.AsSpan(NonceSize, TagSize), plain);
+            return message with { Body = Encoding.UTF8.GetString(plain), Encrypted = false };
+        }
+        catch (CryptographicException exception)
+        {
+            // Another key than the one that sealed it (Marconi:Encryption:Key changed, or hosts disagree).
+            throw Errors.StorageUnavailable($"Decrypting message {message.Id} (was Marconi:Encryption:Key changed?)", exception);
+        }
     }
 
     public async ValueTask<IReadOnlyList<StoredMessage>> DecryptAsync(

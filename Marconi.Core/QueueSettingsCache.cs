@@ -39,6 +39,12 @@ public sealed class QueueSettingsCache(IDataDriver driver)
             }
 
             _entries[queue] = (settings, now);
+
+            // Forgotten between the check and the store: the stored value may be stale, drop it.
+            if (Interlocked.Read(ref _generation) != generation)
+            {
+                _entries.TryRemove(queue, out _);
+            }
         }
 
         return settings;

@@ -42,6 +42,12 @@ public static class ReservedMetadata
 
     public static readonly string[] BackoffFunctions = ["linear", "arithmetic", "geometric", "exponential"];
 
+    /// <summary>Most retries of one kind a retry policy may ask for.</summary>
+    public const int MaxRetries = 100;
+
+    /// <summary>Longest pause between two retries a retry policy may ask for, in seconds (a day).</summary>
+    public const int MaxRetryDelay = 86400;
+
     public static bool IsReserved(string key) => Keys.Contains(key);
 
     /// <summary>
@@ -143,16 +149,18 @@ public static class ReservedMetadata
         }
 
         var policy = new RetryPolicy();
-        int Int(string name, int fallback)
+        // The contract sets no upper bounds; these keep one subscriber's retries from becoming a
+        // flood (counts) or outliving any reasonable outage (delays).
+        int Int(string name, int fallback, int max)
         {
             if (!value.TryGetProperty(name, out var member) || member.ValueKind == JsonValueKind.Null)
             {
                 return fallback;
             }
 
-            return member.ValueKind == JsonValueKind.Number && member.TryGetInt32(out var n) && n >= 0
+            return member.ValueKind == JsonValueKind.Number && member.TryGetInt32(out var n) && n >= 0 && n <= max
                 ? n
-                : throw fail($"{RetryPolicy}: {name} must be a non-negative integer.");
+                : throw fail($"{RetryPolicy}: {name} must be an integer from 0 to {max}.");
         }
 
         var function = policy.BackoffFunction;
@@ -175,11 +183,11 @@ public static class ReservedMetadata
         }
 
         policy = new RetryPolicy(
-            Int("retries_with_no_delay", policy.RetriesWithNoDelay),
-            Int("minimum_delay_retries", policy.MinimumDelayRetries),
-            Int("minimum_delay", policy.MinimumDelay),
-            Int("maximum_delay", policy.MaximumDelay),
-            Int("maximum_delay_retries", policy.MaximumDelayRetries),
+            Int("retries_with_no_delay", policy.RetriesWithNoDelay, MaxRetries),
+            Int("minimum_delay_retries", policy.MinimumDelayRetries, MaxRetries),
+            Int("minimum_delay", policy.MinimumDelay, MaxRetryDelay),
+            Int("maximum_delay", policy.MaximumDelay, MaxRetryDelay),
+            Int("maximum_delay_retries", policy.MaximumDelayRetries, MaxRetries),
             function,
             ignore);
         if (policy.MaximumDelay < policy.MinimumDelay || policy.MaximumDelay - policy.MinimumDelay < 10)

@@ -7,6 +7,9 @@ namespace Marconi.Storage.Sqlite;
 
 internal sealed class SqliteClaimController(SqliteDataDriver driver) : IClaimController
 {
+    /// <summary>Most messages one claim moves to a dead-letter queue.</summary>
+    internal const int MaxMovesPerClaim = 1000;
+
     /// <summary>A live claim of the named queue, by id and salt.</summary>
     private const string LiveClaim = $"""
         SELECT id, ttl, updated FROM claims
@@ -55,7 +58,10 @@ internal sealed class SqliteClaimController(SqliteDataDriver driver) : IClaimCon
             var markers = new List<long>(limit);
             long? deadLetterQueueId = null;
             long after = 0;
-            while (markers.Count < limit)
+            var moved = 0;
+            // Moves are bounded per claim so one claim never holds the writer for a whole queue;
+            // the next claim goes on where this one stopped.
+            while (markers.Count < limit && moved < MaxMovesPerClaim)
             {
                 var candidates = c.Query<(long Marker, long ClaimCount)>(
                     Sql.Claimable, new { queueId, after, now = nowMs, limit = limit - markers.Count }, t).AsList();
@@ -72,6 +78,7 @@ internal sealed class SqliteClaimController(SqliteDataDriver driver) : IClaimCon
                             c, new QueueRefArgs(queue.Project, policy.DeadLetterQueue), nowMs, t);
                         c.Execute(MoveToDeadLetter,
                             new { marker, queueId, deadLetterQueueId, deadLetterTtl = policy.DeadLetterTtl, now = nowMs }, t);
+                        moved++;
                     }
                     else
                     {

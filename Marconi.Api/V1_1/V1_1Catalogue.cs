@@ -273,6 +273,11 @@ public class V1_1Catalogue : ApiCatalogue
         var claimIds = Limits.MessageDeleteWithClaimId ? r.List("claim_ids") : null;
         var queue = QueueNames.Validate(r.Caller, name);
         var pop = QueryParameters.Integer("pop", popText);
+        if (claimIds is not null && ids is null)
+        {
+            throw Errors.InvalidApiRequest("\"claim_ids\" go with \"ids\": the claims of the messages to delete.");
+        }
+
         if (ids is not null && pop is not null)
         {
             throw Errors.InvalidApiRequest("pop and id params cannot be present together in the delete request.");

@@ -62,6 +62,10 @@ public sealed partial class WebhookNotifier : BackgroundService, IPostObserver
     private readonly ILogger<WebhookNotifier> _logger;
     private readonly SemaphoreSlim _inFlight;
     private readonly SemaphoreSlim _pending;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _perSubscription = new();
+
+    /// <summary>Most deliveries one subscription may have pending, retries included.</summary>
+    private int MaxPendingPerSubscription => Math.Max(1, _options.Backlog / 10);
 
     public WebhookNotifier(
         IDataDriver driver, QueueOperations queues, IHttpClientFactory http, SignedUrls signedUrls,
@@ -197,6 +201,12 @@ public sealed partial class WebhookNotifier : BackgroundService, IPostObserver
             }
 
             _subscriptions[queue] = (live, at);
+
+            // Forgotten between the check and the store: the stored list may be stale, drop it.
+            if (Interlocked.Read(ref _generation) != generation)
+            {
+                _subscriptions.TryRemove(queue, out _);
+            }
         }
 
         return live;
@@ -206,8 +216,15 @@ public sealed partial class WebhookNotifier : BackgroundService, IPostObserver
     private async Task StartAsync(
         Subscription subscription, Uri target, RetryPolicy? queuePolicy, string document, CancellationToken stoppingToken)
     {
-        // Deliveries waiting out a retry pause count here, not against the requests in flight, so a
-        // dead subscriber slows no one else until the pending bound holds the fan-out back.
+        // Deliveries waiting out a retry pause count here, not against the requests in flight; and
+        // one subscriber may hold only a share of them, so a dead one cannot stall everyone's.
+        if (_perSubscription.AddOrUpdate(subscription.Id, 1, (_, count) => count + 1) > MaxPendingPerSubscription)
+        {
+            _perSubscription.AddOrUpdate(subscription.Id, 0, (_, count) => count - 1);
+            LogSubscriberBacklogFull(subscription.Id, target.GetLeftPart(UriPartial.Path));
+            return;
+        }
+
         await _pending.WaitAsync(stoppingToken);
         _ = Task.Run(async () =>
         {
@@ -218,9 +235,14 @@ public sealed partial class WebhookNotifier : BackgroundService, IPostObserver
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
             }
+            catch (Exception exception)
+            {
+                LogDeliveryFailed(exception, subscription.Id);
+            }
             finally
             {
                 _pending.Release();
+                _perSubscription.AddOrUpdate(subscription.Id, 0, (_, count) => count - 1);
             }
         }, CancellationToken.None);
     }
@@ -284,7 +306,9 @@ public sealed partial class WebhookNotifier : BackgroundService, IPostObserver
         timeout.CancelAfter(TimeSpan.FromSeconds(_options.TimeoutSeconds));
         try
         {
-            using var response = await _http.CreateClient(HttpClientName).SendAsync(request, timeout.Token);
+            // Only the status matters: the subscriber's body is never read.
+            using var response = await _http.CreateClient(HttpClientName)
+                .SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
             var status = (int)response.StatusCode;
             if (status < 500)
             {
@@ -335,13 +359,15 @@ public sealed partial class WebhookNotifier : BackgroundService, IPostObserver
             yield return TimeSpan.FromSeconds(policy.MinimumDelay);
         }
 
-        for (var step = 1; ; step++)
+        // Multiplicative curves need a base above zero, or every pause would be zero.
+        var from = Math.Max(policy.MinimumDelay, 1);
+        for (var step = 1; step <= ReservedMetadata.MaxRetries; step++)
         {
             double delay = policy.BackoffFunction switch
             {
                 "arithmetic" => policy.MinimumDelay + 5.0 * step * (step + 1) / 2,
-                "geometric" => policy.MinimumDelay * Math.Pow(2, step),
-                "exponential" => policy.MinimumDelay * Math.Exp(step),
+                "geometric" => from * Math.Pow(2, step),
+                "exponential" => from * Math.Exp(step),
                 _ => policy.MinimumDelay + 5.0 * step,
             };
             if (delay >= policy.MaximumDelay)
@@ -419,6 +445,12 @@ public sealed partial class WebhookNotifier : BackgroundService, IPostObserver
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Notification to {Subscriber} failed ({Reason}); the retry policy decides what follows")]
     private partial void LogAttemptFailed(string subscriber, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Delivering to subscription {Subscription} failed")]
+    private partial void LogDeliveryFailed(Exception exception, string subscription);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Subscription {Subscription} at {Subscriber} has too many deliveries pending; a notification was dropped")]
+    private partial void LogSubscriberBacklogFull(string subscription, string subscriber);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Gave up notifying subscription {Subscription} at {Subscriber} after {Attempts} attempts")]
     private partial void LogGaveUp(string subscription, string subscriber, int attempts);

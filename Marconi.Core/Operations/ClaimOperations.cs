@@ -29,7 +29,10 @@ public sealed class ClaimOperations(
 
         var settings = await queues.GetSettingsAsync(queue, cancellationToken);
         var deadLetter = settings.DeadLetters
-            ? new DeadLetterPolicy((int)settings.MaxClaimCount!.Value, settings.DeadLetterQueue!, (int?)settings.DeadLetterQueueMessagesTtl)
+            // A count beyond any message's claims means "never": clamp rather than wrap.
+            ? new DeadLetterPolicy(
+                (int)Math.Min(settings.MaxClaimCount!.Value, int.MaxValue), settings.DeadLetterQueue!,
+                (int?)settings.DeadLetterQueueMessagesTtl)
             : null;
         var now = clock.GetUtcNow();
         var claim = await driver.Claims.CreateAsync(queue, (int)ttl, (int)grace, (int)limitValue, now, cancellationToken, deadLetter);

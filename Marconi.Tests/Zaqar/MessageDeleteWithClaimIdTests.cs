@@ -29,6 +29,7 @@ public sealed class MessageDeleteWithClaimIdTests(DeleteWithClaimIdFactory facto
         var path = $"/{version}/queues/{queue}/messages";
         await (await client.DeleteAsync($"{path}?ids={ids[0]}")).ShouldBeErrorAsync(HttpStatusCode.BadRequest, "Invalid API request");
         await (await client.DeleteAsync($"{path}?claim_ids={claimId}")).ShouldBeErrorAsync(HttpStatusCode.BadRequest, "Invalid API request");
+        await (await client.DeleteAsync($"{path}?pop=1&claim_ids={claimId}")).ShouldBeErrorAsync(HttpStatusCode.BadRequest, "Invalid API request");
         await (await client.DeleteAsync($"{path}?ids={ids[0]}&claim_ids=")).ShouldBeErrorAsync(HttpStatusCode.BadRequest, "Invalid API request");
         (await (await client.GetAsync($"{path}?ids={string.Join(',', ids)}")).ShouldBeJsonAsync()).GetProperty("messages").GetArrayLength().Should().Be(2);
 

@@ -112,6 +112,19 @@ public sealed class ZaqarClaimTests(MarconiHttpFactory factory) : IClassFixture<
     }
 
     [Fact]
+    public async Task AClaimCountBeyondAnyIntegerMeansNever()
+    {
+        using var client = factory.CreateV1Client();
+        var queue = V1Client.NewQueueName();
+        await client.PutAsync($"/v2/queues/{queue}", $$"""{"_max_claim_count": 4294967296, "_dead_letter_queue": "{{queue}}-dead"}""");
+        await client.PostNumberedV2Async("v2", queue, 2);
+        var (_, claimed) = await client.ClaimV2Async("v2", queue);
+        claimed.GetArrayLength().Should().Be(2);
+        (await (await client.GetAsync($"/v2/queues/{queue}-dead/stats")).ShouldBeJsonAsync())
+            .GetProperty("messages").GetProperty("total").GetInt32().Should().Be(0);
+    }
+
+    [Fact]
     public async Task WithOnlyACountNothingMoves()
     {
         using var client = factory.CreateV1Client();

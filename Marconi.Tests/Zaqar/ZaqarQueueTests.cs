@@ -49,6 +49,9 @@ public sealed class ZaqarQueueTests(MarconiHttpFactory factory) : IClassFixture<
     [InlineData("""{"_enable_encrypt_messages": 1}""")]
     [InlineData("""{"_retry_policy": {"minimum_delay": 10, "maximum_delay": 15}}""")]
     [InlineData("""{"_retry_policy": {"retry_backoff_function": "cubic"}}""")]
+    [InlineData("""{"_retry_policy": {"retries_with_no_delay": 101}}""")]
+    [InlineData("""{"_retry_policy": {"maximum_delay": 86401}}""")]
+    [InlineData("""{"_retry_policy": {"minimum_delay": -1}}""")]
     public async Task InvalidReservedValuesAreRefused(string metadata)
     {
         using var client = factory.CreateV1Client();
