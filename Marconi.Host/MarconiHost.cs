@@ -71,6 +71,20 @@ public static class MarconiHost
                 $"{HttpTransportOptions.SectionName}:Enabled and {ZmqTransportOptions.SectionName}:Enabled are both false; enable at least one transport.");
         }
 
+        var endpoints = new List<(string Key, string Address)>();
+        if (http)
+        {
+            endpoints.Add(($"{HttpTransportOptions.SectionName}:Url", ReadHttpUrl(builder.Configuration)));
+        }
+
+        if (zmq)
+        {
+            endpoints.Add(($"{ZmqTransportOptions.SectionName}:Endpoint",
+                builder.Configuration[$"{ZmqTransportOptions.SectionName}:Endpoint"] ?? new ZmqTransportOptions().Endpoint));
+        }
+
+        AnonymousAccess.Check(builder.Configuration, endpoints);
+
         if (http)
         {
             builder.WebHost.UseUrls(ReadHttpUrl(builder.Configuration));

@@ -27,11 +27,32 @@ public sealed class ConfigurationTests : IDisposable
     [InlineData("--Marconi:Subscriptions:SubscriberTypes:0=mailto", "Marconi:Subscriptions:SubscriberTypes")]
     [InlineData("--Marconi:Notifications:TimeoutSeconds=0", "Marconi:Notifications:TimeoutSeconds")]
     [InlineData("--Marconi:Messages:EnableChecksum=true", "Marconi:Messages:EnableChecksum")]
+    [InlineData("--Marconi:Auth:Mode=keys", "Marconi:Auth:Mode")]
+    [InlineData("--Marconi:Transports:Http:Url=http://0.0.0.0:0", "Marconi:Auth:AllowAnonymousRemote")]
+    [InlineData("--Marconi:Transports:Http:Url=http://[::]:0", "Marconi:Transports:Http:Url")]
     public async Task InvalidSettingsStopTheHostNamingTheKey(string argument, string key)
     {
         await using var host = HostProcess.Start(_database.Path, [argument]);
         (await host.WaitForExitAsync(TimeSpan.FromSeconds(60))).Should().NotBe(0);
         host.Output.Should().Contain(key);
+    }
+
+    [Fact]
+    public async Task AZeroMqEndpointOnAllInterfacesIsRefusedWithoutAuthentication()
+    {
+        await using var host = HostProcess.Start(_database.Path,
+            ["--Marconi:Transports:Zmq:Enabled=true", "--Marconi:Transports:Zmq:Endpoint=tcp://*:0"]);
+        (await host.WaitForExitAsync(TimeSpan.FromSeconds(60))).Should().NotBe(0);
+        host.Output.Should().Contain("Marconi:Transports:Zmq:Endpoint").And.Contain("Marconi:Auth:Mode");
+    }
+
+    [Fact]
+    public async Task AnonymousRemoteAccessIsADecision()
+    {
+        var port = HostProcess.FreePort();
+        await using var host = HostProcess.Start(_database.Path, port,
+            [$"--Marconi:Transports:Http:Url=http://0.0.0.0:{port}", "--Marconi:Auth:AllowAnonymousRemote=true"]);
+        await host.WaitUntilServingAsync();
     }
 
     [Fact]
