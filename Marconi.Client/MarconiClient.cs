@@ -58,7 +58,7 @@ public sealed class MarconiClient : IDisposable, IAsyncDisposable
         var identity = new ClientIdentity(ClientId, ProjectId, options.AuthToken, Api, options.Grant);
         ITransport transport = Endpoint.Scheme.ToLowerInvariant() switch
         {
-            "http" or "https" => new HttpTransport(Endpoint, identity, options.Timeout),
+            "http" or "https" => new HttpTransport(Endpoint, identity, options.Timeout, options.TrustedCertificateAuthorities),
             "tcp" or "ipc" => new ZmqTransport(Endpoint.OriginalString.TrimEnd('/'), identity),
             _ => throw new ArgumentException($"Unsupported endpoint scheme '{Endpoint.Scheme}': use http, https, tcp or ipc.", nameof(options)),
         };

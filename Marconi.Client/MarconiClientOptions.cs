@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 
 namespace Marconi.Client;
@@ -36,6 +37,12 @@ public sealed class MarconiClientOptions
 
     /// <summary>Sent as <c>X-Auth-Token</c> when set.</summary>
     public string? AuthToken { get; init; }
+
+    /// <summary>
+    /// Certificate authorities trusted for an <c>https://</c> server besides the system's (a private CA,
+    /// or the server's own self-signed certificate). The server's name must still match its certificate.
+    /// </summary>
+    public X509Certificate2Collection? TrustedCertificateAuthorities { get; init; }
 
     /// <summary>How long one attempt may take before it is abandoned (each retry gets the full time again).</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
