@@ -26,6 +26,7 @@ public static class ApiErrors
         MarconiErrorKind.NotAcceptable => 406,
         MarconiErrorKind.Conflict => 409,
         MarconiErrorKind.UnsupportedMediaType => 415,
+        MarconiErrorKind.TooManyRequests => 429,
         MarconiErrorKind.ServiceUnavailable => 503,
         _ => 500,
     };

@@ -16,6 +16,11 @@ public static class ApiServiceExtensions
         builder.Services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.SectionName).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ApiOptions>, ApiOptionsValidator>();
         builder.Services.AddSingleton<ApiVersions>();
+        builder.Services.AddOptions<QuotaOptions>().BindConfiguration(QuotaOptions.SectionName)
+            .Validate(o => o.RequestsPerSecond > 0, $"{QuotaOptions.SectionName}:RequestsPerSecond must be a positive integer.")
+            .Validate(o => o.Burst > 0, $"{QuotaOptions.SectionName}:Burst must be a positive integer.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<ProjectQuotas>();
         builder.Services.AddOptions<SignedUrlOptions>().BindConfiguration(SignedUrlOptions.SectionName);
         builder.Services.AddSingleton<SignedUrls>();
         builder.Services.AddOptions<NotificationOptions>().BindConfiguration(NotificationOptions.SectionName)

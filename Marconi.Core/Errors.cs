@@ -15,6 +15,8 @@ public enum MarconiErrorKind
     Conflict,
     /// <summary>The body's media type is not the one the resource takes (415).</summary>
     UnsupportedMediaType,
+    /// <summary>The project's request quota is spent; the client may retry later (429).</summary>
+    TooManyRequests,
     /// <summary>Storage failed; the client may retry (503).</summary>
     ServiceUnavailable,
 }
@@ -53,6 +55,7 @@ public static class Errors
     public const string NotAcceptableTitle = "Not acceptable";
     public const string InternalErrorTitle = "Internal server error";
     public const string ServiceUnavailableTitle = "Service temporarily unavailable";
+    public const string TooManyRequestsTitle = "Too many requests";
 
     public static MarconiException InvalidApiRequest(string description) =>
         new(MarconiErrorKind.BadRequest, InvalidApiRequestTitle, description);
@@ -71,6 +74,9 @@ public static class Errors
 
     public static MarconiException WrongUuid() =>
         new(MarconiErrorKind.BadRequest, WrongUuidTitle, "The Client-ID header must be a UUID.");
+
+    public static MarconiException TooManyRequests(string description) =>
+        new(MarconiErrorKind.TooManyRequests, TooManyRequestsTitle, description);
 
     public static MarconiException ProjectIdMissing() =>
         new(MarconiErrorKind.BadRequest, ProjectIdMissingTitle, "The header X-PROJECT-ID was missing.");

@@ -1,6 +1,7 @@
 using Marconi.Api;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -22,6 +23,30 @@ public static class HttpTransportExtensions
     public static WebApplicationBuilder AddHttpTransport(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<HttpTransportOptions>().BindConfiguration(HttpTransportOptions.SectionName);
+
+        // Quotas use the platform's rate limiter, over the one per-project limiter ZeroMQ shares.
+        builder.Services.AddRateLimiter(_ => { });
+        builder.Services.AddOptions<RateLimiterOptions>().Configure<ProjectQuotas>((options, quotas) =>
+        {
+            if (quotas.Limiter is not { } limiter)
+            {
+                return;
+            }
+
+            options.GlobalLimiter = limiter.WithTranslatedKey<HttpContext>(
+                context => context.Request.Headers.TryGetValue(HttpHeaderNames.ProjectId, out var project) ? project.ToString() : "",
+                leaveOpen: true);
+            options.OnRejected = async (rejected, cancellationToken) =>
+            {
+                var retryAfter = ProjectQuotas.RetryAfter(rejected.Lease);
+                var error = ApiErrors.Outcome(ProjectQuotas.Exceeded(retryAfter));
+                var response = rejected.HttpContext.Response;
+                response.StatusCode = error.Status;
+                response.Headers.RetryAfter = ((int)retryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                response.ContentType = ApiOutcome.JsonContentType;
+                await response.Body.WriteAsync(error.Body, cancellationToken);
+            };
+        });
         return builder;
     }
 
@@ -34,6 +59,7 @@ public static class HttpTransportExtensions
     {
         app.UseMiddleware<RequestLogging>();
         app.UseMiddleware<ErrorResponses>();
+        app.UseRateLimiter();
         app.Use(PathRules.BeforeRoutingAsync);
         app.UseRouting();
 

@@ -18,12 +18,14 @@ namespace Marconi.Transport.Zmq;
 internal sealed partial class ZmqDispatcher
 {
     private readonly Dictionary<string, ApiCatalogue> _catalogues = new(StringComparer.Ordinal);
+    private readonly ProjectQuotas _quotas;
     private readonly ILogger<ZmqDispatcher> _logger;
 
     public ZmqDispatcher(
-        V1Catalogue v1, V1_1Catalogue v1_1, V2Catalogue v2, IOptions<ApiOptions> api,
+        V1Catalogue v1, V1_1Catalogue v1_1, V2Catalogue v2, IOptions<ApiOptions> api, ProjectQuotas quotas,
         IOptions<ZmqTransportOptions> options, IOptions<LimitsOptions> limits, ILogger<ZmqDispatcher> logger)
     {
+        _quotas = quotas;
         // The envelope's "api" picks the catalogue; a version the server does not serve is not there.
         foreach (var (id, catalogue) in new (string, ApiCatalogue)[] { ("1", v1), ("1.1", v1_1), ("2", v2) })
         {
@@ -75,6 +77,12 @@ internal sealed partial class ZmqDispatcher
                 if (request.Action is not { } name || !catalogue.TryGetAction(name, out var action))
                 {
                     throw EnvelopeErrors.InvalidAction(request.Action);
+                }
+
+                // The same per-project budget as HTTP; the envelope carries HTTP's 429.
+                if (!_quotas.TryAcquire(request.Header("X-Project-ID") ?? "", out var retryAfter))
+                {
+                    throw ProjectQuotas.Exceeded(retryAfter);
                 }
 
                 var caller = catalogue.Caller(name, request.Header("X-Project-ID"), request.Header("Client-ID"));

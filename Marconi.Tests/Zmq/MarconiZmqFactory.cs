@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Marconi.Tests.Zmq;
 
 /// <summary>The real host with both transports: HTTP on Kestrel and ZeroMQ on a free loopback port.</summary>
-public sealed class MarconiZmqFactory : MarconiHttpFactoryBase
+public class MarconiZmqFactory : MarconiHttpFactoryBase
 {
     /// <summary>The endpoint the ROUTER socket bound (the server is started on first use).</summary>
     public string ZmqEndpoint
