@@ -59,7 +59,7 @@ public sealed class MarconiClient : IDisposable, IAsyncDisposable
         ITransport transport = Endpoint.Scheme.ToLowerInvariant() switch
         {
             "http" or "https" => new HttpTransport(Endpoint, identity, options.Timeout, options.TrustedCertificateAuthorities),
-            "tcp" or "ipc" => new ZmqTransport(Endpoint.OriginalString.TrimEnd('/'), identity),
+            "tcp" or "ipc" => new ZmqTransport(Endpoint.OriginalString.TrimEnd('/'), identity, options.CurveServerKey),
             _ => throw new ArgumentException($"Unsupported endpoint scheme '{Endpoint.Scheme}': use http, https, tcp or ipc.", nameof(options)),
         };
         _executor = new RequestExecutor(transport, options);

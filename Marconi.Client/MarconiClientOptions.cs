@@ -44,6 +44,12 @@ public sealed class MarconiClientOptions
     /// </summary>
     public X509Certificate2Collection? TrustedCertificateAuthorities { get; init; }
 
+    /// <summary>
+    /// The server's CurveZMQ public key (Z85, 40 characters, as the server logs it at start): with it a
+    /// ZeroMQ client encrypts its connection, and talks to no other server.
+    /// </summary>
+    public string? CurveServerKey { get; init; }
+
     /// <summary>How long one attempt may take before it is abandoned (each retry gets the full time again).</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
 

@@ -46,6 +46,14 @@ internal sealed partial class ZmqServer : IHostedService, IDisposable
         // HardFrameLimit) are refused by ZeroMQ itself, which drops that peer, so memory stays bounded.
         socket.Options.MaxMsgSize = HardFrameLimit(_dispatcher.MaxPayloadBytes);
         socket.Options.Linger = TimeSpan.FromSeconds(1);
+        if (!string.IsNullOrEmpty(_options.CurveSecretKey))
+        {
+            var certificate = NetMQCertificate.CreateFromSecretKey(_options.CurveSecretKey);
+            socket.Options.CurveServer = true;
+            socket.Options.CurveCertificate = certificate;
+            LogCurve(certificate.PublicKeyZ85);
+        }
+
         try
         {
             socket.Bind(_options.Endpoint);
@@ -210,6 +218,9 @@ internal sealed partial class ZmqServer : IHostedService, IDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "ZeroMQ transport listening on {Endpoint}")]
     private partial void LogListening(string? endpoint);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "ZeroMQ connections are encrypted (CurveZMQ); the server's public key is {PublicKey}")]
+    private partial void LogCurve(string publicKey);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "ZeroMQ shutdown went on with {InFlight} requests still in flight")]
     private partial void LogShutdownTimedOut(int inFlight);

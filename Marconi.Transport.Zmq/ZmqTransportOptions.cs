@@ -16,6 +16,12 @@ public sealed class ZmqTransportOptions
     /// </summary>
     public int MaxFrameBytes { get; set; }
 
+    /// <summary>
+    /// The server's CurveZMQ secret key (Z85, 40 characters). When set, every connection is encrypted
+    /// (CurveZMQ) and clients must know the server's public key, which the server logs at start.
+    /// </summary>
+    public string? CurveSecretKey { get; set; }
+
     /// <summary>How long shutdown waits for requests in flight before closing the socket.</summary>
     public int ShutdownTimeoutSeconds { get; set; } = 10;
 

@@ -29,11 +29,18 @@ internal sealed class ZmqTransport : ITransport
     private long _nextRequestId;
     private int _disposed;
 
-    public ZmqTransport(string endpoint, ClientIdentity identity)
+    public ZmqTransport(string endpoint, ClientIdentity identity, string? curveServerKey = null)
     {
         _identity = identity;
         _endpoint = endpoint;
         _socket = new DealerSocket();
+        if (!string.IsNullOrEmpty(curveServerKey))
+        {
+            // An ephemeral client key pair: the server is authenticated by its key, the link is encrypted.
+            _socket.Options.CurveServerKey = NetMQCertificate.FromPublicKey(curveServerKey).PublicKey;
+            _socket.Options.CurveCertificate = new NetMQCertificate();
+        }
+
         _socket.Options.Linger = TimeSpan.Zero;
         _socket.Options.DelayAttachOnConnect = true; // ZMQ_IMMEDIATE: never queue to a connection not made
         _socket.Options.ReconnectInterval = TimeSpan.FromMilliseconds(100);

@@ -48,6 +48,15 @@ public sealed class ConfigurationTests : IDisposable
     }
 
     [Fact]
+    public async Task AMalformedCurveKeyStopsTheHostNamingTheKey()
+    {
+        await using var host = HostProcess.Start(_database.Path,
+            ["--Marconi:Transports:Zmq:Enabled=true", "--Marconi:Transports:Zmq:CurveSecretKey=short"]);
+        (await host.WaitForExitAsync(TimeSpan.FromSeconds(60))).Should().NotBe(0);
+        host.Output.Should().Contain("Marconi:Transports:Zmq:CurveSecretKey");
+    }
+
+    [Fact]
     public async Task AnonymousRemoteAccessIsADecision()
     {
         var port = HostProcess.FreePort();
