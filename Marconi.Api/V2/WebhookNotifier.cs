@@ -47,13 +47,10 @@ public sealed partial class WebhookNotifier : BackgroundService, IPostObserver
 {
     public const string HttpClientName = "webhooks";
 
-    /// <summary>How long a queue's subscription list is trusted for posts; changes made here are seen at once.</summary>
-    private static readonly long SubscriptionsFreshness = System.Diagnostics.Stopwatch.Frequency;
-
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<QueueRef, (IReadOnlyList<Subscription> Live, long ReadAt)> _subscriptions = new();
+    /// <summary>Each queue's live subscriptions, read at most once a second: the fan-out runs once per post, and most queues have none.</summary>
+    private readonly QueueCache<IReadOnlyList<Subscription>> _subscriptions = new();
     private readonly Channel<Job> _backlog;
     private readonly IDataDriver _driver;
-    private long _generation;
     private readonly QueueOperations _queues;
     private readonly IHttpClientFactory _http;
     private readonly SignedUrls _signedUrls;
@@ -112,11 +109,7 @@ public sealed partial class WebhookNotifier : BackgroundService, IPostObserver
     }
 
     /// <summary>The queue's subscriptions changed through this process: look them up again for the next post.</summary>
-    public void Forget(QueueRef queue)
-    {
-        Interlocked.Increment(ref _generation);
-        _subscriptions.TryRemove(queue, out _);
-    }
+    public void Forget(QueueRef queue) => _subscriptions.Forget(queue);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -142,7 +135,8 @@ public sealed partial class WebhookNotifier : BackgroundService, IPostObserver
     private async Task FanOutAsync(Job job, CancellationToken stoppingToken)
     {
         var now = _clock.GetUtcNow();
-        var subscriptions = await LiveSubscriptionsAsync(job.Queue, now, stoppingToken);
+        var subscriptions = await _subscriptions.GetAsync(
+            job.Queue, () => _driver.Subscriptions.ListLiveAsync(job.Queue, now, stoppingToken));
         if (subscriptions.Count == 0)
         {
             return;
@@ -176,40 +170,6 @@ public sealed partial class WebhookNotifier : BackgroundService, IPostObserver
                     break;
             }
         }
-    }
-
-    /// <summary>
-    /// The queue's live subscriptions, read at most once a second per queue: the fan-out runs once per
-    /// post, and most queues have none.
-    /// </summary>
-    private async Task<IReadOnlyList<Subscription>> LiveSubscriptionsAsync(QueueRef queue, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        var at = System.Diagnostics.Stopwatch.GetTimestamp();
-        if (_subscriptions.TryGetValue(queue, out var entry) && at - entry.ReadAt < SubscriptionsFreshness)
-        {
-            return entry.Live;
-        }
-
-        // A change that lands while this read is in flight must not be hidden behind its result.
-        var generation = Interlocked.Read(ref _generation);
-        var live = await _driver.Subscriptions.ListLiveAsync(queue, now, cancellationToken);
-        if (Interlocked.Read(ref _generation) == generation)
-        {
-            if (_subscriptions.Count >= 10_000)
-            {
-                _subscriptions.Clear();
-            }
-
-            _subscriptions[queue] = (live, at);
-
-            // Forgotten between the check and the store: the stored list may be stale, drop it.
-            if (Interlocked.Read(ref _generation) != generation)
-            {
-                _subscriptions.TryRemove(queue, out _);
-            }
-        }
-
-        return live;
     }
 
     /// <summary>Starts one delivery once a slot is free; it runs on its own so one subscriber never holds up another.</summary>
