@@ -22,27 +22,23 @@ internal static class Ids
     public static string ClaimId(long id, long salt) =>
         id.ToString("x16", CultureInfo.InvariantCulture) + salt.ToString("x8", CultureInfo.InvariantCulture);
 
-    public static bool TryParseClaimId(string? id, out long claim, out long salt)
-    {
-        claim = salt = 0;
-        return id is { Length: 24 } && IsLowerHex(id)
-            && long.TryParse(id.AsSpan(0, 16), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out claim)
-            && long.TryParse(id.AsSpan(16), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out salt)
-            && claim > 0;
-    }
+    public static bool TryParseClaimId(string? id, out long claim, out long salt) => TryParseSalted(id, 8, out claim, out salt);
 
     public static long NewSalt() => Random.Shared.NextInt64(0, 1L << 32);
 
     public static string SubscriptionId(long seq, long salt) =>
         seq.ToString("x16", CultureInfo.InvariantCulture) + salt.ToString("x16", CultureInfo.InvariantCulture);
 
-    public static bool TryParseSubscriptionId(string? id, out long seq, out long salt)
+    public static bool TryParseSubscriptionId(string? id, out long seq, out long salt) => TryParseSalted(id, 16, out seq, out salt);
+
+    /// <summary>A salted id: a positive row id as 16 hex digits, then its salt as <paramref name="saltDigits"/>.</summary>
+    private static bool TryParseSalted(string? id, int saltDigits, out long row, out long salt)
     {
-        seq = salt = 0;
-        return id is { Length: 32 } && IsLowerHex(id)
-            && long.TryParse(id.AsSpan(0, 16), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out seq)
+        row = salt = 0;
+        return id is not null && id.Length == 16 + saltDigits && IsLowerHex(id)
+            && long.TryParse(id.AsSpan(0, 16), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out row)
             && long.TryParse(id.AsSpan(16), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out salt)
-            && seq > 0;
+            && row > 0;
     }
 
     /// <summary>A subscription salt from the system's cryptographic generator: ids are not guessable.</summary>
