@@ -21,6 +21,7 @@ public static class ApiErrors
     public static int StatusOf(MarconiErrorKind kind) => kind switch
     {
         MarconiErrorKind.BadRequest => 400,
+        MarconiErrorKind.Unauthorized => 401,
         MarconiErrorKind.Forbidden => 403,
         MarconiErrorKind.NotFound => 404,
         MarconiErrorKind.NotAcceptable => 406,

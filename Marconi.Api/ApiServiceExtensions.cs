@@ -1,3 +1,4 @@
+using Marconi.Api.Access;
 using Marconi.Api.V1;
 using Marconi.Api.V1_1;
 using Marconi.Api.V2;
@@ -36,6 +37,14 @@ public static class ApiServiceExtensions
         builder.Services.AddSingleton<WebhookNotifier>();
         builder.Services.AddSingleton<IPostObserver>(sp => sp.GetRequiredService<WebhookNotifier>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WebhookNotifier>());
+        builder.Services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.SectionName)
+            .Validate(o => AuthOptions.Modes.Contains(o.Mode, StringComparer.OrdinalIgnoreCase),
+                $"{AuthOptions.SectionName}:Mode must be one of {string.Join(", ", AuthOptions.Modes)}.")
+            .Validate(o => o.KeyCacheSeconds >= 0, $"{AuthOptions.SectionName}:KeyCacheSeconds must be 0 or more.")
+            .Validate(o => o.LastUsedResolutionSeconds > 0, $"{AuthOptions.SectionName}:LastUsedResolutionSeconds must be a positive integer.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<AccessGate>();
+        builder.Services.AddSingleton<KeyActions>();
         builder.Services.AddSingleton<V1Catalogue>();
         builder.Services.AddSingleton<V1_1Catalogue>();
         builder.Services.AddSingleton<V2Catalogue>();

@@ -24,6 +24,7 @@ public static class CoreServiceExtensions
         builder.Services.AddSingleton<ClaimOperations>();
         builder.Services.AddSingleton<HealthOperations>();
         builder.Services.AddSingleton<SubscriptionOperations>();
+        builder.Services.AddSingleton<Keys.KeyOperations>();
         builder.Services.AddOptions<SubscriptionOptions>().BindConfiguration(SubscriptionOptions.SectionName)
             .Validate(o => o.Schemes.Count > 0 && o.Schemes.All(s => SubscriptionOptions.Offered.Contains(s)),
                 $"{SubscriptionOptions.SectionName}:SubscriberTypes may list only {string.Join(", ", SubscriptionOptions.Offered)}.")

@@ -5,7 +5,9 @@ public enum MarconiErrorKind
 {
     /// <summary>The request is invalid (400).</summary>
     BadRequest,
-    /// <summary>The request is valid but a live claim forbids it (403).</summary>
+    /// <summary>The request carries no valid credential (401).</summary>
+    Unauthorized,
+    /// <summary>The request is valid but a live claim, or the caller's key, forbids it (403).</summary>
     Forbidden,
     /// <summary>The queue, message or claim does not exist (404).</summary>
     NotFound,
@@ -56,6 +58,8 @@ public static class Errors
     public const string InternalErrorTitle = "Internal server error";
     public const string ServiceUnavailableTitle = "Service temporarily unavailable";
     public const string TooManyRequestsTitle = "Too many requests";
+    public const string AuthenticationRequiredTitle = "Authentication required";
+    public const string NotAuthorizedTitle = "Not authorized";
 
     public static MarconiException InvalidApiRequest(string description) =>
         new(MarconiErrorKind.BadRequest, InvalidApiRequestTitle, description);
@@ -74,6 +78,15 @@ public static class Errors
 
     public static MarconiException WrongUuid() =>
         new(MarconiErrorKind.BadRequest, WrongUuidTitle, "The Client-ID header must be a UUID.");
+
+    /// <summary>401: the same words whatever was wrong with the credential, so a guess learns nothing.</summary>
+    public static MarconiException AuthenticationRequired() =>
+        new(MarconiErrorKind.Unauthorized, AuthenticationRequiredTitle,
+            "A valid API key is required (X-Auth-Token or Authorization: Bearer).");
+
+    /// <summary>403: the key is valid but not for this project or operation.</summary>
+    public static MarconiException NotAuthorized(string description) =>
+        new(MarconiErrorKind.Forbidden, NotAuthorizedTitle, description);
 
     public static MarconiException TooManyRequests(string description) =>
         new(MarconiErrorKind.TooManyRequests, TooManyRequestsTitle, description);

@@ -1,38 +1,26 @@
 using System.Net;
+using Marconi.Api.Access;
 
 namespace Marconi.Host;
-
-/// <summary>Section <c>Marconi:Auth</c>: who may use the server.</summary>
-public sealed class AuthOptions
-{
-    public const string SectionName = "Marconi:Auth";
-
-    /// <summary>The only mode so far: <c>none</c>, no credentials; projects are namespaces, not a boundary.</summary>
-    public string Mode { get; set; } = "none";
-
-    /// <summary>Lets a server without authentication listen beyond loopback; off, so that doing so is a decision.</summary>
-    public bool AllowAnonymousRemote { get; set; }
-}
 
 /// <summary>
 /// Protected mode, as Redis has it: a server that asks for no credentials refuses to listen on any
 /// address other hosts can reach, unless told in so many words that this is intended. The quick
-/// start (loopback) is unaffected.
+/// start (loopback) is unaffected, and so is a server that requires keys.
 /// </summary>
 internal static class AnonymousAccess
 {
-    private static readonly string[] Modes = ["none"];
-
     public static void Check(IConfiguration configuration, IEnumerable<(string Key, string Address)> endpoints)
     {
         var options = configuration.GetSection(AuthOptions.SectionName).Get<AuthOptions>() ?? new();
-        if (!Modes.Contains(options.Mode, StringComparer.OrdinalIgnoreCase))
+        if (!AuthOptions.Modes.Contains(options.Mode, StringComparer.OrdinalIgnoreCase))
         {
             throw new ConfigurationKeyException(
-                $"{AuthOptions.SectionName}:Mode is '{options.Mode}'; valid modes: {string.Join(", ", Modes)}.");
+                $"{AuthOptions.SectionName}:Mode is '{options.Mode}'; valid modes: {string.Join(", ", AuthOptions.Modes)}.");
         }
 
-        if (options.AllowAnonymousRemote)
+        // With keys every request proves who it is, so any address may listen.
+        if (options.RequiresKeys || options.AllowAnonymousRemote)
         {
             return;
         }

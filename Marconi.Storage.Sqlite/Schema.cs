@@ -86,6 +86,22 @@ internal static class Schema
             value TEXT NOT NULL
         ) WITHOUT ROWID;
         """,
+        // API keys: the secret is never stored, only its SHA-256; project NULL is the admin scope.
+        """
+        CREATE TABLE api_keys (
+            id          TEXT PRIMARY KEY,
+            name        TEXT NOT NULL,
+            project     TEXT,
+            role        TEXT NOT NULL,
+            secret_hash BLOB NOT NULL,
+            created     INTEGER NOT NULL,
+            expires     INTEGER,
+            last_used   INTEGER,
+            revoked     INTEGER
+        ) WITHOUT ROWID;
+
+        CREATE INDEX api_keys_project ON api_keys (project, created);
+        """,
     ];
 
     public static void Migrate(SqliteConnection connection) => Migrate(connection, Migrations.Length);

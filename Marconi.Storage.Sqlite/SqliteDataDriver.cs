@@ -55,6 +55,7 @@ internal sealed class SqliteDataDriver : IDataDriver, IAsyncDisposable
         Messages = new SqliteMessageController(this);
         Claims = new SqliteClaimController(this);
         Subscriptions = new SqliteSubscriptionController(this);
+        Keys = new SqliteKeyController(this);
     }
 
     public IQueueController Queues { get; }
@@ -64,6 +65,8 @@ internal sealed class SqliteDataDriver : IDataDriver, IAsyncDisposable
     public IClaimController Claims { get; }
 
     public ISubscriptionController Subscriptions { get; }
+
+    public IKeyController Keys { get; }
 
     internal SqliteWriter Writer { get; }
 

@@ -94,6 +94,12 @@ internal sealed partial class ErrorResponses(RequestDelegate next, ILogger<Error
         }
 
         response.StatusCode = status;
+        if (status == StatusCodes.Status401Unauthorized)
+        {
+            // RFC 6750: the scheme the client should use.
+            response.Headers.WWWAuthenticate = "Bearer";
+        }
+
         if (HttpMethods.IsHead(context.Request.Method))
         {
             return;

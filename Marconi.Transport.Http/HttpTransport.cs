@@ -34,7 +34,7 @@ public static class HttpTransportExtensions
             }
 
             options.GlobalLimiter = limiter.WithTranslatedKey<HttpContext>(
-                context => context.Request.Headers.TryGetValue(HttpHeaderNames.ProjectId, out var project) ? project.ToString() : "",
+                context => ApiAccess.ProjectOf(context.Request) ?? "",
                 leaveOpen: true);
             options.OnRejected = async (rejected, cancellationToken) =>
             {
@@ -51,17 +51,19 @@ public static class HttpTransportExtensions
     }
 
     /// <summary>
-    /// Adds the v1 middleware and route table. Order matters: the request log sees the final
+    /// Adds the middleware and route tables. Order matters: the request log sees the final
     /// status; the error mapper turns every failure (and routing's bare 404/405) into the
-    /// contract's JSON error; path rules run before routing, which ignores trailing slashes.
+    /// contract's JSON error; path rules run before routing, which ignores trailing slashes;
+    /// access needs the routed action, and quotas the project access admitted.
     /// </summary>
     public static WebApplication MapHttpTransport(this WebApplication app)
     {
         app.UseMiddleware<RequestLogging>();
         app.UseMiddleware<ErrorResponses>();
-        app.UseRateLimiter();
         app.Use(PathRules.BeforeRoutingAsync);
         app.UseRouting();
+        app.UseMiddleware<ApiAccess>();
+        app.UseRateLimiter();
 
         // GET / is outside every version, so none of their header checks apply.
         var versions = app.Services.GetRequiredService<ApiVersions>();

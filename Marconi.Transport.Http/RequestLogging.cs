@@ -41,8 +41,7 @@ internal sealed partial class RequestLogging(RequestDelegate next, ILogger<Reque
     }
 
     /// <summary>The project a request is made for, as it should appear in logs.</summary>
-    public static string ProjectOf(HttpRequest request) =>
-        request.Headers.TryGetValue(HttpHeaderNames.ProjectId, out var project) ? project.ToString() : DefaultProject;
+    public static string ProjectOf(HttpRequest request) => ApiAccess.ProjectOf(request) ?? DefaultProject;
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information,
         Message = "HTTP {Method} {Path} responded {StatusCode} in {ElapsedMs:0.00} ms (route {Route}, project {Project})")]

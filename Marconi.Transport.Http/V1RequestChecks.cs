@@ -32,8 +32,7 @@ internal sealed class V1RequestChecks : IEndpointFilter
             throw Errors.NotAcceptable();
         }
 
-        var caller = RequestContext.FromHeaders(
-            request.Header(HttpHeaderNames.ProjectId), request.Header(HttpHeaderNames.ClientId));
+        var caller = RequestContext.FromHeaders(ApiAccess.ProjectOf(request), request.Header(HttpHeaderNames.ClientId));
         http.Features.Set(caller);
         return next(context);
     }

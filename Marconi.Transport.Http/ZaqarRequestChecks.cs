@@ -32,7 +32,7 @@ internal sealed class ZaqarRequestChecks(IOptions<LimitsOptions> limits) : IEndp
 
         var open = metadata?.GetMetadata<NeedsNoCaller>() is not null;
         http.Features.Set(ZaqarCallers.FromHeaders(
-            request.Header(HttpHeaderNames.ProjectId), request.Header(HttpHeaderNames.ClientId), open, _limits));
+            ApiAccess.ProjectOf(request), request.Header(HttpHeaderNames.ClientId), open, _limits));
         return next(context);
     }
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using Marconi.Api;
+using Marconi.Api.Access;
 using Marconi.Api.V1;
 using Marconi.Api.V1_1;
 using Marconi.Api.V2;
@@ -19,13 +20,15 @@ internal sealed partial class ZmqDispatcher
 {
     private readonly Dictionary<string, ApiCatalogue> _catalogues = new(StringComparer.Ordinal);
     private readonly ProjectQuotas _quotas;
+    private readonly AccessGate _gate;
     private readonly ILogger<ZmqDispatcher> _logger;
 
     public ZmqDispatcher(
-        V1Catalogue v1, V1_1Catalogue v1_1, V2Catalogue v2, IOptions<ApiOptions> api, ProjectQuotas quotas,
+        V1Catalogue v1, V1_1Catalogue v1_1, V2Catalogue v2, IOptions<ApiOptions> api, ProjectQuotas quotas, AccessGate gate,
         IOptions<ZmqTransportOptions> options, IOptions<LimitsOptions> limits, ILogger<ZmqDispatcher> logger)
     {
         _quotas = quotas;
+        _gate = gate;
         // The envelope's "api" picks the catalogue; a version the server does not serve is not there.
         foreach (var (id, catalogue) in new (string, ApiCatalogue)[] { ("1", v1), ("1.1", v1_1), ("2", v2) })
         {
@@ -79,13 +82,18 @@ internal sealed partial class ZmqDispatcher
                     throw EnvelopeErrors.InvalidAction(request.Action);
                 }
 
+                // The same credentials as HTTP, in the envelope's headers; no pre-signed URLs (they sign HTTP paths).
+                var credentials = new Credentials(
+                    Credentials.TokenOf(request.Header("X-Auth-Token"), request.Header("Authorization")), Grant: false);
+                var project = await _gate.AdmitAsync(name, request.Header("X-Project-ID"), credentials, "zmq", null, cancellationToken);
+
                 // The same per-project budget as HTTP; the envelope carries HTTP's 429.
-                if (!_quotas.TryAcquire(request.Header("X-Project-ID") ?? "", out var retryAfter))
+                if (!_quotas.TryAcquire(project ?? "", out var retryAfter))
                 {
                     throw ProjectQuotas.Exceeded(retryAfter);
                 }
 
-                var caller = catalogue.Caller(name, request.Header("X-Project-ID"), request.Header("Client-ID"));
+                var caller = catalogue.Caller(name, project, request.Header("Client-ID"));
                 var outcome = await action(new ZmqApiRequest(caller, request.Body), cancellationToken);
                 return Reply.Write(request, outcome.Status, outcome.Location, outcome.Body);
             }

@@ -28,7 +28,7 @@ public sealed class V2Catalogue : V1_1Catalogue
 
     public V2Catalogue(
         QueueOperations queues, MessageOperations messages, ClaimOperations claims, HealthOperations health,
-        SubscriptionOperations subscriptions, WebhookNotifier notifier, SignedUrls signedUrls,
+        SubscriptionOperations subscriptions, WebhookNotifier notifier, SignedUrls signedUrls, KeyActions keys,
         IOptions<LimitsOptions> limits, IOptions<SubscriptionOptions> subscriptionOptions, TimeProvider clock)
         : base("v2", queues, messages, claims, health, limits)
     {
@@ -46,6 +46,11 @@ public sealed class V2Catalogue : V1_1Catalogue
         Add("subscription_update", SubscriptionUpdate);
         Add("subscription_delete", SubscriptionDelete);
         Add("subscription_confirm", SubscriptionConfirm);
+        Add("key_create", keys.Create);
+        Add("key_list", keys.List);
+        Add("key_get", keys.Get);
+        Add("key_revoke", keys.Revoke);
+        Add("key_rotate", keys.Rotate);
     }
 
     /// <summary>10.1: 201 with the new id, or the id of the unconfirmed one of the same subscriber; 409 if it is confirmed.</summary>

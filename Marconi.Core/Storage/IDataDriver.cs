@@ -16,6 +16,8 @@ public interface IDataDriver
 
     ISubscriptionController Subscriptions { get; }
 
+    IKeyController Keys { get; }
+
     /// <summary>A liveness probe: true when storage answers.</summary>
     Task<bool> IsAliveAsync(CancellationToken cancellationToken);
 
@@ -188,4 +190,29 @@ public interface ISubscriptionController
 
     /// <summary>Deletes every subscription of the queue (purge).</summary>
     Task DeleteAllAsync(QueueRef queue, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// API keys, kept in the store so that every host sharing it sees the same keys. Only a hash of
+/// each secret is stored. Revoked keys stay, for the audit trail.
+/// </summary>
+public interface IKeyController
+{
+    /// <summary>Stores a new key; its id is new.</summary>
+    Task CreateAsync(Keys.StoredKey key, CancellationToken cancellationToken);
+
+    /// <summary>The key with that id and its secret's hash, revoked or not; null when unknown.</summary>
+    Task<Keys.StoredKey?> GetAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>Every key (of one project when <paramref name="project"/> is given; admin keys have none), oldest first.</summary>
+    Task<IReadOnlyList<Keys.ApiKey>> ListAsync(string? project, CancellationToken cancellationToken);
+
+    /// <summary>Marks the key revoked at <paramref name="now"/> (a revoked key keeps its first time); false when unknown.</summary>
+    Task<bool> RevokeAsync(string id, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Replaces the secret's hash of a key that is not revoked; false when there is no such key.</summary>
+    Task<bool> ReplaceSecretAsync(string id, byte[] secretHash, CancellationToken cancellationToken);
+
+    /// <summary>Records when keys were last used; unknown ids are ignored, and a time never moves back.</summary>
+    Task TouchAsync(IReadOnlyList<(string Id, DateTimeOffset LastUsed)> uses, CancellationToken cancellationToken);
 }

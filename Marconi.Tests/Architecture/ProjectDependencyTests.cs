@@ -3,6 +3,7 @@ using Marconi.Api;
 using Marconi.Core.Operations;
 using Marconi.Storage.Sqlite;
 using Marconi.Transport.Zmq;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Marconi.Tests.Architecture;
 
@@ -38,5 +39,25 @@ public sealed class ProjectDependencyTests
         var references = typeof(ApiCatalogue).Assembly.GetReferencedAssemblies().Select(a => a.Name!).ToList();
         references.Should().Contain("Marconi.Core");
         references.Where(name => name.StartsWith("Marconi", StringComparison.Ordinal)).Should().Equal("Marconi.Core");
+    }
+}
+
+/// <summary>Every action of every catalogue has an access level of its own; the closed default is for mistakes only.</summary>
+public sealed class ActionAccessTests
+{
+    [Fact]
+    public void EveryCatalogueActionHasAnAccessLevel()
+    {
+        using var factory = new Marconi.Tests.Http.MarconiHttpFactory();
+        var catalogues = new ApiCatalogue[]
+        {
+            factory.Services.GetRequiredService<Marconi.Api.V1.V1Catalogue>(),
+            factory.Services.GetRequiredService<Marconi.Api.V1_1.V1_1Catalogue>(),
+            factory.Services.GetRequiredService<Marconi.Api.V2.V2Catalogue>(),
+        };
+
+        var unlisted = catalogues.SelectMany(c => c.ActionNames.Select(a => $"{c.Version} {a}"))
+            .Where(a => !Marconi.Api.Access.ActionAccess.IsListed(a.Split(' ')[1]));
+        unlisted.Should().BeEmpty();
     }
 }

@@ -27,7 +27,7 @@ public sealed class ConfigurationTests : IDisposable
     [InlineData("--Marconi:Subscriptions:SubscriberTypes:0=mailto", "Marconi:Subscriptions:SubscriberTypes")]
     [InlineData("--Marconi:Notifications:TimeoutSeconds=0", "Marconi:Notifications:TimeoutSeconds")]
     [InlineData("--Marconi:Messages:EnableChecksum=true", "Marconi:Messages:EnableChecksum")]
-    [InlineData("--Marconi:Auth:Mode=keys", "Marconi:Auth:Mode")]
+    [InlineData("--Marconi:Auth:Mode=ldap", "Marconi:Auth:Mode")]
     [InlineData("--Marconi:Quotas:RequestsPerSecond=0", "Marconi:Quotas:RequestsPerSecond")]
     [InlineData("--Marconi:Transports:Http:Url=http://0.0.0.0:0", "Marconi:Auth:AllowAnonymousRemote")]
     [InlineData("--Marconi:Transports:Http:Url=http://[::]:0", "Marconi:Transports:Http:Url")]

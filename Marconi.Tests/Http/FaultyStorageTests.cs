@@ -103,6 +103,8 @@ public sealed class FaultyStorageFactory : MarconiHttpFactoryBase
 
         public ISubscriptionController Subscriptions { get; } = Throwing<ISubscriptionController>.Create(failure);
 
+        public IKeyController Keys { get; } = Throwing<IKeyController>.Create(failure);
+
         public Task<bool> IsAliveAsync(CancellationToken cancellationToken) => Task.FromException<bool>(failure());
 
         public Task<string> GetOrAddSettingAsync(string name, string valueIfAbsent, CancellationToken cancellationToken) =>

@@ -21,6 +21,9 @@ public sealed class V1Client(HttpClient http, string project) : IDisposable
     /// <summary>The Client-ID sent with every request (null: none).</summary>
     public string? ClientId { get; set; } = Guid.NewGuid().ToString();
 
+    /// <summary>The API key sent as <c>X-Auth-Token</c> (null: none).</summary>
+    public string? Token { get; set; }
+
     public static string NewQueueName() => "q-" + Guid.NewGuid().ToString("N")[..12];
 
     public HttpRequestMessage Request(HttpMethod method, string uri, string? body = null, string? contentType = JsonType)
@@ -34,6 +37,11 @@ public sealed class V1Client(HttpClient http, string project) : IDisposable
         if (ClientId is not null)
         {
             request.Headers.TryAddWithoutValidation("Client-ID", ClientId);
+        }
+
+        if (Token is not null)
+        {
+            request.Headers.TryAddWithoutValidation("X-Auth-Token", Token);
         }
 
         if (body is not null)

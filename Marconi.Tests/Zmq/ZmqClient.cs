@@ -32,6 +32,9 @@ public sealed class ZmqClient : IDisposable
 
     public string ClientId { get; set; } = Guid.NewGuid().ToString();
 
+    /// <summary>The API key sent as the <c>X-Auth-Token</c> header (null: none).</summary>
+    public string? Token { get; set; }
+
     /// <summary>The envelope's <c>api</c>; null leaves it out (v1).</summary>
     public string? Api { get; set; }
 
@@ -45,7 +48,7 @@ public sealed class ZmqClient : IDisposable
     /// <summary>The request envelope as JSON text.</summary>
     public string Request(string action, object? body = null, Dictionary<string, string>? headers = null)
     {
-        headers ??= new Dictionary<string, string> { ["X-Project-ID"] = Project, ["Client-ID"] = ClientId };
+        headers ??= DefaultHeaders();
         return Api is null
             ? JsonSerializer.Serialize(new { action, headers, body = body ?? new { } })
             : JsonSerializer.Serialize(new { action, headers, body = body ?? new { }, api = Api });
@@ -54,10 +57,21 @@ public sealed class ZmqClient : IDisposable
     /// <summary>Sends an action whose body is given as raw JSON text, and returns the reply.</summary>
     public JsonElement CallRaw(string action, string bodyJson)
     {
-        var headers = JsonSerializer.Serialize(new Dictionary<string, string> { ["X-Project-ID"] = Project, ["Client-ID"] = ClientId });
+        var headers = JsonSerializer.Serialize(DefaultHeaders());
         var api = Api is null ? "" : $",\"api\":\"{Api}\"";
         Send($$"""{"action":"{{action}}","headers":{{headers}},"body":{{bodyJson}}{{api}}}""");
         return Receive();
+    }
+
+    private Dictionary<string, string> DefaultHeaders()
+    {
+        var headers = new Dictionary<string, string> { ["X-Project-ID"] = Project, ["Client-ID"] = ClientId };
+        if (Token is not null)
+        {
+            headers["X-Auth-Token"] = Token;
+        }
+
+        return headers;
     }
 
     /// <summary>Sends one payload (a DEALER adds the empty delimiter frame first).</summary>
