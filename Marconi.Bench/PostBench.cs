@@ -125,7 +125,7 @@ internal static class PostBench
         return latencies;
     }
 
-    internal static Process StartHost(string database, int httpPort, string zmqEndpoint)
+    internal static Process StartHost(string database, int httpPort, string zmqEndpoint, params string[] settings)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -138,6 +138,11 @@ internal static class PostBench
         start.ArgumentList.Add($"--Marconi:Transports:Http:Url=http://127.0.0.1:{httpPort}");
         start.ArgumentList.Add("--Marconi:Transports:Zmq:Enabled=true");
         start.ArgumentList.Add($"--Marconi:Transports:Zmq:Endpoint={zmqEndpoint}");
+        foreach (var setting in settings)
+        {
+            start.ArgumentList.Add(setting);
+        }
+
         var process = Process.Start(start)!;
         // Drain the server's log so a full pipe never blocks it.
         process.OutputDataReceived += (_, _) => { };

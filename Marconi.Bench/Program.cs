@@ -11,6 +11,9 @@ switch (mode)
     case "api":
         await ApiBench.RunAsync(options);
         return 0;
+    case "auth":
+        await AuthBench.RunAsync(options);
+        return 0;
     case "scale":
         await ScaleBench.RunAsync(options);
         return 0;
@@ -18,9 +21,11 @@ switch (mode)
         Console.WriteLine("""
             usage: dotnet run -c Release --project Marconi.Bench -- post  [--seconds 10] [--clients 1,16] [--sizes 100,10240]
                    dotnet run -c Release --project Marconi.Bench -- api   [--seconds 10] [--clients 1,16]
+                   dotnet run -c Release --project Marconi.Bench -- auth  [--seconds 10] [--clients 1,16]
                    dotnet run -c Release --project Marconi.Bench -- scale [--counts 10,100000,1000000] [--iterations 200]
             post:  message post round trips, HTTP and ZeroMQ, against the real server process on loopback
             api:   v1 and v2 side by side over HTTP: one-message posts, and claim-one-then-delete
+            auth:  Mode=none beside Mode=keys over HTTP: one-message posts, and claim-one-then-delete
             scale: cost of a claim, a page of messages and queue stats as a queue grows (storage driver)
             """);
         return mode == "help" ? 0 : 2;
