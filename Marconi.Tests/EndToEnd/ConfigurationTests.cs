@@ -66,6 +66,18 @@ public sealed class ConfigurationTests : IDisposable
     }
 
     [Fact]
+    public async Task AServerThatRequiresKeysMayListenOnEveryInterface()
+    {
+        var port = HostProcess.FreePort();
+        await using var host = HostProcess.Start(_database.Path, port,
+            [$"--Marconi:Transports:Http:Url=http://0.0.0.0:{port}", "--Marconi:Auth:Mode=keys"]);
+        await host.WaitUntilServingAsync();
+
+        using var response = await host.Client.GetAsync("/v2/queues");
+        response.StatusCode.Should().Be(System.Net.HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
     public async Task AnUnopenableDatabasePathStopsTheHostNamingTheKey()
     {
         var path = Path.Combine(Path.GetDirectoryName(_database.Path)!, "missing-folder", "x.db");
