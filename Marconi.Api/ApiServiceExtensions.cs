@@ -44,6 +44,7 @@ public static class ApiServiceExtensions
             .Validate(o => o.LastUsedResolutionSeconds > 0, $"{AuthOptions.SectionName}:LastUsedResolutionSeconds must be a positive integer.")
             .ValidateOnStart();
         builder.Services.AddSingleton<AccessGate>();
+        builder.Services.AddHostedService<AccessModeReport>();
         builder.Services.AddSingleton<KeyActions>();
         builder.Services.AddSingleton<V1Catalogue>();
         builder.Services.AddSingleton<V1_1Catalogue>();

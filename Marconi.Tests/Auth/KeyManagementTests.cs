@@ -26,6 +26,16 @@ public sealed class KeyManagementTests(KeysFactory factory) : IClassFixture<Keys
     }
 
     [Fact]
+    public void AServerWithoutAnAdminKeySaysHowToMakeOne()
+    {
+        _ = factory.ServerAddress;
+        factory.Logs.Events.Should().Contain(e => e.Level == LogEventLevel.Information
+            && e.MessageTemplate.Text.StartsWith("Authentication: API keys required", StringComparison.Ordinal));
+        factory.Logs.Events.Should().Contain(e => e.Level == LogEventLevel.Warning
+            && e.RenderMessage(null).Contains("marconi key create --admin", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task AnAdminKeyCreatesListsRotatesAndRevokesKeys()
     {
         using var admin = await AdminAsync();
