@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Marconi.Client.Transport;
@@ -23,8 +24,8 @@ public sealed class MarconiClient : IDisposable, IAsyncDisposable
     /// <summary>Creates a client; no connection is made until the first request.</summary>
     /// <param name="options">The endpoint, identity and resilience settings.</param>
     /// <exception cref="ArgumentException">
-    /// The endpoint's scheme is not http, https, tcp or ipc; or v2 is asked for without a project
-    /// (v2 requires <c>X-Project-Id</c>: set <see cref="MarconiClientOptions.ProjectId"/>, or choose <see cref="MarconiApi.V1"/>);
+    /// The endpoint's scheme is not http, https, tcp or ipc; or v2 is asked for without a project or a key
+    /// (v2 requires <c>X-Project-Id</c>: set <see cref="MarconiClientOptions.ProjectId"/> or <see cref="MarconiClientOptions.AuthToken"/>, or choose <see cref="MarconiApi.V1"/>);
     /// or a <see cref="MarconiClientOptions.Grant"/> is given with v1, over ZeroMQ, or with another project.
     /// </exception>
     public MarconiClient(MarconiClientOptions options)
@@ -49,10 +50,11 @@ public sealed class MarconiClient : IDisposable, IAsyncDisposable
         }
 
         ProjectId = options.ProjectId ?? options.Grant?.Project;
-        if (Api == MarconiApi.V2 && string.IsNullOrEmpty(ProjectId))
+        if (Api == MarconiApi.V2 && string.IsNullOrEmpty(ProjectId) && options.AuthToken is null)
         {
-            // Failing here beats a 400 "Project-Id Missing" on every call but ping.
-            throw new ArgumentException("The v2 API needs a project: set ProjectId (or a Grant), or use Api = MarconiApi.V1 for the default namespace.", nameof(options));
+            // Failing here beats a 400 "Project-Id Missing" on every call but ping. A key may stand in
+            // for the project: the server takes a project key's own, and key management needs none.
+            throw new ArgumentException("The v2 API needs a project: set ProjectId (or a Grant, or an AuthToken), or use Api = MarconiApi.V1 for the default namespace.", nameof(options));
         }
 
         var identity = new ClientIdentity(ClientId, ProjectId, options.AuthToken, Api, options.Grant);
@@ -178,6 +180,97 @@ public sealed class MarconiClient : IDisposable, IAsyncDisposable
         return new MarconiQueue(this, name, null);
     }
 
+    /// <summary>
+    /// v2: makes an API key (<c>POST /v2/admin/keys</c>, <c>key_create</c>); needs an admin key as <see cref="MarconiClientOptions.AuthToken"/>.
+    /// </summary>
+    /// <param name="name">What the key is for (1 to 256 printable characters).</param>
+    /// <param name="project">The project the key works in; <see langword="null"/> makes an admin key (every project, and key management).</param>
+    /// <param name="role">What the key may do there.</param>
+    /// <param name="expires">When it stops working (in the future); <see langword="null"/> for never.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The key and its secret, which is shown only this once.</returns>
+    /// <exception cref="NotSupportedException">The client speaks v1.</exception>
+    /// <exception cref="MarconiValidationException">The name or project is out of range, or the expiry is past.</exception>
+    /// <exception cref="MarconiAuthenticationException">The client's key is missing or not valid.</exception>
+    /// <exception cref="MarconiAuthorizationException">The client's key is not an admin key, or the server does not use keys.</exception>
+    public async Task<IssuedApiKey> CreateKeyAsync(
+        string name, string? project, MarconiKeyRole role = MarconiKeyRole.Full, DateTimeOffset? expires = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        RequireV2("Key management");
+        var parameters = new Dictionary<string, object?>
+        {
+            ["name"] = name,
+            ["project"] = project,
+            ["admin"] = project is null ? true : null,
+            ["role"] = RoleName(role),
+            ["expires"] = expires?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture),
+        };
+        // Not idempotent: a repeat would make a second key.
+        var response = await SendAsync(new ClientRequest("key_create", parameters) { Idempotent = false }, cancellationToken);
+        return Issued(response.Body ?? throw UnexpectedAnswer("key_create"));
+    }
+
+    /// <summary>v2: every key, revoked and expired ones included, or those of one project (<c>GET /v2/admin/keys</c>, <c>key_list</c>); needs an admin key.</summary>
+    /// <param name="project">Only this project's keys; every key, admin keys included, when <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The keys, oldest first; never a secret.</returns>
+    /// <exception cref="NotSupportedException">The client speaks v1.</exception>
+    public async Task<IReadOnlyList<MarconiApiKey>> ListKeysAsync(string? project = null, CancellationToken cancellationToken = default)
+    {
+        RequireV2("Key management");
+        var response = await SendAsync(new ClientRequest("key_list", new Dictionary<string, object?> { ["project"] = project }), cancellationToken);
+        var body = response.Body ?? throw UnexpectedAnswer("key_list");
+        return body.GetProperty("keys").EnumerateArray().Select(ReadKey).ToList();
+    }
+
+    /// <summary>v2: one key (<c>GET /v2/admin/keys/{id}</c>, <c>key_get</c>); needs an admin key.</summary>
+    /// <param name="id">The key id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The key, without its secret.</returns>
+    /// <exception cref="NotSupportedException">The client speaks v1.</exception>
+    /// <exception cref="ApiKeyNotFoundException">No key has this id.</exception>
+    public async Task<MarconiApiKey> GetKeyAsync(string id, CancellationToken cancellationToken = default)
+    {
+        RequireV2("Key management");
+        var response = await SendAsync(KeyRequest("key_get", id), cancellationToken);
+        return ReadKey(response.Body ?? throw UnexpectedAnswer("key_get"));
+    }
+
+    /// <summary>
+    /// v2: revokes a key (<c>DELETE /v2/admin/keys/{id}</c>, <c>key_revoke</c>): it stops working at once on that server,
+    /// and within <c>Marconi:Auth:KeyCacheSeconds</c> on others sharing its store. Revoking a revoked key changes nothing.
+    /// </summary>
+    /// <param name="id">The key id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>When done.</returns>
+    /// <exception cref="NotSupportedException">The client speaks v1.</exception>
+    /// <exception cref="ApiKeyNotFoundException">No key has this id.</exception>
+    public Task RevokeKeyAsync(string id, CancellationToken cancellationToken = default)
+    {
+        RequireV2("Key management");
+        return SendAsync(KeyRequest("key_revoke", id), cancellationToken);
+    }
+
+    /// <summary>
+    /// v2: gives a key a new secret (<c>POST /v2/admin/keys/{id}/rotate</c>, <c>key_rotate</c>); its id, name, scope,
+    /// role and expiry stay, and the old secret stops working.
+    /// </summary>
+    /// <param name="id">The key id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The key and its new secret, shown only this once.</returns>
+    /// <exception cref="NotSupportedException">The client speaks v1.</exception>
+    /// <exception cref="ApiKeyNotFoundException">No key has this id.</exception>
+    /// <exception cref="MarconiException">409 <c>Resource conflict</c>: the key is revoked.</exception>
+    public async Task<IssuedApiKey> RotateKeyAsync(string id, CancellationToken cancellationToken = default)
+    {
+        RequireV2("Key management");
+        // Not idempotent: a repeat would replace the secret this call is about to return.
+        var response = await SendAsync(KeyRequest("key_rotate", id) with { Idempotent = false }, cancellationToken);
+        return Issued(response.Body ?? throw UnexpectedAnswer("key_rotate"));
+    }
+
     /// <summary>Releases the socket or the HTTP connections.</summary>
     public void Dispose() => _executor.DisposeAsync().AsTask().GetAwaiter().GetResult();
 
@@ -224,6 +317,40 @@ public sealed class MarconiClient : IDisposable, IAsyncDisposable
         {
             throw new NotSupportedException($"{operation} needs the v2 API (MarconiClientOptions.Api = MarconiApi.V2); this client speaks v1.");
         }
+    }
+
+    private static ClientRequest KeyRequest(string action, string id)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        return new ClientRequest(action, new Dictionary<string, object?> { ["key_id"] = id });
+    }
+
+    private static string RoleName(MarconiKeyRole role) => role switch
+    {
+        MarconiKeyRole.Produce => "produce",
+        MarconiKeyRole.Consume => "consume",
+        _ => "full",
+    };
+
+    private static IssuedApiKey Issued(JsonElement body) => new(ReadKey(body), body.GetProperty("secret").GetString()!);
+
+    /// <summary>A key in the server's representation (<c>id</c>, <c>name</c>, <c>project</c>, <c>role</c>, and times in ISO 8601).</summary>
+    private static MarconiApiKey ReadKey(JsonElement key)
+    {
+        static DateTimeOffset? Time(JsonElement key, string name) =>
+            key.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
+                ? DateTimeOffset.Parse(value.GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal)
+                : null;
+
+        var project = key.TryGetProperty("project", out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
+        var role = key.GetProperty("role").GetString() switch
+        {
+            "produce" => MarconiKeyRole.Produce,
+            "consume" => MarconiKeyRole.Consume,
+            _ => MarconiKeyRole.Full,
+        };
+        return new MarconiApiKey(key.GetProperty("id").GetString()!, key.GetProperty("name").GetString()!, project, role,
+            Time(key, "created") ?? DateTimeOffset.MinValue, Time(key, "expires"), Time(key, "last_used"), Time(key, "revoked"));
     }
 
     internal static MarconiException UnexpectedAnswer(string action) =>

@@ -15,13 +15,14 @@ public sealed class MarconiClientOptions
 
     /// <summary>
     /// The API version spoken: <see cref="MarconiApi.V2"/> (the default) or <see cref="MarconiApi.V1"/>.
-    /// v2 needs a project: a v2 client without <see cref="ProjectId"/> (or <see cref="Grant"/>) is refused at construction.
+    /// v2 needs a project: a v2 client without <see cref="ProjectId"/> (or <see cref="Grant"/>, or <see cref="AuthToken"/>) is refused at construction.
     /// </summary>
     public MarconiApi Api { get; init; } = MarconiApi.V2;
 
     /// <summary>
     /// The project (namespace) of every request: sent as <c>X-Project-Id</c> (HTTP) or <c>X-Project-ID</c> (ZeroMQ) when set.
-    /// Required with <see cref="MarconiApi.V2"/>; with <see cref="MarconiApi.V1"/>, <see langword="null"/> is the default namespace.
+    /// Required with <see cref="MarconiApi.V2"/> unless an <see cref="AuthToken"/> is set; with <see cref="MarconiApi.V1"/>,
+    /// <see langword="null"/> is the default namespace (or a project key's own project).
     /// </summary>
     public string? ProjectId { get; init; }
 
@@ -35,7 +36,11 @@ public sealed class MarconiClientOptions
     /// <summary>This client instance's <c>Client-ID</c>, sent on every request; a new one is generated when <see langword="null"/>.</summary>
     public Guid? ClientId { get; init; }
 
-    /// <summary>Sent as <c>X-Auth-Token</c> when set.</summary>
+    /// <summary>
+    /// The API key (<c>mk_…</c>) of a server with <c>Marconi:Auth:Mode=keys</c>: sent as <c>X-Auth-Token</c> on every
+    /// HTTP request and in every ZeroMQ envelope's headers when set. A v2 client with a key may leave out
+    /// <see cref="ProjectId"/>: a project key then works in its own project, and an admin key can manage keys.
+    /// </summary>
     public string? AuthToken { get; init; }
 
     /// <summary>

@@ -84,6 +84,44 @@ public sealed class MessageClaimedException : MarconiException
     }
 }
 
+/// <summary>
+/// No valid API key (401 <c>Authentication required</c>): none was sent, or it is unknown, has the wrong
+/// secret, or is revoked or expired, on a server with <c>Marconi:Auth:Mode=keys</c>. The server gives
+/// the same description for each case, so a guess learns nothing; set <see cref="MarconiClientOptions.AuthToken"/>.
+/// </summary>
+public sealed class MarconiAuthenticationException : MarconiException
+{
+    /// <inheritdoc cref="MarconiException(int, string, string, Exception?)"/>
+    public MarconiAuthenticationException(int status, string title, string description, Exception? innerException = null)
+        : base(status, title, description, innerException)
+    {
+    }
+}
+
+/// <summary>
+/// The key is valid but may not do this (403 <c>Not authorized</c>): another project than the key's,
+/// a role that does not allow the operation, or key management with a project key (or on a server
+/// without keys). <see cref="MarconiException.Description"/> says which.
+/// </summary>
+public sealed class MarconiAuthorizationException : MarconiException
+{
+    /// <inheritdoc cref="MarconiException(int, string, string, Exception?)"/>
+    public MarconiAuthorizationException(int status, string title, string description, Exception? innerException = null)
+        : base(status, title, description, innerException)
+    {
+    }
+}
+
+/// <summary>The API key does not exist (404 on getting, revoking or rotating it).</summary>
+public sealed class ApiKeyNotFoundException : MarconiException
+{
+    /// <inheritdoc cref="MarconiException(int, string, string, Exception?)"/>
+    public ApiKeyNotFoundException(int status, string title, string description, Exception? innerException = null)
+        : base(status, title, description, innerException)
+    {
+    }
+}
+
 /// <summary>The server rejected the request as invalid (any 400); <see cref="MarconiException.Description"/> says why.</summary>
 public sealed class MarconiValidationException : MarconiException
 {

@@ -135,3 +135,41 @@ public sealed record QueueStats(long Claimed, long Free, long Total, MessageStam
 /// <param name="Age">Seconds since it was posted.</param>
 /// <param name="Created">When it was posted (UTC, whole seconds).</param>
 public sealed record MessageStamp(string Href, int Age, DateTimeOffset Created);
+
+/// <summary>What an API key may do within its scope (v2 key management).</summary>
+public enum MarconiKeyRole
+{
+    /// <summary><c>full</c>: everything in its scope.</summary>
+    Full,
+
+    /// <summary><c>produce</c>: create queues and post messages (and read queues).</summary>
+    Produce,
+
+    /// <summary><c>consume</c>: read, claim, delete and release messages (and read queues).</summary>
+    Consume,
+}
+
+/// <summary>
+/// An API key as the server describes it (v2, <see cref="MarconiClient.GetKeyAsync"/>); never its secret.
+/// A key with no <see cref="Project"/> has the admin scope: every project, and key management.
+/// </summary>
+/// <param name="Id">The key id: 16 hex digits, also the second part of its token.</param>
+/// <param name="Name">What the key is for, as given at creation.</param>
+/// <param name="Project">The one project the key works in; <see langword="null"/> for an admin key.</param>
+/// <param name="Role">What it may do there.</param>
+/// <param name="Created">When it was made (UTC, whole seconds).</param>
+/// <param name="Expires">When it stops working; <see langword="null"/> for never.</param>
+/// <param name="LastUsed">When it was last used, to the server's <c>LastUsedResolutionSeconds</c>; <see langword="null"/> if never.</param>
+/// <param name="Revoked">When it was revoked; <see langword="null"/> while it is not.</param>
+public sealed record MarconiApiKey(
+    string Id, string Name, string? Project, MarconiKeyRole Role, DateTimeOffset Created, DateTimeOffset? Expires,
+    DateTimeOffset? LastUsed, DateTimeOffset? Revoked)
+{
+    /// <summary>True for an admin key (no project).</summary>
+    public bool IsAdmin => Project is null;
+}
+
+/// <summary>A key with its secret token, as <see cref="MarconiClient.CreateKeyAsync"/> and <see cref="MarconiClient.RotateKeyAsync"/> return it: the only time the secret is shown.</summary>
+/// <param name="Key">The key.</param>
+/// <param name="Secret">The token to send (<see cref="MarconiClientOptions.AuthToken"/>): <c>mk_{id}_{43 characters}</c>.</param>
+public sealed record IssuedApiKey(MarconiApiKey Key, string Secret);

@@ -172,6 +172,11 @@ internal sealed class HttpTransport : ITransport
             ("subscription_update", true) => (HttpMethod.Patch, q + "/subscriptions/" + Segment(request.Text("subscription_id"))),
             ("subscription_delete", true) => (HttpMethod.Delete, q + "/subscriptions/" + Segment(request.Text("subscription_id"))),
             ("subscription_confirm", true) => (HttpMethod.Put, q + "/subscriptions/" + Segment(request.Text("subscription_id")) + "/confirm"),
+            ("key_create", true) => (HttpMethod.Post, "/v2/admin/keys"),
+            ("key_list", true) => (HttpMethod.Get, "/v2/admin/keys"),
+            ("key_get", true) => (HttpMethod.Get, "/v2/admin/keys/" + Segment(request.Text("key_id"))),
+            ("key_revoke", true) => (HttpMethod.Delete, "/v2/admin/keys/" + Segment(request.Text("key_id"))),
+            ("key_rotate", true) => (HttpMethod.Post, "/v2/admin/keys/" + Segment(request.Text("key_id")) + "/rotate"),
             _ => throw new ArgumentException($"Unknown action {request.Action} for {root}.", nameof(request)),
         };
 
@@ -233,6 +238,12 @@ internal sealed class HttpTransport : ITransport
                 break;
             case "subscription_confirm":
                 content = ObjectContent(p, "confirmed");
+                break;
+            case "key_create":
+                content = ObjectContent(p, "name", "project", "admin", "role", "expires");
+                break;
+            case "key_list":
+                Query("project");
                 break;
         }
 
