@@ -3,7 +3,7 @@ using Marconi.Core;
 using Marconi.Host;
 using Marconi.Host.Cli;
 
-// `marconi queue|message|claim|health …` are client verbs; anything else (no verb, `serve`, or
+// `marconi queue|message|claim|subscription|health|key …` are client verbs; anything else (no verb, `serve`, or
 // --Section:Key=value settings) runs the server.
 if (ClientCommands.IsClientInvocation(args))
 {

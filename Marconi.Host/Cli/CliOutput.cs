@@ -178,6 +178,41 @@ internal sealed class CliOutput(TextWriter stdout, bool table, string root = "/v
         ("paths", grant.Paths), ("methods", grant.Methods), ("project", grant.Project), ("expires", grant.Expires), ("signature", grant.Signature),
     ]);
 
+    /// <summary>API keys, in the server's own shape but for the href; never a secret.</summary>
+    public void Keys(IReadOnlyList<MarconiApiKey> keys)
+    {
+        if (table)
+        {
+            Table(["ID", "NAME", "SCOPE", "PROJECT", "ROLE", "CREATED", "EXPIRES", "LAST_USED", "REVOKED"],
+                keys.Select(k => KeyFields(k).Select(f => Text(f.Item2)).ToArray()));
+            return;
+        }
+
+        Json(w =>
+        {
+            w.WriteStartArray();
+            foreach (var key in keys)
+            {
+                WriteFields(w, KeyFields(key));
+            }
+
+            w.WriteEndArray();
+        });
+    }
+
+    public void Key(MarconiApiKey key) => Object(KeyFields(key));
+
+    private static (string, object?)[] KeyFields(MarconiApiKey k) =>
+    [
+        ("id", k.Id), ("name", k.Name), ("scope", k.IsAdmin ? "admin" : "project"), ("project", k.Project),
+        ("role", k.Role.ToString().ToLowerInvariant()), ("created", Time(k.Created)), ("expires", Time(k.Expires)),
+        ("last_used", Time(k.LastUsed)), ("revoked", Time(k.Revoked)),
+    ];
+
+    /// <summary>UTC to the second, as the server writes times.</summary>
+    private static string? Time(DateTimeOffset? time) =>
+        time?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+
     public void Settings(string queue, QueueSettings settings) => Object(
     [
         ("name", queue), ("default_message_ttl", settings.DefaultMessageTtl), ("default_message_delay", settings.DefaultMessageDelay),

@@ -6,7 +6,7 @@ namespace Marconi.Host.Cli;
 
 /// <summary>
 /// The client verbs of the <c>marconi</c> binary (<c>queue</c>, <c>message</c>, <c>claim</c>,
-/// <c>subscription</c>, <c>health</c>), speaking v2 by default (<c>--api v1</c> otherwise), built on <see cref="MarconiClient"/>. Results go to stdout as JSON (or a table);
+/// <c>subscription</c>, <c>health</c>, <c>key</c>), speaking v2 by default (<c>--api v1</c> otherwise), built on <see cref="MarconiClient"/>. Results go to stdout as JSON (or a table);
 /// failures are one line on stderr and a non-zero exit code: 1 for what the server or the network
 /// said, 2 for a bad invocation.
 /// </summary>
@@ -28,7 +28,8 @@ internal sealed class ClientCommands
 
     private readonly Option<string?> _project = new("--project")
     {
-        Description = "Project id (X-Project-Id); default: $MARCONI_PROJECT, else the default namespace",
+        Description = "Project id (X-Project-Id); default: $MARCONI_PROJECT, else the default namespace. " +
+            "Under 'key' it is the key's project (create) or the listing's filter (list), and only an explicit --project counts",
         Recursive = true,
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("MARCONI_PROJECT") is { Length: > 0 } p ? p : null,
     };
@@ -52,6 +53,14 @@ internal sealed class ClientCommands
         Recursive = true,
     };
 
+    private readonly Option<string?> _token = new("--token")
+    {
+        Description = "API key of a server with Marconi:Auth:Mode=keys, sent as X-Auth-Token (default: $MARCONI_TOKEN); " +
+            "a project key stands in for --project",
+        Recursive = true,
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("MARCONI_TOKEN") is { Length: > 0 } token ? token : null,
+    };
+
     private readonly Option<string> _output = new("--output", "-o")
     {
         Description = "Output format",
@@ -68,7 +77,7 @@ internal sealed class ClientCommands
         _api.AcceptOnlyFromAmong("v1", "v2");
     }
 
-    private static readonly string[] Verbs = ["queue", "message", "claim", "subscription", "health"];
+    private static readonly string[] Verbs = ["queue", "message", "claim", "subscription", "health", "key"];
     private static readonly string[] HelpTokens = ["--help", "-h", "-?", "--version"];
 
     /// <summary>
@@ -90,13 +99,14 @@ internal sealed class ClientCommands
     {
         var root = new RootCommand("Marconi: a queuing service. With no verb (or 'serve') it runs the server; the other verbs are a client.")
         {
-            ServeCommand(), QueueCommand(), MessageCommand(), ClaimCommand(), SubscriptionCommand(), HealthCommand(),
+            ServeCommand(), QueueCommand(), MessageCommand(), ClaimCommand(), SubscriptionCommand(), HealthCommand(), KeyCommand(),
         };
         root.Options.Add(_url);
         root.Options.Add(_api);
         root.Options.Add(_project);
         root.Options.Add(_grant);
         root.Options.Add(_clientId);
+        root.Options.Add(_token);
         root.Options.Add(_output);
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
@@ -476,11 +486,139 @@ internal sealed class ClientCommands
         return health;
     }
 
+    private Command KeyCommand()
+    {
+        var db = new Option<string?>("--db")
+        {
+            Description = "Work on this SQLite store file itself, with no server (running or not; --url and --token are not used). " +
+                "A file that does not exist is created as a new store, as on a fresh install before the first start (its folder must exist)",
+            Recursive = true,
+        };
+        var id = new Argument<string>("id") { Description = "The key id (16 hex digits, the part after mk_ in its token)" };
+
+        var name = new Option<string>("--name") { Description = "What the key is for (shown in listings and in refusals' log lines)", Required = true };
+        var admin = new Option<bool>("--admin") { Description = "An admin key: every project, and key management (instead of --project)" };
+        var role = new Option<string>("--role")
+        {
+            Description = "What the key may do: full, produce (create queues, post) or consume (read, claim, delete, release)",
+            DefaultValueFactory = _ => "full",
+        };
+        role.AcceptOnlyFromAmong("full", "produce", "consume");
+        var expires = new Option<DateTimeOffset?>("--expires") { Description = "When the key stops working, ISO 8601 (e.g. 2030-01-01T00:00:00Z); default never" };
+        var create = new Command("create",
+            "Make a key: --admin, or --project P for a key of project P only. Prints its secret alone on stdout (shown only this once); the id goes to stderr")
+        {
+            name, admin, role, expires,
+        };
+        // Checked while parsing, so a bad invocation never opens (or creates) a --db file.
+        create.Validators.Add(command =>
+        {
+            if (command.GetValue(admin) == (command.GetResult(_project) is { Implicit: false }))
+            {
+                command.AddError("key create needs either --admin or --project P (the key's project), not both");
+            }
+        });
+        create.SetAction(RunKeys(db, async (r, keys, output, ct) =>
+        {
+            var project = ExplicitProject(r);
+            var keyRole = r.GetValue(role) switch { "produce" => MarconiKeyRole.Produce, "consume" => MarconiKeyRole.Consume, _ => MarconiKeyRole.Full };
+            var issued = await keys.CreateAsync(r.GetValue(name)!, project, keyRole, r.GetValue(expires), ct);
+            _stderr.WriteLine($"marconi: created key {issued.Key.Id} ({Scope(issued.Key)}, {r.GetValue(role)}); its secret is shown only this once");
+            _stdout.WriteLine(issued.Secret);
+            return 0;
+        }));
+
+        var list = new Command("list", "List the keys, revoked and expired ones included (never a secret); --project P lists that project's only");
+        list.SetAction(RunKeys(db, async (r, keys, output, ct) =>
+        {
+            output.Keys(await keys.ListAsync(ExplicitProject(r), ct));
+            return 0;
+        }));
+
+        var get = new Command("get", "Print one key (never its secret)") { id };
+        get.SetAction(RunKeys(db, async (r, keys, output, ct) =>
+        {
+            output.Key(await keys.GetAsync(r.GetValue(id)!, ct));
+            return 0;
+        }));
+
+        var revoke = new Command("revoke", "Revoke a key: it stops working at once, or within Marconi:Auth:KeyCacheSeconds on a server when revoked elsewhere (--db, another host)") { id };
+        revoke.SetAction(RunKeys(db, async (r, keys, output, ct) =>
+        {
+            await keys.RevokeAsync(r.GetValue(id)!, ct);
+            output.Object([("id", r.GetValue(id)), ("revoked", true)]);
+            return 0;
+        }));
+
+        var rotate = new Command("rotate", "Give a key a new secret, printed alone on stdout; the old one stops working") { id };
+        rotate.SetAction(RunKeys(db, async (r, keys, output, ct) =>
+        {
+            var issued = await keys.RotateAsync(r.GetValue(id)!, ct);
+            _stderr.WriteLine($"marconi: rotated key {issued.Key.Id}; its new secret is shown only this once");
+            _stdout.WriteLine(issued.Secret);
+            return 0;
+        }));
+
+        var key = new Command("key",
+            "API keys of a server with Marconi:Auth:Mode=keys: create, list, get, revoke, rotate. Over the API with an admin key (--token), " +
+            "or on the store file itself with --db (no server needed: how the first admin key is made)")
+        {
+            create, list, get, revoke, rotate,
+        };
+        key.Options.Add(db);
+        return key;
+    }
+
+    /// <summary>
+    /// <c>--project</c> as given on the command line: under <c>key</c> it names a key's project, so
+    /// <c>$MARCONI_PROJECT</c>, meant for the queue verbs, must not silently scope a key.
+    /// </summary>
+    private string? ExplicitProject(ParseResult result) =>
+        result.GetResult(_project) is { Implicit: false } ? result.GetValue(_project) : null;
+
+    private static string Scope(MarconiApiKey key) => key.Project is { } project ? $"project {project}" : "admin";
+
+    /// <summary>Wraps a <c>key</c> verb: on the store file with <c>--db</c>, else over the API as any verb.</summary>
+    private Func<ParseResult, CancellationToken, Task<int>> RunKeys(
+        Option<string?> db, Func<ParseResult, IKeyManagement, CliOutput, CancellationToken, Task<int>> verb)
+    {
+        var overApi = Run((r, client, output, ct) => verb(r, new ApiKeyManagement(client), output, ct), keyVerb: true);
+        return async (result, cancellationToken) =>
+        {
+            if (result.GetValue(db) is not { } path)
+            {
+                return await overApi(result, cancellationToken);
+            }
+
+            try
+            {
+                await using var keys = await StoreKeyManagement.OpenAsync(path);
+                return await verb(result, keys, new CliOutput(_stdout, result.GetValue(_output) == "table", "/v2"), cancellationToken);
+            }
+            catch (UsageException exception)
+            {
+                return Fail(Usage, exception.Message);
+            }
+            catch (StoreUnavailableException exception)
+            {
+                return Fail(Failed, exception.Message);
+            }
+            catch (MarconiException exception)
+            {
+                return Fail(Failed, exception.Description.Length > 0 ? $"{exception.Title}: {exception.Description}" : exception.Title);
+            }
+        };
+    }
+
     private static Argument<string> QueueName() => new("queue") { Description = "The queue name" };
 
     /// <summary>Wraps a verb: builds the client from the global options and turns every failure into one stderr line.</summary>
+    /// <param name="verb">The verb's work.</param>
+    /// <param name="keyVerb">
+    /// A <c>key</c> verb: it acts on no project (so none is sent, and none is needed), and it needs a key to ask with.
+    /// </param>
     private Func<ParseResult, CancellationToken, Task<int>> Run(
-        Func<ParseResult, MarconiClient, CliOutput, CancellationToken, Task<int>> verb) => async (result, cancellationToken) =>
+        Func<ParseResult, MarconiClient, CliOutput, CancellationToken, Task<int>> verb, bool keyVerb = false) => async (result, cancellationToken) =>
     {
         var url = result.GetValue(_url)!;
         if (!Uri.TryCreate(url, UriKind.Absolute, out var endpoint) || endpoint.Scheme is not ("http" or "https" or "tcp" or "ipc"))
@@ -489,7 +627,13 @@ internal sealed class ClientCommands
         }
 
         var api = result.GetValue(_api) == "v1" ? MarconiApi.V1 : MarconiApi.V2;
-        var project = result.GetValue(_project);
+        var token = result.GetValue(_token);
+        var project = keyVerb ? null : result.GetValue(_project);
+        if (keyVerb && token is null)
+        {
+            return Fail(Usage, "key verbs need an admin key: pass --token (or set $MARCONI_TOKEN), or --db PATH to work on the store file itself");
+        }
+
         SignedUrlGrant? grant = null;
         if (result.GetValue(_grant) is { } grantJson)
         {
@@ -515,9 +659,10 @@ internal sealed class ClientCommands
             }
         }
 
-        if (api == MarconiApi.V2 && string.IsNullOrEmpty(project))
+        // A key stands in for the project: the server takes a project key's own (and refuses an admin key without one).
+        if (api == MarconiApi.V2 && string.IsNullOrEmpty(project) && token is null)
         {
-            return Fail(Usage, "v2 needs a project: pass --project (or set $MARCONI_PROJECT), or --api v1 for the default namespace");
+            return Fail(Usage, "v2 needs a project: pass --project (or set $MARCONI_PROJECT) or a project key with --token, or --api v1 for the default namespace");
         }
 
         try
@@ -529,6 +674,7 @@ internal sealed class ClientCommands
                 ProjectId = project,
                 Grant = grant,
                 ClientId = result.GetValue(_clientId),
+                AuthToken = token,
                 MaxRetries = 2,
                 Timeout = TimeSpan.FromSeconds(10),
             });

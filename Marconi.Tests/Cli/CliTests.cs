@@ -178,6 +178,8 @@ public sealed class CliTests(MarconiZmqFactory factory) : IClassFixture<MarconiZ
     [InlineData(true, "queue", "list")]
     [InlineData(true, "--project", "p", "queue", "list")]
     [InlineData(true, "--url", "http://x", "health")]
+    [InlineData(true, "key", "create", "--admin", "--name", "ops", "--db", "marconi.db")]
+    [InlineData(true, "--token", "t", "key", "list")]
     [InlineData(true, "serve", "--help")]
     [InlineData(true, "--help")]
     [InlineData(false)]
@@ -186,6 +188,14 @@ public sealed class CliTests(MarconiZmqFactory factory) : IClassFixture<MarconiZ
     [InlineData(false, "--Marconi:Transports:Zmq:Enabled=true")]
     public void ClientVerbsAndHelpGoToTheClientEverythingElseToTheServer(bool client, params string[] args) =>
         ClientCommands.IsClientInvocation(args).Should().Be(client);
+
+    [Fact]
+    public async Task KeyVerbsOnAServerWithoutKeysAreRefusedInOneLine()
+    {
+        var result = await RunRawAsync("", "key", "list", "--url", Url, "--token", "mk_0123456789abcdef_" + new string('A', 43));
+        result.Code.Should().Be(1);
+        result.Stderr.Should().StartWith("marconi: Not authorized").And.Contain("Mode=keys").And.Subject.TrimEnd().Should().NotContain("\n");
+    }
 
     [Fact]
     public async Task HealthReportsAHealthyServer() =>
@@ -209,7 +219,7 @@ public sealed class CliTests(MarconiZmqFactory factory) : IClassFixture<MarconiZ
     {
         var help = await RunRawAsync("", "--help");
         help.Code.Should().Be(0);
-        help.Stdout.Should().Contain("serve").And.Contain("queue").And.Contain("message").And.Contain("claim").And.Contain("health");
+        help.Stdout.Should().Contain("serve").And.Contain("queue").And.Contain("message").And.Contain("claim").And.Contain("health").And.Contain("key");
         var messageHelp = await RunRawAsync("", "message", "post", "--help");
         messageHelp.Stdout.Should().Contain("--ttl").And.Contain("stdin");
     }
