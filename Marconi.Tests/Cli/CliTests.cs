@@ -386,7 +386,7 @@ public sealed class CliScriptTests : IDisposable
     }
 
     /// <summary>Runs a bash script with the built <c>marconi</c> binary first on the PATH.</summary>
-    private static async Task<(int Code, string Stdout, string Stderr)> BashAsync(string script)
+    internal static async Task<(int Code, string Stdout, string Stderr)> BashAsync(string script)
     {
         var folder = Directory.CreateTempSubdirectory("marconi-cli-").FullName;
         try

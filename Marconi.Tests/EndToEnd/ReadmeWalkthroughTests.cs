@@ -3,7 +3,7 @@ using Marconi.Tests.Support;
 
 namespace Marconi.Tests.EndToEnd;
 
-/// <summary>The README's curl walkthroughs (v1 and v2), run verbatim (but for the port) against the real server.</summary>
+/// <summary>The README's walkthroughs (curl for v1 and v2; API keys with the command line and curl), run verbatim (but for the port and the database path) against the real server.</summary>
 public sealed class ReadmeWalkthroughTests : IDisposable
 {
     private readonly TempDatabase _database = new();
@@ -33,6 +33,39 @@ public sealed class ReadmeWalkthroughTests : IDisposable
         output.Should().Contain("\"body\":\"second\",\"claim_id\":null,\"claim_count\":0");
         output.Should().Contain("\"color\":\"red\"").And.Contain("\"_default_message_ttl\":600");
         output.Should().EndWith("{\"messages\":{\"claimed\":0,\"free\":0,\"total\":0}}\n");
+    }
+
+    [Fact]
+    public async Task TheKeysWalkthroughRunsAgainstAServerThatRequiresKeys()
+    {
+        // The server is started with the README's own settings.
+        var serve = Readme.Block("keys-serve", "bash").Trim();
+        serve.Should().StartWith("marconi serve --");
+        await using var host = HostProcess.Start(_database.Path, serve["marconi serve ".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        await host.WaitUntilServingAsync();
+
+        var script = Readme.Block("keys", "bash");
+        script.Should().Contain("M=http://127.0.0.1:8888").And.Contain("--db marconi.db");
+        script = script.Replace("M=http://127.0.0.1:8888", $"M={host.BaseAddress.ToString().TrimEnd('/')}")
+            .Replace("--db marconi.db", $"--db '{_database.Path}'");
+
+        var (code, stdout, stderr) = await Cli.CliScriptTests.BashAsync("set -euo pipefail\n" + script);
+
+        code.Should().Be(0, stdout + stderr);
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        lines.Should().HaveCount(9, stdout);
+        lines[0].Should().MatchRegex("""^\{"id":"[0-9a-f]+","href":"/v2/queues/jobs/messages/[0-9a-f]+"\}$""");
+        lines[1].Should().StartWith("""{"messages":{"claimed":0,"free":1,"total":1,""");
+        lines[2].Should().Be("401");
+        lines[3].Should().Be("403");
+        lines[4].Should().MatchRegex("""^\{"id":"[0-9a-f]{16}","name":"worker","scope":"project","project":"demo-project","role":"consume",.*"secret":"mk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}"\}$""");
+        lines[5].Should().MatchRegex(@"^ID\s+NAME\s+SCOPE\s+PROJECT\s+ROLE\s+CREATED");
+        lines[6].Should().Contain("ingest").And.Contain("produce");
+        lines[7].Should().Contain("worker").And.Contain("consume");
+        var id = lines[6][..16];
+        lines[8].Should().Be($$"""{"id":"{{id}}","revoked":true}""");
+        stderr.Should().NotContain("mk_", "the command line prints secrets on stdout only");
+        host.Output.Should().NotContain("mk_", "no token is ever logged");
     }
 
     /// <summary>Runs a README bash block against a fresh server, verbatim but for the address.</summary>
