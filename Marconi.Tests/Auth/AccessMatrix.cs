@@ -173,6 +173,9 @@ public sealed class SeededAccessMatrixFactory : AccessMatrixFactory, IAsyncLifet
     /// <summary>The victim's own full key, expired before the snapshot.</summary>
     public IssuedKey Expired { get; private set; } = null!;
 
+    /// <summary>A live admin key, unused until a test presents it.</summary>
+    public IssuedKey Admin { get; private set; } = null!;
+
     /// <summary>A live full key of another project.</summary>
     public IssuedKey Other { get; private set; } = null!;
 
@@ -186,6 +189,7 @@ public sealed class SeededAccessMatrixFactory : AccessMatrixFactory, IAsyncLifet
         Revoked = await IssueKeyAsync(project);
         await Services.GetRequiredService<KeyOperations>().RevokeAsync(Revoked.Key.Id, default);
         Other = await IssueKeyAsync("intruder-" + Guid.NewGuid().ToString("N"));
+        Admin = await IssueKeyAsync(null);
         Victim = await SeedAsync(project);
         await WaitForLastUseAsync(Victim.Full.Key.Id);
         Baseline = await SnapshotAsync();
@@ -225,7 +229,7 @@ public sealed class SeededAccessMatrixFactory : AccessMatrixFactory, IAsyncLifet
     {
         using var document = JsonDocument.Parse(body);
         document.RootElement.EnumerateObject().Select(p => p.Name).Should().BeEquivalentTo(["title", "description"], because);
-        foreach (var secret in Victim.Secrets.Append(Other.Key.Id).Append(Revoked.Key.Id).Append(Expired.Key.Id))
+        foreach (var secret in Victim.Secrets.Concat([Other.Key.Id, Revoked.Key.Id, Expired.Key.Id, Admin.Key.Id]))
         {
             body.Should().NotContain(secret, because);
         }

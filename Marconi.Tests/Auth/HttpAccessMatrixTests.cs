@@ -200,6 +200,58 @@ public sealed class HttpAccessMatrixTests(SeededAccessMatrixFactory factory) : I
         await factory.ShouldBeUnchangedAsync(because);
     }
 
+    public static TheoryData<string, string, int> MiscasedLiterals()
+    {
+        var data = new TheoryData<string, string, int>();
+        foreach (var route in HttpRoute.All)
+        {
+            var segments = (route.Version + route.Pattern).Split('/');
+            for (var i = 0; i < segments.Length; i++)
+            {
+                if (!segments[i].StartsWith('{'))
+                {
+                    data.Add(route.Method, route.Version + route.Pattern + route.Query, i);
+                }
+            }
+        }
+
+        return data;
+    }
+
+    /// <summary>
+    /// Contract 1.1: paths are case-sensitive, so a literal segment in another case names no
+    /// resource, for the admin key too, and before any credential is looked at.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(MiscasedLiterals))]
+    public async Task AMiscasedLiteralIs404WithOrWithoutAKeyAndChangesNothing(string method, string route, int segment)
+    {
+        var entry = HttpRoute.All.Single(r => r.Method == method && r.Version + r.Pattern + r.Query == route);
+        using var client = factory.CreateV1Client();
+        foreach (var token in new[] { factory.Admin.Token, null })
+        {
+            var request = entry.Build(factory.Victim, token);
+            var uri = request.RequestUri!.OriginalString;
+            var query = uri.IndexOf('?', StringComparison.Ordinal) is var q and >= 0 ? uri[q..] : "";
+            var segments = uri[1..^query.Length].Split('/');
+            segments[segment] = char.ToUpperInvariant(segments[segment][0]) + segments[segment][1..];
+            request.RequestUri = new Uri("/" + string.Join('/', segments) + query, UriKind.Relative);
+            var because = $"{method} {request.RequestUri} with {(token is null ? "no key" : "the admin key")}";
+
+            var response = await client.SendAsync(request);
+            if (method == "HEAD")
+            {
+                response.StatusCode.Should().Be(System.Net.HttpStatusCode.NotFound, because);
+            }
+            else
+            {
+                await response.ShouldBeErrorAsync(System.Net.HttpStatusCode.NotFound, "Not found");
+            }
+
+            await factory.ShouldBeUnchangedAsync(because);
+        }
+    }
+
     [Fact]
     public void TheListNamesEveryMappedRoute()
     {
