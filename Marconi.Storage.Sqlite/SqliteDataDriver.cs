@@ -92,7 +92,7 @@ internal sealed class SqliteDataDriver : IDataDriver, IAsyncDisposable
         while (!cancellationToken.IsCancellationRequested)
         {
             // Small chunks, each its own write, so posts and claims interleave with a large collection.
-            var count = await WriteAsync("Expiry collection", (c, t) => Sql.CollectExpiredMessages(c, t, nowMs, CollectorChunk));
+            var count = await Writer.WriteInBackgroundAsync("Expiry collection", (c, t) => Sql.CollectExpiredMessages(c, t, nowMs, CollectorChunk));
             removed += count;
             if (count < CollectorChunk)
             {
@@ -115,14 +115,14 @@ internal sealed class SqliteDataDriver : IDataDriver, IAsyncDisposable
 
     /// <summary>Removes up to one chunk of a deleted queue's rows in one write; null when none waits.</summary>
     internal Task<SweptChunk?> SweepChunkAsync() =>
-        WriteAsync("Deleted queue sweep", (c, t) => Sql.SweepDeadQueue(c, t, CollectorChunk));
+        Writer.WriteInBackgroundAsync("Deleted queue sweep", (c, t) => Sql.SweepDeadQueue(c, t, CollectorChunk));
 
     private async Task<long> CollectInChunksAsync(string delete, long now, CancellationToken cancellationToken)
     {
         long removed = 0;
         while (!cancellationToken.IsCancellationRequested)
         {
-            var count = await WriteAsync("Expiry collection", (c, t) => c.Execute(delete, new { now, chunk = CollectorChunk }, t));
+            var count = await Writer.WriteInBackgroundAsync("Expiry collection", (c, t) => c.Execute(delete, new { now, chunk = CollectorChunk }, t));
             removed += count;
             if (count < CollectorChunk)
             {
