@@ -22,8 +22,8 @@ internal static class DeleteBench
     {
         Console.WriteLine("SQLite driver, Synchronous=Full, one poster posting 1 message at a time to another queue during the delete");
         Console.WriteLine("Idle: the same poster in the second before the delete, for the machine's own noise");
-        Console.WriteLine("| messages in the deleted queue | delete call ms | rows gone after ms | posts meanwhile | post p50 ms | post p99 ms | longest post wait ms | idle p99 / longest ms |");
-        Console.WriteLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        Console.WriteLine("| messages in the deleted queue | delete call ms | rows gone after ms | posts meanwhile | post p50 ms | post p99 ms | longest post wait ms | posts over 50 ms | idle p99 / longest ms |");
+        Console.WriteLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var count in options.Counts)
         {
             var folder = Directory.CreateTempSubdirectory("marconi-delete-").FullName;
@@ -104,7 +104,7 @@ internal static class DeleteBench
         var during = samples.Where(s => s.Start >= deleteStart || Stopwatch.GetElapsedTime(s.Start, deleteStart).TotalMilliseconds < s.Ms)
             .Select(s => s.Ms).Order().ToList();
         Console.WriteLine(
-            $"| {count:N0} | {deleteMs:F0} | {goneMs:F0} | {during.Count} | {Percentiles.At(during, 0.5):F2} | {Percentiles.At(during, 0.99):F2} | {during[^1]:F0} | {Percentiles.At(idle, 0.99):F1} / {idle[^1]:F1} |");
+            $"| {count:N0} | {deleteMs:F0} | {goneMs:F0} | {during.Count} | {Percentiles.At(during, 0.5):F2} | {Percentiles.At(during, 0.99):F2} | {during[^1]:F0} | {during.Count(ms => ms > 50)} | {Percentiles.At(idle, 0.99):F1} / {idle[^1]:F1} |");
     }
 
     /// <summary>Inserts <paramref name="count"/> messages into the big queue in one statement; returns its row id.</summary>
