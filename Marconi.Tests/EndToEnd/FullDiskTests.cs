@@ -36,17 +36,7 @@ public sealed class FullDiskTests
         disk.Fill();
 
         // The free-space reading is cached for half a second: within a bounded time posts turn to 503.
-        var refused = await EventuallyAsync(async () =>
-        {
-            using var response = await SendPostAsync(host, "kept", 1);
-            if (response.StatusCode == HttpStatusCode.Created)
-            {
-                kept.Add((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("resources")[0].GetString()!);
-                return (Refusal?)null;
-            }
-
-            return new Refusal(response.StatusCode, await response.Content.ReadFromJsonAsync<JsonElement>());
-        });
+        var refused = await PostUntilRefusedAsync(host, "kept", 1, kept);
         refused.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
         refused.Body.GetProperty("title").GetString().Should().Be("Service temporarily unavailable");
         refused.Body.GetProperty("description").GetString().Should().StartWith("Storage full");
@@ -95,21 +85,7 @@ public sealed class FullDiskTests
         var kept = await PostAsync(host, "kept", 10);
 
         disk.Fill();
-        var refused = await EventuallyAsync(async () =>
-        {
-            using var response = await SendPostAsync(host, "kept", 20);
-            if (response.StatusCode == HttpStatusCode.Created)
-            {
-                foreach (var href in (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("resources").EnumerateArray())
-                {
-                    kept.Add(href.GetString()!);
-                }
-
-                return (Refusal?)null;
-            }
-
-            return new Refusal(response.StatusCode, await response.Content.ReadFromJsonAsync<JsonElement>());
-        });
+        var refused = await PostUntilRefusedAsync(host, "kept", 20, kept);
         refused.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
         refused.Body.GetProperty("description").GetString().Should().StartWith("Storage full");
         (await StatusAsync(host, "/v1/health")).Should().Be(HttpStatusCode.ServiceUnavailable);
@@ -128,6 +104,24 @@ public sealed class FullDiskTests
     }
 
     private sealed record Refusal(HttpStatusCode StatusCode, JsonElement Body);
+
+    /// <summary>Posts until a post is refused, keeping the hrefs of those accepted on the way; returns the refusal.</summary>
+    private static Task<Refusal> PostUntilRefusedAsync(HostProcess host, string queue, int count, List<string> kept) =>
+        EventuallyAsync(async () =>
+        {
+            using var response = await SendPostAsync(host, queue, count);
+            if (response.StatusCode == HttpStatusCode.Created)
+            {
+                foreach (var href in (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("resources").EnumerateArray())
+                {
+                    kept.Add(href.GetString()!);
+                }
+
+                return null;
+            }
+
+            return new Refusal(response.StatusCode, await response.Content.ReadFromJsonAsync<JsonElement>());
+        });
 
     private static async Task<List<string>> PostAsync(HostProcess host, string queue, int posts)
     {
