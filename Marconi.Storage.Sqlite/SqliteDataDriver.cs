@@ -49,7 +49,7 @@ internal sealed class SqliteDataDriver : IDataDriver, IAsyncDisposable
                 exception);
         }
 
-        Writer = new SqliteWriter(connection, settings.MaxWriteBatch, logger);
+        Writer = new SqliteWriter(connection, settings.MaxWriteBatch, settings.PendingWriteLimit, logger);
         CollectorChunk = settings.CollectorChunk;
         Queues = new SqliteQueueController(this);
         Messages = new SqliteMessageController(this);

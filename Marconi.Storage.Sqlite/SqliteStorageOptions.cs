@@ -17,6 +17,15 @@ public sealed class SqliteStorageOptions
     /// <summary>Most writes grouped into one transaction (one fsync).</summary>
     public int MaxWriteBatch { get; set; } = 256;
 
+    /// <summary>
+    /// Most writes waiting for the writer; past it a write is refused at once with 503 and Retry-After
+    /// (nothing stored). Zero means <see cref="MaxWriteBatch"/>: everything waiting then fits the next
+    /// transaction, so an admitted write is committed at most one transaction after the current one.
+    /// </summary>
+    public int MaxPendingWrites { get; set; }
+
+    internal int PendingWriteLimit => MaxPendingWrites > 0 ? MaxPendingWrites : MaxWriteBatch;
+
     /// <summary>Expired messages removed per writer transaction by the collector, so writes never wait long.</summary>
     public int CollectorChunk { get; set; } = 2000;
 

@@ -10,23 +10,34 @@ namespace Marconi.Storage.Sqlite;
 /// waiting into one transaction (group commit), so one fsync acknowledges many writes. Each piece of
 /// work runs in its own savepoint: a failing one is undone alone, the others still commit.
 /// Claims are writes too, which is why two claims can never take the same message.
+/// The channel is bounded: when as many writes are waiting as the limit allows, a new one is refused
+/// at once (503, nothing written) rather than queued, so latency and memory stay bounded under a flood.
 /// </summary>
 internal sealed partial class SqliteWriter : IAsyncDisposable
 {
     private readonly SqliteConnection _connection;
-    private readonly Channel<WriteWork> _queue = Channel.CreateUnbounded<WriteWork>(
-        new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<WriteWork> _queue;
     private readonly int _maxBatch;
+    private volatile bool _closed;
     private readonly ILogger _logger;
     private readonly Task _loop;
 
-    public SqliteWriter(SqliteConnection connection, int maxBatch, ILogger logger)
+    public SqliteWriter(SqliteConnection connection, int maxBatch, int maxPending, ILogger logger)
     {
         _connection = connection;
         _maxBatch = maxBatch;
+        MaxPending = maxPending;
+        _queue = Channel.CreateBounded<WriteWork>(new BoundedChannelOptions(maxPending)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
         _logger = logger;
         _loop = Task.Factory.StartNew(Run, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
+
+    /// <summary>Most writes waiting for a transaction; past it, writes are refused.</summary>
+    public int MaxPending { get; }
 
     /// <summary>True while the loop runs; false once it stopped.</summary>
     public bool IsRunning => !_loop.IsCompleted;
@@ -37,7 +48,8 @@ internal sealed partial class SqliteWriter : IAsyncDisposable
         var item = new WriteWork<T>(operation, work);
         if (!_queue.Writer.TryWrite(item))
         {
-            throw Errors.StorageUnavailable(operation);
+            // Full (TryWrite never waits) unless the writer is closing.
+            throw _closed ? Errors.StorageUnavailable(operation) : Errors.Overloaded($"{MaxPending} writes already waiting");
         }
 
         return item.Task;
@@ -45,6 +57,7 @@ internal sealed partial class SqliteWriter : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _closed = true;
         _queue.Writer.TryComplete();
         await _loop;
         _connection.Dispose();

@@ -15,6 +15,12 @@ public sealed class HttpTransportOptions
     public bool Enabled { get; set; } = true;
 
     public string Url { get; set; } = "http://127.0.0.1:8888";
+
+    /// <summary>
+    /// Most bytes of request bodies held at once over all connections (64 MiB); a body that would
+    /// go past it is refused with 503 and Retry-After instead of being read.
+    /// </summary>
+    public long MaxRequestBodyBytesInFlight { get; set; } = 64L << 20;
 }
 
 public static class HttpTransportExtensions
@@ -22,7 +28,11 @@ public static class HttpTransportExtensions
     /// <summary>Registers what the HTTP transport needs.</summary>
     public static WebApplicationBuilder AddHttpTransport(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<HttpTransportOptions>().BindConfiguration(HttpTransportOptions.SectionName);
+        builder.Services.AddOptions<HttpTransportOptions>().BindConfiguration(HttpTransportOptions.SectionName)
+            .Validate(o => o.MaxRequestBodyBytesInFlight > 0,
+                $"{HttpTransportOptions.SectionName}:MaxRequestBodyBytesInFlight must be a positive number of bytes.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<RequestBodyBudget>();
 
         // Quotas use the platform's rate limiter, over the one per-project limiter ZeroMQ shares.
         builder.Services.AddRateLimiter(_ => { });
