@@ -30,6 +30,7 @@ internal sealed partial class ZmqServer : IHostedService, IDisposable
     private readonly Lock _gate = new();
     private int _inFlight;
     private long _inFlightBytes;
+    private long _repliesDropped;
     private volatile bool _stopping;
     private readonly Counter<long> _dropped;
     private readonly LogThrottle _dropLog;
@@ -54,6 +55,9 @@ internal sealed partial class ZmqServer : IHostedService, IDisposable
     /// huge frame pins nothing.
     /// </summary>
     internal static long HardFrameLimit(int maxPayloadBytes) => 2L * maxPayloadBytes;
+
+    /// <summary>Replies this server could not send, since it started.</summary>
+    public long RepliesDropped => Interlocked.Read(ref _repliesDropped);
 
     /// <summary>The endpoint actually bound (a wildcard port resolved), once started.</summary>
     public string? BoundEndpoint { get; private set; }
@@ -253,18 +257,19 @@ internal sealed partial class ZmqServer : IHostedService, IDisposable
         {
             if (!_socket!.TrySendMultipartMessage(TimeSpan.Zero, message))
             {
-                Dropped("send high-water mark reached (the peer is not reading its replies)");
+                Dropped("send_hwm", "the peer's send high-water mark was reached (it is not reading its replies)");
             }
         }
         catch (HostUnreachableException)
         {
-            Dropped("peer gone");
+            Dropped("peer_gone", "the peer had gone");
         }
     }
 
-    private void Dropped(string reason)
+    private void Dropped(string tag, string reason)
     {
-        _dropped.Add(1, new KeyValuePair<string, object?>("reason", reason == "peer gone" ? "peer_gone" : "send_hwm"));
+        Interlocked.Increment(ref _repliesDropped);
+        _dropped.Add(1, new KeyValuePair<string, object?>("reason", tag));
         if (_dropLog.Count(out var count))
         {
             LogRepliesDropped(count, reason, (int)_dropLog.Interval.TotalSeconds);
