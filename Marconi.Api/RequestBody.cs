@@ -48,10 +48,11 @@ public static class JsonBody
 
     /// <summary>
     /// Reads a body that must be at most <paramref name="maxBytes"/> bytes as sent, then parses it.
-    /// <paramref name="opaqueStrings"/> as in <see cref="Parse"/>.
+    /// <paramref name="bodies"/> as in <see cref="Parse"/>.
     /// </summary>
     public static async ValueTask<JsonDocument> ReadAsync(
-        IRequestBody body, int maxBytes, string tooLarge, CancellationToken cancellationToken, bool opaqueStrings = false)
+        IRequestBody body, int maxBytes, string tooLarge, CancellationToken cancellationToken,
+        MessageBodies bodies = MessageBodies.None)
     {
         if (body.DeclaredLength > maxBytes)
         {
@@ -64,17 +65,17 @@ public static class JsonBody
         }
 
         var bytes = await body.ReadAsync(maxBytes, cancellationToken) ?? throw Errors.InvalidApiRequest(tooLarge);
-        return Parse(bytes, opaqueStrings);
+        return Parse(bytes, bodies);
     }
 
     /// <summary>
     /// Parses an object or array, rejecting invalid UTF-8, bare scalars and integer literals
     /// outside the signed 64-bit range. A string or member name escaping a lone UTF-16 surrogate
-    /// (<c>"\ud800"</c>) has no string value, so the server could not read it: it is refused unless
-    /// <paramref name="opaqueStrings"/> says the document carries client data the server only
-    /// stores and returns as sent (message posts).
+    /// (<c>"\ud800"</c>) has no string value, so the server could not read it: it is refused
+    /// everywhere except inside the message bodies that <paramref name="bodies"/> says the
+    /// document carries, which the server only stores and returns as sent.
     /// </summary>
-    public static JsonDocument Parse(ReadOnlyMemory<byte> utf8, bool opaqueStrings = false)
+    public static JsonDocument Parse(ReadOnlyMemory<byte> utf8, MessageBodies bodies = MessageBodies.None)
     {
         if (utf8.Span.StartsWith("\uFEFF"u8))
         {
@@ -94,6 +95,11 @@ public static class JsonBody
                 throw Errors.InvalidBody(NotJson);
             }
 
+            // Where message bodies sit: v1 [{"body": …}] at depth 2, v1.1 {"messages": [{"body": …}]} at 3.
+            var bodyDepth = bodies switch { MessageBodies.Array => 2, MessageBodies.MessagesMember => 3, _ => -1 };
+            var inMessages = bodies == MessageBodies.Array;
+            var opaqueFrom = -1;
+            var bodyNext = false;
             while (reader.Read())
             {
                 if (reader.TokenType == JsonTokenType.Number && !IntegerFits(reader.ValueSpan))
@@ -101,10 +107,44 @@ public static class JsonBody
                     throw Errors.InvalidBody("An integer in the document is outside the 64-bit range.");
                 }
 
-                if (!opaqueStrings && reader.ValueIsEscaped
-                    && reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName && !HasStringValue(ref reader))
+                if (bodyNext)
+                {
+                    // The token after a message's "body" name is the body: skip its strings to its end.
+                    bodyNext = false;
+                    opaqueFrom = reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray ? reader.CurrentDepth : -1;
+                    continue;
+                }
+
+                if (opaqueFrom >= 0)
+                {
+                    if (reader.CurrentDepth == opaqueFrom && reader.TokenType is JsonTokenType.EndObject or JsonTokenType.EndArray)
+                    {
+                        opaqueFrom = -1;
+                    }
+
+                    continue;
+                }
+
+                if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.PropertyName))
+                {
+                    continue;
+                }
+
+                if (reader.ValueIsEscaped && JsonText.HasLoneSurrogate(reader.ValueSpan))
                 {
                     throw Errors.InvalidBody("A string in the document escapes a lone UTF-16 surrogate.");
+                }
+
+                if (reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    if (bodies == MessageBodies.MessagesMember && reader.CurrentDepth == 1)
+                    {
+                        inMessages = reader.ValueTextEquals("messages"u8);
+                    }
+                    else if (inMessages && reader.CurrentDepth == bodyDepth && reader.ValueTextEquals("body"u8))
+                    {
+                        bodyNext = true;
+                    }
                 }
             }
 
@@ -121,56 +161,15 @@ public static class JsonBody
         }
     }
 
-    private static bool HasStringValue(ref Utf8JsonReader reader)
-    {
-        try
-        {
-            reader.GetString();
-            return true;
-        }
-        catch (InvalidOperationException)
-        {
-            return false;
-        }
-    }
-
     /// <summary>The raw text of a number token is an integer literal (no fraction, no exponent).</summary>
     public static bool IsIntegerLiteral(ReadOnlySpan<byte> raw) => raw.IndexOfAny(".eE"u8) < 0;
 
     private static bool IntegerFits(ReadOnlySpan<byte> raw) =>
         !IsIntegerLiteral(raw) || (Utf8Parser.TryParse(raw, out long _, out var consumed) && consumed == raw.Length);
 
-    /// <summary>
-    /// Finds a member; with duplicate keys the last one wins. A name escaping a lone surrogate
-    /// (allowed in opaque documents) cannot be compared, and equals no name the server looks for.
-    /// </summary>
-    public static bool TryGetMember(JsonElement obj, string name, out JsonElement value)
-    {
-        var found = false;
-        value = default;
-        foreach (var property in obj.EnumerateObject())
-        {
-            if (NameEquals(property, name))
-            {
-                value = property.Value;
-                found = true;
-            }
-        }
-
-        return found;
-    }
-
-    private static bool NameEquals(JsonProperty property, string name)
-    {
-        try
-        {
-            return property.NameEquals(name);
-        }
-        catch (InvalidOperationException)
-        {
-            return false;
-        }
-    }
+    /// <summary>Finds a member; with duplicate keys the last one wins; see <see cref="JsonText.TryGetMember"/>.</summary>
+    public static bool TryGetMember(JsonElement obj, string name, out JsonElement value) =>
+        JsonText.TryGetMember(obj, name, out value);
 
     /// <summary>A field that must be an integer literal; null when absent and not required.</summary>
     public static long? Integer(JsonElement obj, string name, bool required)
@@ -197,12 +196,31 @@ public static class JsonBody
     private static ReadOnlySpan<byte> RawBytes(JsonElement number) => JsonMarshal.GetRawUtf8Value(number);
 }
 
+/// <summary>Which message bodies a document carries: the only place a lone surrogate escape is accepted.</summary>
+public enum MessageBodies
+{
+    /// <summary>None: every string is read by the server.</summary>
+    None,
+
+    /// <summary>v1: an array of messages, <c>[{"body": …}]</c>.</summary>
+    Array,
+
+    /// <summary>v1.1 and v2: <c>{"messages": [{"body": …}]}</c>.</summary>
+    MessagesMember,
+}
+
 /// <summary>Helpers for documents passed as parsed JSON values rather than raw bodies.</summary>
 public static class JsonValues
 {
     /// <summary>The compact UTF-8 form of a value, which is how its size is measured off HTTP.</summary>
     public static byte[] Compact(JsonElement value)
     {
+        if (!JsonText.IsReadable(value))
+        {
+            // Message bodies may escape lone surrogates, which the writer cannot re-encode.
+            return JsonText.Minify(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(value));
+        }
+
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
         var options = new JsonWriterOptions
         {

@@ -151,4 +151,9 @@ public static class Errors
     public static MarconiException StorageUnavailable(string what, Exception? inner = null) =>
         new(MarconiErrorKind.ServiceUnavailable, ServiceUnavailableTitle,
             $"{what} failed in storage; please retry.", inner);
+
+    /// <summary>The disk is full: same 503 title as any storage failure, so clients retry; the words say why.</summary>
+    public static MarconiException StorageFull(string what, Exception? inner = null) =>
+        new(MarconiErrorKind.ServiceUnavailable, ServiceUnavailableTitle,
+            $"Storage full: {what} was refused until space is freed (deleting messages or queues frees it); please retry later.", inner);
 }

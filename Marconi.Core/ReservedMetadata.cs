@@ -64,7 +64,8 @@ public static class ReservedMetadata
                 continue;
             }
 
-            switch (member.Name)
+            // A stored name escaping a lone surrogate is no reserved key (those are ASCII).
+            switch (JsonText.NameOf(member))
             {
                 case DefaultMessageTtl:
                     IntegerWithin(value, member.Name, LimitsOptions.MinMessageTtl, limits.MaxMessageTtl, fail);
@@ -82,12 +83,12 @@ public static class ReservedMetadata
                     IntegerWithin(value, member.Name, LimitsOptions.MinMessageTtl, limits.MaxMessageTtl, fail);
                     break;
                 case DeadLetterQueue:
-                    if (value.ValueKind != JsonValueKind.String || !QueueNames.IsValid(value.GetString()))
+                    if (!JsonText.TryGetString(value, out var deadLetterQueue) || !QueueNames.IsValid(deadLetterQueue))
                     {
                         throw fail($"{DeadLetterQueue} must be a valid queue name.");
                     }
 
-                    if (value.GetString() == queueName)
+                    if (deadLetterQueue == queueName)
                     {
                         throw fail($"{DeadLetterQueue} may not be the queue itself.");
                     }
@@ -125,17 +126,17 @@ public static class ReservedMetadata
         }
 
         long? Integer(string key) =>
-            root.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var n) ? n : null;
+            JsonText.TryGetMember(root, key, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var n) ? n : null;
 
         return new QueueSettings(
             Integer(DefaultMessageTtl),
             Integer(MaxMessagesPostSize),
             Integer(DefaultMessageDelay),
             Integer(MaxClaimCount),
-            root.TryGetProperty(DeadLetterQueue, out var dlq) && dlq.ValueKind == JsonValueKind.String ? dlq.GetString() : null,
+            JsonText.TryGetMember(root, DeadLetterQueue, out var dlq) && JsonText.TryGetString(dlq, out var dlqName) ? dlqName : null,
             Integer(DeadLetterQueueMessagesTtl),
-            root.TryGetProperty(EnableEncryptMessages, out var encrypt) && encrypt.ValueKind == JsonValueKind.True,
-            root.TryGetProperty(RetryPolicy, out var policy) && policy.ValueKind == JsonValueKind.Object
+            JsonText.TryGetMember(root, EnableEncryptMessages, out var encrypt) && encrypt.ValueKind == JsonValueKind.True,
+            JsonText.TryGetMember(root, RetryPolicy, out var policy) && policy.ValueKind == JsonValueKind.Object
                 ? ReadRetryPolicy(policy, message => Errors.InvalidApiRequest(message))
                 : null);
     }
@@ -153,7 +154,7 @@ public static class ReservedMetadata
         // flood (counts) or outliving any reasonable outage (delays).
         int Int(string name, int fallback, int max)
         {
-            if (!value.TryGetProperty(name, out var member) || member.ValueKind == JsonValueKind.Null)
+            if (!JsonText.TryGetMember(value, name, out var member) || member.ValueKind == JsonValueKind.Null)
             {
                 return fallback;
             }
@@ -164,15 +165,15 @@ public static class ReservedMetadata
         }
 
         var function = policy.BackoffFunction;
-        if (value.TryGetProperty("retry_backoff_function", out var f) && f.ValueKind != JsonValueKind.Null)
+        if (JsonText.TryGetMember(value, "retry_backoff_function", out var f) && f.ValueKind != JsonValueKind.Null)
         {
-            function = f.ValueKind == JsonValueKind.String && BackoffFunctions.Contains(f.GetString())
-                ? f.GetString()!
+            function = JsonText.TryGetString(f, out var named) && BackoffFunctions.Contains(named)
+                ? named
                 : throw fail($"{RetryPolicy}: retry_backoff_function must be one of {string.Join(", ", BackoffFunctions)}.");
         }
 
         var ignore = false;
-        if (value.TryGetProperty("ignore_subscription_override", out var i) && i.ValueKind != JsonValueKind.Null)
+        if (JsonText.TryGetMember(value, "ignore_subscription_override", out var i) && i.ValueKind != JsonValueKind.Null)
         {
             ignore = i.ValueKind switch
             {

@@ -49,7 +49,9 @@ internal sealed class SqliteDataDriver : IDataDriver, IAsyncDisposable
                 exception);
         }
 
-        Writer = new SqliteWriter(connection, settings.MaxWriteBatch, settings.PendingWriteLimit, logger);
+        Space = new SqliteDiskSpace(path, settings.MinFreeBytes, settings.ReserveBytes, logger);
+        Space.EnsureReserve();
+        Writer = new SqliteWriter(connection, settings.MaxWriteBatch, settings.PendingWriteLimit, Space, logger);
         CollectorChunk = settings.CollectorChunk;
         Queues = new SqliteQueueController(this);
         Messages = new SqliteMessageController(this);
@@ -72,6 +74,15 @@ internal sealed class SqliteDataDriver : IDataDriver, IAsyncDisposable
 
     internal int CollectorChunk { get; }
 
+    internal SqliteDiskSpace Space { get; }
+
+    /// <summary>A write probe is run at most this often while the last commit had failed.</summary>
+    private static readonly TimeSpan ProbeInterval = TimeSpan.FromSeconds(1);
+
+    private readonly SemaphoreSlim _probing = new(1, 1);
+    private long? _probedAt;
+    private bool _probeSucceeded;
+
     public async Task<bool> IsAliveAsync(CancellationToken cancellationToken)
     {
         if (!Writer.IsRunning)
@@ -79,8 +90,75 @@ internal sealed class SqliteDataDriver : IDataDriver, IAsyncDisposable
             return false;
         }
 
-        return await ReadAsync("Health check", c => c.ExecuteScalar<long>("SELECT 1") == 1);
+        if (!await ReadAsync("Health check", c => c.ExecuteScalar<long>("SELECT 1") == 1))
+        {
+            return false;
+        }
+
+        // Alive means able to take a post: room on the disk, and the last commit went through (or,
+        // when nothing has been written since it failed, a small write now does).
+        return Space.HasRoomForGrowth(DatabaseFreeBytes) && (!Writer.LastCommitFailed || await ProbeWriteAsync(cancellationToken));
     }
+
+    private async Task<bool> ProbeWriteAsync(CancellationToken cancellationToken)
+    {
+        await _probing.WaitAsync(cancellationToken);
+        try
+        {
+            if (Environment.TickCount64 - _probedAt < ProbeInterval.TotalMilliseconds)
+            {
+                return _probeSucceeded;
+            }
+
+            try
+            {
+                await WriteAsync("Write probe", (c, t) => c.Execute(
+                    "INSERT INTO settings (name, value) VALUES ('write-probe', @at) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                    new { at = DateTimeOffset.UtcNow.ToString("O") }, t));
+                _probeSucceeded = true;
+            }
+            catch (MarconiException exception) when (exception.Kind == MarconiErrorKind.Overloaded)
+            {
+                // The writer's queue is full: it is busy, which says nothing new about whether commits succeed.
+                return _probeSucceeded;
+            }
+            catch (MarconiException)
+            {
+                _probeSucceeded = false;
+            }
+
+            _probedAt = Environment.TickCount64;
+            return _probeSucceeded;
+        }
+        finally
+        {
+            _probing.Release();
+        }
+    }
+
+    /// <summary>Bytes of the database's free pages, which new rows reuse before the file grows.</summary>
+    private long DatabaseFreeBytes()
+    {
+        try
+        {
+            using var connection = new SqliteConnection(_readConnectionString);
+            connection.Open();
+            return connection.ExecuteScalar<long>("SELECT freelist_count * page_size FROM pragma_freelist_count(), pragma_page_size()");
+        }
+        catch (SqliteException)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>
+    /// A write that adds data: refused with 503 while the disk is nearly full, so space stays for
+    /// the deletes that free it.
+    /// </summary>
+    internal Task<T> GrowAsync<T>(string operation, Func<SqliteConnection, SqliteTransaction, T> work) =>
+        Space.HasRoomForGrowth(DatabaseFreeBytes)
+            ? Writer.WriteAsync(operation, work)
+            : Task.FromException<T>(Errors.StorageFull(operation));
 
     public async Task<long> CollectGarbageAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {

@@ -25,7 +25,7 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
     public Task<IReadOnlyList<string>?> PostAsync(
         QueueRef queue, IReadOnlyList<NewMessage> messages, Guid clientId, DateTimeOffset now,
         CancellationToken cancellationToken, bool createQueue = false) =>
-        driver.WriteAsync("Message post", (c, t) =>
+        driver.GrowAsync("Message post", (c, t) =>
         {
             var created = now.ToUnixTimeMilliseconds();
             // A lazily created queue is part of this work's savepoint: if an insert fails, it goes too.

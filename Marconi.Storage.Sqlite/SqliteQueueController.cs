@@ -7,7 +7,7 @@ namespace Marconi.Storage.Sqlite;
 internal sealed class SqliteQueueController(SqliteDataDriver driver) : IQueueController
 {
     public Task<bool> CreateAsync(QueueRef queue, DateTimeOffset now, CancellationToken cancellationToken, string? metadata = null) =>
-        driver.WriteAsync("Queue creation", (c, t) => c.Execute(
+        driver.GrowAsync("Queue creation", (c, t) => c.Execute(
             """
             INSERT INTO queues (project, name, created, metadata) VALUES (@project, @name, @created, @metadata)
             ON CONFLICT (project, name) DO NOTHING
@@ -49,13 +49,13 @@ internal sealed class SqliteQueueController(SqliteDataDriver driver) : IQueueCon
             "SELECT metadata FROM queues WHERE project = @project AND name = @name", QueueRefArgs.Of(queue)));
 
     public Task<bool> SetMetadataAsync(QueueRef queue, string metadata, CancellationToken cancellationToken) =>
-        driver.WriteAsync("Queue metadata update", (c, t) => c.Execute(
+        driver.GrowAsync("Queue metadata update", (c, t) => c.Execute(
             "UPDATE queues SET metadata = @metadata WHERE project = @project AND name = @name",
             new { project = queue.Project, name = queue.Name, metadata }, t) == 1);
 
     public Task<MetadataReplaceOutcome> ReplaceMetadataAsync(
         QueueRef queue, string expected, string updated, CancellationToken cancellationToken) =>
-        driver.WriteAsync("Queue metadata update", (c, t) =>
+        driver.GrowAsync("Queue metadata update", (c, t) =>
         {
             // In the writer's transaction: nothing can change the metadata between the read and the write.
             var stored = c.ExecuteScalar<string?>(

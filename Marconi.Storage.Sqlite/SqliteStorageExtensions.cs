@@ -19,6 +19,8 @@ public static class SqliteStorageExtensions
             .Validate(o => o.MaxPendingWrites >= 0,
                 $"{SqliteStorageOptions.SectionName}:MaxPendingWrites must be 0 (MaxWriteBatch) or a positive integer.")
             .Validate(o => o.CollectorChunk > 0, $"{SqliteStorageOptions.SectionName}:CollectorChunk must be a positive integer.")
+            .Validate(o => o.MinFreeBytes >= 0, $"{SqliteStorageOptions.SectionName}:MinFreeBytes must be 0 or more.")
+            .Validate(o => o.ReserveBytes >= 0, $"{SqliteStorageOptions.SectionName}:ReserveBytes must be 0 or more.")
             .ValidateOnStart();
         builder.Services.AddSingleton<SqliteDataDriver>();
         builder.Services.AddSingleton<IDataDriver>(sp => sp.GetRequiredService<SqliteDataDriver>());

@@ -29,5 +29,18 @@ public sealed class SqliteStorageOptions
     /// <summary>Expired messages removed per writer transaction by the collector, so writes never wait long.</summary>
     public int CollectorChunk { get; set; } = 2000;
 
+    /// <summary>
+    /// Posts, new queues, metadata and subscriptions are refused (503) while the database's file
+    /// system has less than this free (counting the database's own free pages); deletes still run.
+    /// 0 turns the check off.
+    /// </summary>
+    public long MinFreeBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// Size of the reserve file (<c>{Path}-reserve</c>) given up when a write meets a full disk, so
+    /// deletes and purges can always finish. 0: no reserve.
+    /// </summary>
+    public long ReserveBytes { get; set; } = 32L * 1024 * 1024;
+
     internal static readonly string[] SynchronousModes = ["Off", "Normal", "Full", "Extra"];
 }

@@ -37,7 +37,7 @@ internal sealed class SqliteSubscriptionController(SqliteDataDriver driver) : IS
     {
         var nowMs = now.ToUnixTimeMilliseconds();
         var args = new { project = queue.Project, queue = queue.Name, subscriber, now = nowMs };
-        return driver.WriteAsync("Subscription creation", (c, t) =>
+        return driver.GrowAsync("Subscription creation", (c, t) =>
         {
             c.Execute(ForgetExpiredSubscriber, args, t);
             var existing = c.QueryFirstOrDefault<(long Seq, long Salt, long Confirmed)>(

@@ -19,12 +19,14 @@ internal sealed partial class SqliteWriter : IAsyncDisposable
     private readonly Channel<WriteWork> _queue;
     private readonly int _maxBatch;
     private volatile bool _closed;
+    private readonly SqliteDiskSpace? _space;
     private readonly ILogger _logger;
     private readonly Task _loop;
 
-    public SqliteWriter(SqliteConnection connection, int maxBatch, int maxPending, ILogger logger)
+    public SqliteWriter(SqliteConnection connection, int maxBatch, int maxPending, SqliteDiskSpace? space, ILogger logger)
     {
         _connection = connection;
+        _space = space;
         _maxBatch = maxBatch;
         MaxPending = maxPending;
         _queue = Channel.CreateBounded<WriteWork>(new BoundedChannelOptions(maxPending)
@@ -41,6 +43,9 @@ internal sealed partial class SqliteWriter : IAsyncDisposable
 
     /// <summary>True while the loop runs; false once it stopped.</summary>
     public bool IsRunning => !_loop.IsCompleted;
+
+    /// <summary>True when the last transaction did not commit: until one does, the store cannot be said to accept writes.</summary>
+    public bool LastCommitFailed { get; private set; }
 
     /// <summary>Runs <paramref name="work"/> inside the writer's next transaction; completes after the commit.</summary>
     public Task<T> WriteAsync<T>(string operation, Func<SqliteConnection, SqliteTransaction, T> work)
@@ -81,38 +86,62 @@ internal sealed partial class SqliteWriter : IAsyncDisposable
 
     private void Commit(List<WriteWork> batch)
     {
+        var outcome = TryCommit(batch, out var failure);
+        if (outcome == CommitOutcome.DiskFull && _space?.ReleaseReserve() == true)
+        {
+            // The reserve is given up so that this batch (deletes and purges above all) can finish.
+            outcome = TryCommit(batch, out failure);
+        }
+
+        LastCommitFailed = outcome != CommitOutcome.Committed;
+        if (outcome == CommitOutcome.Committed)
+        {
+            return;
+        }
+
+        // The transaction did not commit: nothing of this batch is stored, and every caller hears so.
+        LogCommitFailed(failure!, batch.Count);
+        foreach (var item in batch)
+        {
+            item.Fail(outcome == CommitOutcome.DiskFull
+                ? Errors.StorageFull(item.Operation, failure)
+                : Errors.StorageUnavailable(item.Operation, failure));
+        }
+    }
+
+    /// <summary>
+    /// One transaction over the batch, each item in its own savepoint. Callers hear their outcome
+    /// only after the commit, so a batch that is retried never answers one caller twice.
+    /// </summary>
+    private CommitOutcome TryCommit(List<WriteWork> batch, out Exception? failure)
+    {
+        failure = null;
         SqliteTransaction? transaction = null;
         try
         {
             transaction = _connection.BeginTransaction(deferred: false);
-            var done = new List<WriteWork>(batch.Count);
             foreach (var item in batch)
             {
+                item.Error = null;
                 Execute(transaction, "SAVEPOINT work");
                 try
                 {
                     item.Execute(_connection, transaction);
                     Execute(transaction, "RELEASE work");
-                    done.Add(item);
                 }
-                catch (Exception exception)
+                catch (Exception exception) when (!SqliteDiskSpace.IsDiskFull(exception))
                 {
                     Execute(transaction, "ROLLBACK TO work");
                     Execute(transaction, "RELEASE work");
-                    item.Fail(Translate(item.Operation, exception));
+                    item.Error = Translate(item.Operation, exception);
                 }
             }
 
             transaction.Commit();
-            foreach (var item in done)
-            {
-                item.Complete();
-            }
         }
         catch (Exception exception)
         {
-            // The transaction did not commit: nothing of this batch is stored, and every caller hears so.
-            LogCommitFailed(exception, batch.Count);
+            failure = exception;
             try
             {
                 transaction?.Rollback();
@@ -122,15 +151,33 @@ internal sealed partial class SqliteWriter : IAsyncDisposable
                 LogCommitFailed(rollback, batch.Count);
             }
 
-            foreach (var item in batch)
-            {
-                item.Fail(Errors.StorageUnavailable(item.Operation, exception));
-            }
+            return SqliteDiskSpace.IsDiskFull(exception) ? CommitOutcome.DiskFull : CommitOutcome.Failed;
         }
         finally
         {
             transaction?.Dispose();
         }
+
+        foreach (var item in batch)
+        {
+            if (item.Error is { } error)
+            {
+                item.Fail(error);
+            }
+            else
+            {
+                item.Complete();
+            }
+        }
+
+        return CommitOutcome.Committed;
+    }
+
+    private enum CommitOutcome
+    {
+        Committed,
+        Failed,
+        DiskFull,
     }
 
     private void Execute(SqliteTransaction transaction, string sql)
@@ -150,6 +197,9 @@ internal sealed partial class SqliteWriter : IAsyncDisposable
     private abstract class WriteWork(string operation)
     {
         public string Operation { get; } = operation;
+
+        /// <summary>This item's own failure in the current attempt, told to its caller once the batch commits.</summary>
+        public Exception? Error { get; set; }
 
         public abstract void Execute(SqliteConnection connection, SqliteTransaction transaction);
 

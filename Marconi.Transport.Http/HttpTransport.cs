@@ -1,5 +1,6 @@
 using Marconi.Api;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
@@ -21,6 +22,12 @@ public sealed class HttpTransportOptions
     /// go past it is refused with 503 and Retry-After instead of being read.
     /// </summary>
     public long MaxRequestBodyBytesInFlight { get; set; } = 64L << 20;
+
+    /// <summary>Answers 200 while the process runs, whatever the store does (for restarts by an orchestrator).</summary>
+    public string LivenessPath { get; set; } = "/healthz/live";
+
+    /// <summary>Answers 200 only while the store takes writes, 503 otherwise (for load balancers).</summary>
+    public string ReadinessPath { get; set; } = "/healthz/ready";
 }
 
 public static class HttpTransportExtensions
@@ -31,8 +38,11 @@ public static class HttpTransportExtensions
         builder.Services.AddOptions<HttpTransportOptions>().BindConfiguration(HttpTransportOptions.SectionName)
             .Validate(o => o.MaxRequestBodyBytesInFlight > 0,
                 $"{HttpTransportOptions.SectionName}:MaxRequestBodyBytesInFlight must be a positive number of bytes.")
+            .Validate(o => IsProbePath(o.LivenessPath), $"{HttpTransportOptions.SectionName}:LivenessPath must start with / and lie outside /v1, /v1.1 and /v2.")
+            .Validate(o => IsProbePath(o.ReadinessPath), $"{HttpTransportOptions.SectionName}:ReadinessPath must start with / and lie outside /v1, /v1.1 and /v2.")
             .ValidateOnStart();
         builder.Services.AddSingleton<RequestBodyBudget>();
+        builder.Services.AddHealthChecks().AddCheck<StorageReadinessCheck>("storage", tags: [StorageReadinessCheck.Tag]);
 
         // Quotas use the platform's rate limiter, over the one per-project limiter ZeroMQ shares.
         builder.Services.AddRateLimiter(_ => { });
@@ -94,6 +104,15 @@ public static class HttpTransportExtensions
             app.MapV2();
         }
 
+        // Probes for orchestrators and load balancers, outside every API version and its checks.
+        var http = app.Services.GetRequiredService<IOptions<HttpTransportOptions>>().Value;
+        app.MapHealthChecks(http.LivenessPath, new HealthCheckOptions { Predicate = _ => false }).DisableRateLimiting();
+        app.MapHealthChecks(http.ReadinessPath, new HealthCheckOptions { Predicate = c => c.Tags.Contains(StorageReadinessCheck.Tag) })
+            .DisableRateLimiting();
         return app;
     }
+
+    private static bool IsProbePath(string path) =>
+        path.StartsWith('/') && path.Length > 1
+        && !new[] { "/v1", "/v1.1", "/v2" }.Any(v => path == v || path.StartsWith(v + "/", StringComparison.OrdinalIgnoreCase));
 }

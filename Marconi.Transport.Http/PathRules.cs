@@ -52,13 +52,20 @@ internal static class PathRules
         ["metadata", "stats", "messages", "claims", "purge", "share", "subscriptions"], [], ["confirm"],
     ];
 
-    /// <summary>A literal segment in another case (<c>/V1/Queues</c>) names no resource.</summary>
+    /// <summary>
+    /// The literal segments of the key management routes (<c>/v2/admin/keys/{id}/rotate</c>): a
+    /// table of its own, since where queue routes have a queue name these have <c>keys</c>.
+    /// </summary>
+    private static readonly string[][] AdminLiterals = [Versions, ["admin"], ["keys"], [], ["rotate"]];
+
+    /// <summary>A literal segment in another case (<c>/V1/Queues</c>, <c>/v2/Admin/keys</c>) names no resource.</summary>
     private static bool HasMiscasedLiteral(string path)
     {
         var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
-        for (var i = 0; i < segments.Length && i < Literals.Length; i++)
+        var literals = segments.Length > 1 && segments[1].Equals("admin", StringComparison.OrdinalIgnoreCase) ? AdminLiterals : Literals;
+        for (var i = 0; i < segments.Length && i < literals.Length; i++)
         {
-            foreach (var literal in Literals[i])
+            foreach (var literal in literals[i])
             {
                 if (!literal.Equals(segments[i], StringComparison.Ordinal) &&
                     literal.Equals(segments[i], StringComparison.OrdinalIgnoreCase))

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Marconi.Api;
@@ -35,7 +36,7 @@ internal sealed class Envelope
     /// <summary>The body object, or an empty object's element when absent.</summary>
     public JsonElement Body { get; }
 
-    public string? Action => RawAction is { ValueKind: JsonValueKind.String } a ? a.GetString() : null;
+    public string? Action => RawAction is { } a && JsonText.TryGetString(a, out var name) ? name : null;
 
     public string? Header(string name) => _headers.GetValueOrDefault(name);
 
@@ -73,6 +74,26 @@ internal sealed class Envelope
         JsonElement? action = JsonBody.TryGetMember(root, "action", out var a) ? a : null;
         JsonElement? headers = JsonBody.TryGetMember(root, "headers", out var h) ? h : null;
         var partial = new Envelope(document, action, headers, default, new(StringComparer.OrdinalIgnoreCase));
+
+        // A lone UTF-16 surrogate escape ("\ud800") has no string value. The envelope's names and
+        // strings are all read (or could be), so one there is refused; inside "body" only the
+        // parameter names are, and values are judged as each action reads them.
+        foreach (var member in root.EnumerateObject())
+        {
+            var name = JsonText.NameOf(member);
+            if (name is null || (name != "body" && !JsonText.IsReadable(member.Value)))
+            {
+                throw new EnvelopeException(
+                    EnvelopeErrors.InvalidRequest("The request escapes a lone UTF-16 surrogate outside \"body\"."), partial);
+            }
+
+            if (name == "body" && member.Value.ValueKind == JsonValueKind.Object
+                && member.Value.EnumerateObject().Any(parameter => JsonText.NameOf(parameter) is null))
+            {
+                throw new EnvelopeException(
+                    EnvelopeErrors.InvalidRequest("A parameter name in \"body\" escapes a lone UTF-16 surrogate."), partial);
+            }
+        }
 
         if (headers is { } hs && hs.ValueKind != JsonValueKind.Object)
         {
@@ -177,13 +198,13 @@ internal static class Reply
                 if (request.RawAction is { } action)
                 {
                     w.WritePropertyName("action"u8);
-                    action.WriteTo(w);
+                    Echo(w, action);
                 }
 
                 w.WritePropertyName("headers"u8);
                 if (request.RawHeaders is { } headers)
                 {
-                    headers.WriteTo(w);
+                    Echo(w, headers);
                 }
                 else
                 {
@@ -217,5 +238,18 @@ internal static class Reply
         }
 
         return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>A value as received; one escaping a lone surrogate cannot be re-encoded, so it is copied.</summary>
+    private static void Echo(Utf8JsonWriter w, JsonElement value)
+    {
+        if (JsonText.IsReadable(value))
+        {
+            value.WriteTo(w);
+        }
+        else
+        {
+            w.WriteRawValue(JsonText.Minify(JsonMarshal.GetRawUtf8Value(value)), skipInputValidation: true);
+        }
     }
 }

@@ -170,9 +170,7 @@ internal sealed partial class ZmqDispatcher
 internal sealed class ZmqApiRequest(RequestContext caller, JsonElement body) : ApiRequest(caller)
 {
     public override string Name(string name) =>
-        Find(name) is { } value
-            ? value.ValueKind == JsonValueKind.String ? value.GetString()! : throw WrongType(name, "a string")
-            : throw Errors.MissingParameter(name);
+        Find(name) is { } value ? String(name, value, "a string") : throw Errors.MissingParameter(name);
 
     /// <summary>An optional scalar as the text HTTP would carry; null or absent is absent.</summary>
     public override string? Text(string name, ParameterType type) => type switch
@@ -191,14 +189,16 @@ internal sealed class ZmqApiRequest(RequestContext caller, JsonElement body) : A
         var others = new List<KeyValuePair<string, string>>();
         foreach (var member in body.EnumerateObject())
         {
-            if (known.Contains(member.Name) || member.Name == "queue_name")
+            // Envelope.Parse refused parameter names without a string value.
+            var name = member.Name;
+            if (known.Contains(name) || name == "queue_name")
             {
                 continue;
             }
 
             string? text = member.Value.ValueKind switch
             {
-                JsonValueKind.String => member.Value.GetString(),
+                JsonValueKind.String => String(name, member.Value, "a string"),
                 JsonValueKind.Number => member.Value.GetRawText(),
                 JsonValueKind.True => "true",
                 JsonValueKind.False => "false",
@@ -206,8 +206,8 @@ internal sealed class ZmqApiRequest(RequestContext caller, JsonElement body) : A
             };
             if (!string.IsNullOrEmpty(text))
             {
-                others.RemoveAll(o => o.Key == member.Name);
-                others.Add(new(member.Name, text));
+                others.RemoveAll(o => o.Key == name);
+                others.Add(new(name, text));
             }
         }
 
@@ -229,7 +229,7 @@ internal sealed class ZmqApiRequest(RequestContext caller, JsonElement body) : A
     private string? OptionalString(string name) => Find(name) switch
     {
         null or { ValueKind: JsonValueKind.Null } => null,
-        { ValueKind: JsonValueKind.String } value => value.GetString(),
+        { ValueKind: JsonValueKind.String } value => String(name, value, "a string"),
         _ => throw WrongType(name, "a string"),
     };
 
@@ -237,7 +237,7 @@ internal sealed class ZmqApiRequest(RequestContext caller, JsonElement body) : A
     private string? OptionalInteger(string name) => Find(name) switch
     {
         null or { ValueKind: JsonValueKind.Null } => null,
-        { ValueKind: JsonValueKind.String } value => value.GetString(),
+        { ValueKind: JsonValueKind.String } value => String(name, value, "an integer"),
         { ValueKind: JsonValueKind.Number } value when JsonBody.IsIntegerLiteral(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(value)) =>
             value.GetRawText(),
         _ => throw WrongType(name, "an integer"),
@@ -247,7 +247,7 @@ internal sealed class ZmqApiRequest(RequestContext caller, JsonElement body) : A
     private string? OptionalBoolean(string name) => Find(name) switch
     {
         null or { ValueKind: JsonValueKind.Null } => null,
-        { ValueKind: JsonValueKind.String } value => value.GetString(),
+        { ValueKind: JsonValueKind.String } value => String(name, value, "a boolean"),
         { ValueKind: JsonValueKind.True } => "true",
         { ValueKind: JsonValueKind.False } => "false",
         _ => throw WrongType(name, "a boolean"),
@@ -268,7 +268,7 @@ internal sealed class ZmqApiRequest(RequestContext caller, JsonElement body) : A
         var items = new List<string>(value.GetArrayLength());
         foreach (var item in value.EnumerateArray())
         {
-            items.Add(item.ValueKind == JsonValueKind.String ? item.GetString()! : throw WrongType(name, "an array of strings"));
+            items.Add(String(name, item, "an array of strings"));
         }
 
         return items;
@@ -292,7 +292,15 @@ internal sealed class ZmqApiRequest(RequestContext caller, JsonElement body) : A
                 if (Find(member) is { } value)
                 {
                     writer.WritePropertyName(member);
-                    value.WriteTo(writer);
+                    if (JsonText.IsReadable(value))
+                    {
+                        value.WriteTo(writer);
+                    }
+                    else
+                    {
+                        // Message bodies may escape lone surrogates, which the writer cannot re-encode.
+                        writer.WriteRawValue(JsonText.Minify(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(value)), skipInputValidation: true);
+                    }
                 }
             }
 
@@ -303,6 +311,12 @@ internal sealed class ZmqApiRequest(RequestContext caller, JsonElement body) : A
     }
 
     private JsonElement? Find(string name) => JsonBody.TryGetMember(body, name, out var value) ? value : null;
+
+    /// <summary>A string's text; one escaping a lone UTF-16 surrogate has none, and is refused as mistyped.</summary>
+    private static string String(string name, JsonElement value, string expected) =>
+        value.ValueKind != JsonValueKind.String ? throw WrongType(name, expected)
+        : JsonText.TryGetString(value, out var text) ? text
+        : throw Errors.InvalidParameter($"\"{name}\" escapes a lone UTF-16 surrogate, which is no text.");
 
     private static MarconiException WrongType(string name, string expected) =>
         Errors.InvalidParameter($"\"{name}\" must be {expected}.");

@@ -14,7 +14,7 @@ internal static class V1Documents
         using var document = await JsonBody.ReadAsync(
             body, limits.MaxMessagesPostSize,
             $"Message collection size is too large. Max size {limits.MaxMessagesPostSize}.", cancellationToken,
-            opaqueStrings: true);
+            bodies: MessageBodies.Array);
 
         var root = document.RootElement;
         if (root.ValueKind != JsonValueKind.Array)

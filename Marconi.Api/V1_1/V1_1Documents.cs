@@ -46,7 +46,7 @@ internal static class V1_1Documents
         IRequestBody body, int maxBytes, string tooLarge, long defaultTtl, long queueDelay,
         CancellationToken cancellationToken)
     {
-        using var document = await JsonBody.ReadAsync(body, maxBytes, tooLarge, cancellationToken, opaqueStrings: true);
+        using var document = await JsonBody.ReadAsync(body, maxBytes, tooLarge, cancellationToken, MessageBodies.MessagesMember);
         var root = document.RootElement;
         if (root.ValueKind != JsonValueKind.Object || !JsonBody.TryGetMember(root, "messages", out var list))
         {

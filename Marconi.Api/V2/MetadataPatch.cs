@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Marconi.Core;
 
@@ -65,14 +66,19 @@ public static class MetadataPatch
         using var document = JsonDocument.Parse(stored);
         var order = new List<string>();
         var members = new Dictionary<string, string>(StringComparer.Ordinal);
+        var rawNames = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         foreach (var member in document.RootElement.EnumerateObject())
         {
-            if (!members.ContainsKey(member.Name))
+            // A stored name escaping a lone surrogate (kept from before such input was refused) has
+            // no string, so no operation names it; it keeps its place under a key no decoded name
+            // can equal (one holding a lone surrogate) and is written back as stored.
+            var name = JsonText.NameOf(member) ?? RawKey(rawNames, JsonMarshal.GetRawUtf8PropertyName(member));
+            if (!members.ContainsKey(name))
             {
-                order.Add(member.Name);
+                order.Add(name);
             }
 
-            members[member.Name] = member.Value.GetRawText();
+            members[name] = member.Value.GetRawText();
         }
 
         foreach (var operation in operations)
@@ -104,12 +110,26 @@ public static class MetadataPatch
             w.WriteStartObject();
             foreach (var key in order)
             {
+                if (rawNames.TryGetValue(key, out var rawName))
+                {
+                    JsonText.WriteRawMember(w, rawName, System.Text.Encoding.UTF8.GetBytes(members[key]));
+                    continue;
+                }
+
                 w.WritePropertyName(key);
                 w.WriteRawValue(members[key], skipInputValidation: true);
             }
 
             w.WriteEndObject();
         }));
+    }
+
+    /// <summary>A key for a name without a string: a lone surrogate and a number, which no decoded name holds.</summary>
+    internal static string RawKey(Dictionary<string, byte[]> rawNames, ReadOnlySpan<byte> rawName)
+    {
+        var key = "\uD800" + rawNames.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        rawNames[key] = rawName.ToArray();
+        return key;
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Marconi.Core;
 
@@ -29,14 +30,18 @@ public static class ReservedDefaults
             // Duplicate keys are stored as sent; the last one is the one that counts (v1 1.5).
             var members = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
             var order = new List<string>();
+            var rawNames = new Dictionary<string, byte[]>(StringComparer.Ordinal);
             foreach (var member in document.RootElement.EnumerateObject())
             {
-                if (!members.ContainsKey(member.Name))
+                // A stored name escaping a lone surrogate (kept from before such input was
+                // refused) is no reserved key; it is shown as stored.
+                var name = JsonText.NameOf(member) ?? MetadataPatch.RawKey(rawNames, JsonMarshal.GetRawUtf8PropertyName(member));
+                if (!members.ContainsKey(name))
                 {
-                    order.Add(member.Name);
+                    order.Add(name);
                 }
 
-                members[member.Name] = member.Value;
+                members[name] = member.Value;
             }
 
             var set = new HashSet<string>(StringComparer.Ordinal);
@@ -49,8 +54,20 @@ public static class ReservedDefaults
                 }
 
                 set.Add(name);
-                w.WritePropertyName(name);
-                value.WriteTo(w);
+                if (JsonText.IsReadable(value) && !rawNames.ContainsKey(name))
+                {
+                    w.WritePropertyName(name);
+                    value.WriteTo(w);
+                }
+                else if (rawNames.TryGetValue(name, out var rawName))
+                {
+                    JsonText.WriteRawMember(w, rawName, JsonText.Minify(JsonMarshal.GetRawUtf8Value(value)));
+                }
+                else
+                {
+                    w.WritePropertyName(name);
+                    w.WriteRawValue(JsonText.Minify(JsonMarshal.GetRawUtf8Value(value)), skipInputValidation: true);
+                }
             }
 
             foreach (var (key, value) in defaults)

@@ -212,9 +212,10 @@ public sealed partial class WebhookNotifier : BackgroundService, IPostObserver
     {
         using var options = JsonDocument.Parse(subscription.Options);
         var body = document;
-        if (options.RootElement.TryGetProperty("post_data", out var postData) && postData.ValueKind == JsonValueKind.String)
+        // Options are checked when set; these reads also survive ones stored before that check.
+        if (JsonText.TryGetMember(options.RootElement, "post_data", out var postData) && JsonText.TryGetString(postData, out var template))
         {
-            body = postData.GetString()!.Replace("\"$zaqar_message$\"", document, StringComparison.Ordinal);
+            body = template.Replace("\"$zaqar_message$\"", document, StringComparison.Ordinal);
         }
 
         var policy = EffectivePolicy(options.RootElement, queuePolicy);
@@ -251,13 +252,13 @@ public sealed partial class WebhookNotifier : BackgroundService, IPostObserver
         {
             Content = new StringContent(body, Encoding.UTF8, "application/json"),
         };
-        if (options.TryGetProperty("post_headers", out var headers) && headers.ValueKind == JsonValueKind.Object)
+        if (JsonText.TryGetMember(options, "post_headers", out var headers) && headers.ValueKind == JsonValueKind.Object)
         {
             foreach (var header in headers.EnumerateObject())
             {
-                if (header.Value.ValueKind == JsonValueKind.String)
+                if (JsonText.NameOf(header) is { } name && JsonText.TryGetString(header.Value, out var value))
                 {
-                    request.Headers.TryAddWithoutValidation(header.Name, header.Value.GetString());
+                    request.Headers.TryAddWithoutValidation(name, value);
                 }
             }
         }
@@ -290,7 +291,7 @@ public sealed partial class WebhookNotifier : BackgroundService, IPostObserver
     private static RetryPolicy EffectivePolicy(JsonElement options, RetryPolicy? queuePolicy)
     {
         RetryPolicy? own = null;
-        if (options.TryGetProperty(ReservedMetadata.RetryPolicy, out var value) && value.ValueKind == JsonValueKind.Object)
+        if (JsonText.TryGetMember(options, ReservedMetadata.RetryPolicy, out var value) && value.ValueKind == JsonValueKind.Object)
         {
             own = ReservedMetadata.ReadRetryPolicy(value, Errors.InvalidApiRequest);
         }

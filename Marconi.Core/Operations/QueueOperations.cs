@@ -34,7 +34,7 @@ public sealed record QueueFilter(string? Name, IReadOnlyList<KeyValuePair<string
         using var document = System.Text.Json.JsonDocument.Parse(queue.Metadata ?? "{}");
         foreach (var (key, wanted) in Metadata)
         {
-            if (!document.RootElement.TryGetProperty(key, out var value) || !FilterEquals(value, wanted))
+            if (!JsonText.TryGetMember(document.RootElement, key, out var value) || !FilterEquals(value, wanted))
             {
                 return false;
             }
@@ -53,7 +53,7 @@ public sealed record QueueFilter(string? Name, IReadOnlyList<KeyValuePair<string
                 && value.TryGetInt64(out var stored) && stored == number;
         }
 
-        return value.ValueKind == System.Text.Json.JsonValueKind.String && value.GetString() == wanted;
+        return JsonText.TryGetString(value, out var text) && text == wanted;
     }
 }
 

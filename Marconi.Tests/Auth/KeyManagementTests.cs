@@ -198,6 +198,8 @@ public sealed class KeyManagementTests(KeysFactory factory) : IClassFixture<Keys
     [InlineData("HEAD", "/v2/ping")]
     [InlineData("GET", "/v2/ping")]
     [InlineData("GET", "/v2/health")]
+    [InlineData("GET", "/healthz/live")]
+    [InlineData("GET", "/healthz/ready")]
     public async Task HealthPingVersionsAndHomeDocumentsStayOpen(string method, string path)
     {
         using var client = factory.CreateV1Client();

@@ -35,19 +35,34 @@ public static class Python
     public static Task<string> RunAsync(string python, string script, params string[] arguments) =>
         RunProgramAsync(python, [script, .. arguments]);
 
-    /// <summary>Runs a program to its end and returns its standard output; a non-zero exit fails the test.</summary>
-    public static async Task<string> RunProgramAsync(string program, IEnumerable<string> arguments)
+    /// <summary>
+    /// Runs a program to its end and returns its standard output; a non-zero exit fails the test.
+    /// With <paramref name="expectSuccess"/> false it is a zero exit that fails, and standard error is returned.
+    /// </summary>
+    public static async Task<string> RunProgramAsync(
+        string program, IEnumerable<string> arguments, IDictionary<string, string>? environment = null, bool expectSuccess = true)
     {
         var start = new ProcessStartInfo(program, arguments)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         await process.WaitForExitAsync(timeout.Token);
+        if (!expectSuccess)
+        {
+            process.ExitCode.Should().NotBe(0, await stdout);
+            return (await stderr).Replace("\r", "");
+        }
+
         process.ExitCode.Should().Be(0, await stdout + await stderr);
         return (await stdout).Replace("\r", "");
     }

@@ -148,7 +148,10 @@ public sealed class ZaqarRequestBodyTests(MarconiHttpFactory factory) : IClassFi
         await (await client.SendAsync(Request(client, method, path, body))).ShouldBeErrorAsync(HttpStatusCode.BadRequest, "Invalid request body");
     }
 
-    /// <summary>Message bodies are opaque and round-trip as posted, lone surrogates included, as in v1.</summary>
+    /// <summary>
+    /// Message bodies are opaque and round-trip as posted, lone surrogates included, as in v1; the
+    /// rest of the post is read, so there they are refused (Http/LoneSurrogateTests).
+    /// </summary>
     [Theory]
     [InlineData("v1.1")]
     [InlineData("v2")]
@@ -156,7 +159,7 @@ public sealed class ZaqarRequestBodyTests(MarconiHttpFactory factory) : IClassFi
     {
         using var client = factory.CreateV1Client();
         var queue = V1Client.NewQueueName();
-        var ids = await client.PostV2Async(version, queue, """[{"body": "\ud800", "\udc00": 1}, {"body": {"\udbff": [1]}}]""");
+        var ids = await client.PostV2Async(version, queue, """[{"body": "\ud800"}, {"body": {"\udbff": [1]}}]""");
         var listed = await (await client.GetAsync($"/{version}/queues/{queue}/messages?ids={string.Join(',', ids)}")).ShouldBeJsonAsync();
         listed.GetProperty("messages").Bodies().Should().Equal("\"\\ud800\"", """{"\udbff": [1]}""");
         var (_, claimed) = await client.ClaimV2Async(version, queue);
