@@ -102,6 +102,12 @@ internal static class Schema
 
         CREATE INDEX api_keys_project ON api_keys (project, created);
         """,
+        // Deleted and purged queues: their queue row goes (or is replaced) at once, and their ids wait
+        // here while the sweeper removes their messages and claims in chunks. Queue ids come from
+        // AUTOINCREMENT, so a queue created under the same name never takes one of these ids.
+        """
+        CREATE TABLE dead_queues (queue_id INTEGER PRIMARY KEY);
+        """,
     ];
 
     public static void Migrate(SqliteConnection connection) => Migrate(connection, Migrations.Length);

@@ -89,6 +89,54 @@ internal static class Sql
         return FindQueue(connection, queue, transaction)!.Value;
     }
 
+    /// <summary>
+    /// Detaches queue row <paramref name="queueId"/> from its messages and claims: the row itself must
+    /// already be gone or replaced. Every read and write finds messages through the live queue row, so
+    /// they vanish for clients at once; the sweeper removes them later in bounded chunks.
+    /// </summary>
+    public static void Bury(SqliteConnection connection, SqliteTransaction transaction, long queueId) =>
+        connection.Execute("INSERT INTO dead_queues (queue_id) VALUES (@queueId)", new { queueId }, transaction);
+
+    /// <summary>Excludes rows of deleted queues the sweeper has not reached yet; <c>dead_queues</c> is small.</summary>
+    public const string NotDead = "NOT IN (SELECT queue_id FROM dead_queues)";
+
+    /// <summary>
+    /// Removes up to <paramref name="chunk"/> rows of one deleted queue, messages first, then claims;
+    /// once none are left the queue leaves <c>dead_queues</c>. Null when no queue waits.
+    /// </summary>
+    public static SweptChunk? SweepDeadQueue(SqliteConnection connection, SqliteTransaction transaction, int chunk)
+    {
+        if (connection.ExecuteScalar<long?>("SELECT queue_id FROM dead_queues ORDER BY queue_id LIMIT 1", transaction: transaction)
+            is not { } queueId)
+        {
+            return null;
+        }
+
+        var removed = connection.Execute(
+            """
+            DELETE FROM messages
+            WHERE marker IN (SELECT marker FROM messages INDEXED BY messages_queue WHERE queue_id = @queueId LIMIT @chunk)
+            """,
+            new { queueId, chunk }, transaction);
+        if (removed < chunk)
+        {
+            removed += connection.Execute(
+                """
+                DELETE FROM claims
+                WHERE id IN (SELECT id FROM claims INDEXED BY claims_queue WHERE queue_id = @queueId LIMIT @rest)
+                """,
+                new { queueId, rest = chunk - removed }, transaction);
+        }
+
+        var finished = removed < chunk;
+        if (finished)
+        {
+            connection.Execute("DELETE FROM dead_queues WHERE queue_id = @queueId", new { queueId }, transaction);
+        }
+
+        return new SweptChunk(queueId, removed, finished);
+    }
+
     public static int CollectExpiredMessages(SqliteConnection connection, SqliteTransaction transaction, long now, int chunk)
     {
         var queues = connection.Query<long>(
@@ -108,6 +156,9 @@ internal static class Sql
         return queues.Count;
     }
 }
+
+/// <summary>What one sweep step removed of deleted queue <c>QueueId</c>, and whether it is now gone.</summary>
+internal sealed record SweptChunk(long QueueId, int Removed, bool Finished);
 
 /// <summary>Dapper parameters naming a queue.</summary>
 internal sealed record QueueRefArgs(string project, string name)

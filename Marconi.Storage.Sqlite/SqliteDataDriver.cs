@@ -83,6 +83,9 @@ internal sealed class SqliteDataDriver : IDataDriver, IAsyncDisposable
     private long? _probedAt;
     private bool _probeSucceeded;
 
+    /// <summary>Wakes the sweeper of deleted queues and tells who waits for it.</summary>
+    internal DeadQueueSweep Sweep { get; } = new();
+
     public async Task<bool> IsAliveAsync(CancellationToken cancellationToken)
     {
         if (!Writer.IsRunning)
@@ -167,7 +170,7 @@ internal sealed class SqliteDataDriver : IDataDriver, IAsyncDisposable
         while (!cancellationToken.IsCancellationRequested)
         {
             // Small chunks, each its own write, so posts and claims interleave with a large collection.
-            var count = await WriteAsync("Expiry collection", (c, t) => Sql.CollectExpiredMessages(c, t, nowMs, CollectorChunk));
+            var count = await Writer.WriteInBackgroundAsync("Expiry collection", (c, t) => Sql.CollectExpiredMessages(c, t, nowMs, CollectorChunk));
             removed += count;
             if (count < CollectorChunk)
             {
@@ -175,9 +178,36 @@ internal sealed class SqliteDataDriver : IDataDriver, IAsyncDisposable
             }
         }
 
-        removed += await WriteAsync("Expiry collection", (c, t) =>
-            c.Execute("DELETE FROM claims WHERE expires <= @now", new { now = nowMs }, t)
-            + c.Execute("DELETE FROM subscriptions WHERE expires <= @now", new { now = nowMs }, t));
+        // Expired claims and subscriptions in chunks too: a burst of short claims can leave many behind.
+        removed += await CollectInChunksAsync(
+            "DELETE FROM claims WHERE id IN (SELECT id FROM claims INDEXED BY claims_expires WHERE expires <= @now LIMIT @chunk)",
+            nowMs, cancellationToken);
+        removed += await CollectInChunksAsync(
+            """
+            DELETE FROM subscriptions
+            WHERE seq IN (SELECT seq FROM subscriptions INDEXED BY subscriptions_expires WHERE expires <= @now LIMIT @chunk)
+            """,
+            nowMs, cancellationToken);
+        return removed;
+    }
+
+    /// <summary>Removes up to one chunk of a deleted queue's rows in one write; null when none waits.</summary>
+    internal Task<SweptChunk?> SweepChunkAsync() =>
+        Writer.WriteInBackgroundAsync("Deleted queue sweep", (c, t) => Sql.SweepDeadQueue(c, t, CollectorChunk));
+
+    private async Task<long> CollectInChunksAsync(string delete, long now, CancellationToken cancellationToken)
+    {
+        long removed = 0;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var count = await Writer.WriteInBackgroundAsync("Expiry collection", (c, t) => c.Execute(delete, new { now, chunk = CollectorChunk }, t));
+            removed += count;
+            if (count < CollectorChunk)
+            {
+                break;
+            }
+        }
+
         return removed;
     }
 

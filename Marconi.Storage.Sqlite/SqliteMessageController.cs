@@ -222,20 +222,32 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
         });
     }
 
-    public Task PurgeAsync(QueueRef queue, CancellationToken cancellationToken) =>
-        driver.WriteAsync("Queue purge", (c, t) =>
+    public async Task PurgeAsync(QueueRef queue, CancellationToken cancellationToken)
+    {
+        // The queue row is replaced by a new one (a new id) with the same name, metadata and creation
+        // time: the name serves an empty queue at once, and the old id's rows go to the sweeper.
+        var buried = await driver.WriteAsync("Queue purge", (c, t) =>
         {
-            if (Sql.FindQueue(c, QueueRefArgs.Of(queue), t) is not { } id)
+            var row = c.QueryFirstOrDefault<(long Id, string Metadata, long Created)>(
+                "SELECT id, metadata, created FROM queues WHERE project = @project AND name = @name",
+                QueueRefArgs.Of(queue), t);
+            if (row.Id == 0)
             {
-                return 0;
+                return false;
             }
 
-            var args = new { id };
-            var deleted = c.Execute("DELETE FROM messages WHERE queue_id = @id", args, t)
-                + c.Execute("DELETE FROM claims WHERE queue_id = @id", args, t);
-            c.Execute("UPDATE queues SET message_count = 0 WHERE id = @id", args, t);
-            return deleted;
+            c.Execute("DELETE FROM queues WHERE id = @id", new { id = row.Id }, t);
+            c.Execute(
+                "INSERT INTO queues (project, name, metadata, created) VALUES (@project, @name, @metadata, @created)",
+                new { project = queue.Project, name = queue.Name, metadata = row.Metadata, created = row.Created }, t);
+            Sql.Bury(c, t, row.Id);
+            return true;
         });
+        if (buried)
+        {
+            driver.Sweep.Wake();
+        }
+    }
 
     public Task<MessageVolume> GetMessageVolumeAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
         driver.ReadAsync("Message volume", c =>
@@ -246,11 +258,12 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
             var args = new { now = now.ToUnixTimeMilliseconds() };
             var rows = c.ExecuteScalar<long>("SELECT coalesce(sum(message_count), 0) FROM queues", transaction: transaction);
             var expired = c.ExecuteScalar<long>(
-                "SELECT count(*) FROM messages INDEXED BY messages_expires WHERE expires <= @now", args, transaction);
+                $"SELECT count(*) FROM messages INDEXED BY messages_expires WHERE expires <= @now AND queue_id {Sql.NotDead}",
+                args, transaction);
             var claimed = c.ExecuteScalar<long>(
-                """
+                $"""
                 SELECT count(*) FROM claims AS k INDEXED BY claims_expires JOIN messages AS m ON m.claim_id = k.id
-                WHERE k.expires > @now AND m.expires > @now
+                WHERE k.expires > @now AND m.expires > @now AND k.queue_id {Sql.NotDead}
                 """,
                 args, transaction);
             var total = rows - expired;

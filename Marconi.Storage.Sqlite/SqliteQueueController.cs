@@ -18,19 +18,26 @@ internal sealed class SqliteQueueController(SqliteDataDriver driver) : IQueueCon
     public Task<bool> ExistsAsync(QueueRef queue, CancellationToken cancellationToken) =>
         driver.ReadAsync("Queue lookup", c => Sql.FindQueue(c, QueueRefArgs.Of(queue)) is not null);
 
-    public Task DeleteAsync(QueueRef queue, CancellationToken cancellationToken) =>
-        driver.WriteAsync("Queue deletion", (c, t) =>
+    public async Task DeleteAsync(QueueRef queue, CancellationToken cancellationToken)
+    {
+        // One short write however big the queue: its row goes, its messages and claims are buried for
+        // the sweeper, so other writers never wait behind the removal of a million rows.
+        var buried = await driver.WriteAsync("Queue deletion", (c, t) =>
         {
             if (Sql.FindQueue(c, QueueRefArgs.Of(queue), t) is not { } id)
             {
-                return 0;
+                return false;
             }
 
-            var args = new { id };
-            return c.Execute("DELETE FROM messages WHERE queue_id = @id", args, t)
-                + c.Execute("DELETE FROM claims WHERE queue_id = @id", args, t)
-                + c.Execute("DELETE FROM queues WHERE id = @id", args, t);
+            c.Execute("DELETE FROM queues WHERE id = @id", new { id }, t);
+            Sql.Bury(c, t, id);
+            return true;
         });
+        if (buried)
+        {
+            driver.Sweep.Wake();
+        }
+    }
 
     public Task<IReadOnlyList<QueueListItem>> ListAsync(
         string project, string? marker, int limit, bool detailed, CancellationToken cancellationToken) =>

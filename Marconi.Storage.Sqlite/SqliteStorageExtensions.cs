@@ -25,6 +25,7 @@ public static class SqliteStorageExtensions
         builder.Services.AddSingleton<SqliteDataDriver>();
         builder.Services.AddSingleton<IDataDriver>(sp => sp.GetRequiredService<SqliteDataDriver>());
         builder.Services.AddHostedService<SqliteStartup>();
+        builder.Services.AddHostedService<SqliteSweeper>();
         return builder;
     }
 

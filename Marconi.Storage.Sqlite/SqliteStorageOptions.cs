@@ -26,7 +26,10 @@ public sealed class SqliteStorageOptions
 
     internal int PendingWriteLimit => MaxPendingWrites > 0 ? MaxPendingWrites : MaxWriteBatch;
 
-    /// <summary>Expired messages removed per writer transaction by the collector, so writes never wait long.</summary>
+    /// <summary>
+    /// Rows removed per writer transaction by the expiry collector and by the sweeper of deleted and
+    /// purged queues, so other writes never wait long behind a big removal.
+    /// </summary>
     public int CollectorChunk { get; set; } = 2000;
 
     /// <summary>

@@ -10,13 +10,20 @@ namespace Marconi.Storage.Sqlite;
 /// waiting into one transaction (group commit), so one fsync acknowledges many writes. Each piece of
 /// work runs in its own savepoint: a failing one is undone alone, the others still commit.
 /// Claims are writes too, which is why two claims can never take the same message.
-/// The channel is bounded: when as many writes are waiting as the limit allows, a new one is refused
-/// at once (503, nothing written) rather than queued, so latency and memory stay bounded under a flood.
+/// Background work (removing expired rows and the rows of deleted queues, a chunk at a time) runs
+/// alone in its own transaction and only while no request's write waits, so a request waits for at
+/// most the one chunk already running.
+/// The channel is bounded: when as many writes are waiting as the limit allows, a request's write is
+/// refused at once (503, nothing written) rather than queued, so latency and memory stay bounded under
+/// a flood; background work, from a few producers one chunk at a time, waits for room instead.
 /// </summary>
 internal sealed partial class SqliteWriter : IAsyncDisposable
 {
     private readonly SqliteConnection _connection;
     private readonly Channel<WriteWork> _queue;
+    /// <summary>Request transactions committed in a row before waiting background work gets one.</summary>
+    private const int BusyTurnsPerBackgroundTurn = 16;
+
     private readonly int _maxBatch;
     private volatile bool _closed;
     private readonly SqliteDiskSpace? _space;
@@ -38,7 +45,7 @@ internal sealed partial class SqliteWriter : IAsyncDisposable
         _loop = Task.Factory.StartNew(Run, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
-    /// <summary>Most writes waiting for a transaction; past it, writes are refused.</summary>
+    /// <summary>Most writes waiting for a transaction; past it, a request's write is refused.</summary>
     public int MaxPending { get; }
 
     /// <summary>True while the loop runs; false once it stopped.</summary>
@@ -48,13 +55,31 @@ internal sealed partial class SqliteWriter : IAsyncDisposable
     public bool LastCommitFailed { get; private set; }
 
     /// <summary>Runs <paramref name="work"/> inside the writer's next transaction; completes after the commit.</summary>
-    public Task<T> WriteAsync<T>(string operation, Func<SqliteConnection, SqliteTransaction, T> work)
+    public Task<T> WriteAsync<T>(string operation, Func<SqliteConnection, SqliteTransaction, T> work) =>
+        Enqueue(new WriteWork<T>(operation, work, background: false));
+
+    /// <summary>Runs <paramref name="work"/> in a transaction of its own once no other write waits.</summary>
+    public async Task<T> WriteInBackgroundAsync<T>(string operation, Func<SqliteConnection, SqliteTransaction, T> work)
     {
-        var item = new WriteWork<T>(operation, work);
+        var item = new WriteWork<T>(operation, work, background: true);
+        try
+        {
+            await _queue.Writer.WriteAsync(item);
+        }
+        catch (ChannelClosedException)
+        {
+            throw Errors.StorageUnavailable(operation);
+        }
+
+        return await item.Task;
+    }
+
+    private Task<T> Enqueue<T>(WriteWork<T> item)
+    {
         if (!_queue.Writer.TryWrite(item))
         {
             // Full (TryWrite never waits) unless the writer is closing.
-            throw _closed ? Errors.StorageUnavailable(operation) : Errors.Overloaded($"{MaxPending} writes already waiting");
+            throw _closed ? Errors.StorageUnavailable(item.Operation) : Errors.Overloaded($"{MaxPending} writes already waiting");
         }
 
         return item.Task;
@@ -71,16 +96,39 @@ internal sealed partial class SqliteWriter : IAsyncDisposable
     private void Run()
     {
         var batch = new List<WriteWork>(_maxBatch);
+        var background = new Queue<WriteWork>();
+        var busyTurns = 0;
         var reader = _queue.Reader;
-        while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        // Waits only when nothing at all is left to do; background work keeps the loop turning.
+        while (background.Count > 0 || reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
             batch.Clear();
             while (batch.Count < _maxBatch && reader.TryRead(out var item))
             {
-                batch.Add(item);
+                if (item.Background)
+                {
+                    background.Enqueue(item);
+                }
+                else
+                {
+                    batch.Add(item);
+                }
             }
 
-            Commit(batch);
+            if (batch.Count > 0)
+            {
+                Commit(batch);
+                busyTurns = background.Count > 0 ? busyTurns + 1 : 0;
+            }
+
+            // Under a load that never lets the queue empty, background work still gets every so many turns.
+            if (background.Count > 0 && (batch.Count == 0 || busyTurns >= BusyTurnsPerBackgroundTurn))
+            {
+                batch.Clear();
+                batch.Add(background.Dequeue());
+                Commit(batch);
+                busyTurns = 0;
+            }
         }
     }
 
@@ -194,12 +242,14 @@ internal sealed partial class SqliteWriter : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Error, Message = "SQLite write transaction of {Count} requests failed")]
     private partial void LogCommitFailed(Exception exception, int count);
 
-    private abstract class WriteWork(string operation)
+    private abstract class WriteWork(string operation, bool background)
     {
         public string Operation { get; } = operation;
 
         /// <summary>This item's own failure in the current attempt, told to its caller once the batch commits.</summary>
         public Exception? Error { get; set; }
+
+        public bool Background { get; } = background;
 
         public abstract void Execute(SqliteConnection connection, SqliteTransaction transaction);
 
@@ -208,8 +258,8 @@ internal sealed partial class SqliteWriter : IAsyncDisposable
         public abstract void Fail(Exception exception);
     }
 
-    private sealed class WriteWork<T>(string operation, Func<SqliteConnection, SqliteTransaction, T> work)
-        : WriteWork(operation)
+    private sealed class WriteWork<T>(string operation, Func<SqliteConnection, SqliteTransaction, T> work, bool background)
+        : WriteWork(operation, background)
     {
         private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private T? _result;

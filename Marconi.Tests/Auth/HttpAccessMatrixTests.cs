@@ -262,6 +262,8 @@ public sealed class HttpAccessMatrixTests(SeededAccessMatrixFactory factory) : I
             .ToList();
         var listed = HttpRoute.All.Select(r => $"{r.Method} /{r.Version}{r.Pattern} {r.Action}")
             .Append("GET  ") // the versions document at /, outside every version
+            .Append("* /healthz/live ") // the probes, outside every version, open like health
+            .Append("* /healthz/ready ")
             .Distinct()
             .Order(StringComparer.Ordinal)
             .ToList();
