@@ -29,6 +29,7 @@ public static class ApiErrors
         MarconiErrorKind.UnsupportedMediaType => 415,
         MarconiErrorKind.TooManyRequests => 429,
         MarconiErrorKind.ServiceUnavailable => 503,
+        MarconiErrorKind.Overloaded => 503,
         _ => 500,
     };
 

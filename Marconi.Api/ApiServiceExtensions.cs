@@ -22,6 +22,7 @@ public static class ApiServiceExtensions
             .Validate(o => o.Burst > 0, $"{QuotaOptions.SectionName}:Burst must be a positive integer.")
             .ValidateOnStart();
         builder.Services.AddSingleton<ProjectQuotas>();
+        builder.Services.AddSingleton<LoadShedding>();
         builder.Services.AddOptions<SignedUrlOptions>().BindConfiguration(SignedUrlOptions.SectionName);
         builder.Services.AddSingleton<SignedUrls>();
         builder.Services.AddOptions<NotificationOptions>().BindConfiguration(NotificationOptions.SectionName)

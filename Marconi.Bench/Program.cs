@@ -17,6 +17,9 @@ switch (mode)
     case "scale":
         await ScaleBench.RunAsync(options);
         return 0;
+    case "flood":
+        await FloodBench.RunAsync(options);
+        return 0;
     case "delete":
         await DeleteBench.RunAsync(options);
         return 0;
@@ -26,11 +29,13 @@ switch (mode)
                    dotnet run -c Release --project Marconi.Bench -- api   [--seconds 10] [--clients 1,16]
                    dotnet run -c Release --project Marconi.Bench -- auth  [--seconds 10] [--clients 1,16]
                    dotnet run -c Release --project Marconi.Bench -- scale [--counts 10,100000,1000000] [--iterations 200]
+                   dotnet run -c Release --project Marconi.Bench -- flood [--seconds 10] [--clients 256,1024]
                    dotnet run -c Release --project Marconi.Bench -- delete [--counts 100000,1000000]
             post:  message post round trips, HTTP and ZeroMQ, against the real server process on loopback
             api:   v1 and v2 side by side over HTTP: one-message posts, and claim-one-then-delete
             auth:  Mode=none beside Mode=keys over HTTP: one-message posts, and claim-one-then-delete
             scale: cost of a claim, a page of messages and queue stats as a queue grows (storage driver)
+            flood: N HTTP connections posting flat out: answers/s, p50/p99, 503 share, server peak RSS, stored vs acknowledged
             delete: longest wait of a concurrent poster while a big queue is deleted (storage driver)
             """);
         return mode == "help" ? 0 : 2;

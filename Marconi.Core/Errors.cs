@@ -21,6 +21,8 @@ public enum MarconiErrorKind
     TooManyRequests,
     /// <summary>Storage failed; the client may retry (503).</summary>
     ServiceUnavailable,
+    /// <summary>The server is at a limit (pending writes, bytes in flight) and refused the request unstarted; retry shortly (503).</summary>
+    Overloaded,
 }
 
 /// <summary>
@@ -137,6 +139,14 @@ public static class Errors
     public static MarconiException NoSuchLiveClaim() =>
         new(MarconiErrorKind.BadRequest, UnableToDeleteTitle,
             "No live claim with that id exists in this queue.");
+
+    /// <summary>Seconds a refused client is told to wait before retrying an overloaded server.</summary>
+    public const int OverloadedRetryAfterSeconds = 1;
+
+    /// <summary>503 for a request refused before it did anything, because <paramref name="limit"/> is reached.</summary>
+    public static MarconiException Overloaded(string limit) =>
+        new(MarconiErrorKind.Overloaded, ServiceUnavailableTitle,
+            $"The server is busy ({limit}); nothing was done. Retry in {OverloadedRetryAfterSeconds} s.");
 
     public static MarconiException StorageUnavailable(string what, Exception? inner = null) =>
         new(MarconiErrorKind.ServiceUnavailable, ServiceUnavailableTitle,

@@ -33,10 +33,11 @@ public static class MarconiHost
 
     public static void AddMarconiLogging(this WebApplicationBuilder builder)
     {
+        // The host's own logger, not the process-wide static one: hosts sharing a process (tests) keep their logs apart.
         builder.Services.AddSerilog((services, logger) => logger
             .ReadFrom.Configuration(builder.Configuration)
             .ReadFrom.Services(services)
-            .Enrich.FromLogContext());
+            .Enrich.FromLogContext(), preserveStaticLogger: true);
     }
 
     public static void AddStorageDriver(this WebApplicationBuilder builder)

@@ -51,7 +51,7 @@ internal sealed class SqliteDataDriver : IDataDriver, IAsyncDisposable
 
         Space = new SqliteDiskSpace(path, settings.MinFreeBytes, settings.ReserveBytes, logger);
         Space.EnsureReserve();
-        Writer = new SqliteWriter(connection, settings.MaxWriteBatch, Space, logger);
+        Writer = new SqliteWriter(connection, settings.MaxWriteBatch, settings.PendingWriteLimit, Space, logger);
         CollectorChunk = settings.CollectorChunk;
         Queues = new SqliteQueueController(this);
         Messages = new SqliteMessageController(this);
@@ -119,6 +119,11 @@ internal sealed class SqliteDataDriver : IDataDriver, IAsyncDisposable
                     "INSERT INTO settings (name, value) VALUES ('write-probe', @at) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
                     new { at = DateTimeOffset.UtcNow.ToString("O") }, t));
                 _probeSucceeded = true;
+            }
+            catch (MarconiException exception) when (exception.Kind == MarconiErrorKind.Overloaded)
+            {
+                // The writer's queue is full: it is busy, which says nothing new about whether commits succeed.
+                return _probeSucceeded;
             }
             catch (MarconiException)
             {

@@ -16,6 +16,8 @@ public static class SqliteStorageExtensions
             .Validate(o => SqliteStorageOptions.SynchronousModes.Contains(o.Synchronous, StringComparer.OrdinalIgnoreCase),
                 $"{SqliteStorageOptions.SectionName}:Synchronous must be one of Off, Normal, Full, Extra.")
             .Validate(o => o.MaxWriteBatch > 0, $"{SqliteStorageOptions.SectionName}:MaxWriteBatch must be a positive integer.")
+            .Validate(o => o.MaxPendingWrites >= 0,
+                $"{SqliteStorageOptions.SectionName}:MaxPendingWrites must be 0 (MaxWriteBatch) or a positive integer.")
             .Validate(o => o.CollectorChunk > 0, $"{SqliteStorageOptions.SectionName}:CollectorChunk must be a positive integer.")
             .Validate(o => o.MinFreeBytes >= 0, $"{SqliteStorageOptions.SectionName}:MinFreeBytes must be 0 or more.")
             .Validate(o => o.ReserveBytes >= 0, $"{SqliteStorageOptions.SectionName}:ReserveBytes must be 0 or more.")

@@ -18,6 +18,15 @@ public sealed class SqliteStorageOptions
     public int MaxWriteBatch { get; set; } = 256;
 
     /// <summary>
+    /// Most writes waiting for the writer; past it a write is refused at once with 503 and Retry-After
+    /// (nothing stored). Zero means <see cref="MaxWriteBatch"/>: everything waiting then fits the next
+    /// transaction, so an admitted write is committed at most one transaction after the current one.
+    /// </summary>
+    public int MaxPendingWrites { get; set; }
+
+    internal int PendingWriteLimit => MaxPendingWrites > 0 ? MaxPendingWrites : MaxWriteBatch;
+
+    /// <summary>
     /// Rows removed per writer transaction by the expiry collector and by the sweeper of deleted and
     /// purged queues, so other writes never wait long behind a big removal.
     /// </summary>

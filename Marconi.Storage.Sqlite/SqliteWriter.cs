@@ -13,28 +13,40 @@ namespace Marconi.Storage.Sqlite;
 /// Background work (removing expired rows and the rows of deleted queues, a chunk at a time) runs
 /// alone in its own transaction and only while no request's write waits, so a request waits for at
 /// most the one chunk already running.
+/// The channel is bounded: when as many writes are waiting as the limit allows, a request's write is
+/// refused at once (503, nothing written) rather than queued, so latency and memory stay bounded under
+/// a flood; background work, from a few producers one chunk at a time, waits for room instead.
 /// </summary>
 internal sealed partial class SqliteWriter : IAsyncDisposable
 {
     private readonly SqliteConnection _connection;
-    private readonly Channel<WriteWork> _queue = Channel.CreateUnbounded<WriteWork>(
-        new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<WriteWork> _queue;
     /// <summary>Request transactions committed in a row before waiting background work gets one.</summary>
     private const int BusyTurnsPerBackgroundTurn = 16;
 
     private readonly int _maxBatch;
+    private volatile bool _closed;
     private readonly SqliteDiskSpace? _space;
     private readonly ILogger _logger;
     private readonly Task _loop;
 
-    public SqliteWriter(SqliteConnection connection, int maxBatch, SqliteDiskSpace? space, ILogger logger)
+    public SqliteWriter(SqliteConnection connection, int maxBatch, int maxPending, SqliteDiskSpace? space, ILogger logger)
     {
         _connection = connection;
         _space = space;
         _maxBatch = maxBatch;
+        MaxPending = maxPending;
+        _queue = Channel.CreateBounded<WriteWork>(new BoundedChannelOptions(maxPending)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
         _logger = logger;
         _loop = Task.Factory.StartNew(Run, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
+
+    /// <summary>Most writes waiting for a transaction; past it, a request's write is refused.</summary>
+    public int MaxPending { get; }
 
     /// <summary>True while the loop runs; false once it stopped.</summary>
     public bool IsRunning => !_loop.IsCompleted;
@@ -47,14 +59,27 @@ internal sealed partial class SqliteWriter : IAsyncDisposable
         Enqueue(new WriteWork<T>(operation, work, background: false));
 
     /// <summary>Runs <paramref name="work"/> in a transaction of its own once no other write waits.</summary>
-    public Task<T> WriteInBackgroundAsync<T>(string operation, Func<SqliteConnection, SqliteTransaction, T> work) =>
-        Enqueue(new WriteWork<T>(operation, work, background: true));
+    public async Task<T> WriteInBackgroundAsync<T>(string operation, Func<SqliteConnection, SqliteTransaction, T> work)
+    {
+        var item = new WriteWork<T>(operation, work, background: true);
+        try
+        {
+            await _queue.Writer.WriteAsync(item);
+        }
+        catch (ChannelClosedException)
+        {
+            throw Errors.StorageUnavailable(operation);
+        }
+
+        return await item.Task;
+    }
 
     private Task<T> Enqueue<T>(WriteWork<T> item)
     {
         if (!_queue.Writer.TryWrite(item))
         {
-            throw Errors.StorageUnavailable(item.Operation);
+            // Full (TryWrite never waits) unless the writer is closing.
+            throw _closed ? Errors.StorageUnavailable(item.Operation) : Errors.Overloaded($"{MaxPending} writes already waiting");
         }
 
         return item.Task;
@@ -62,6 +87,7 @@ internal sealed partial class SqliteWriter : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _closed = true;
         _queue.Writer.TryComplete();
         await _loop;
         _connection.Dispose();

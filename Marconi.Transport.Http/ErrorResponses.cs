@@ -11,7 +11,7 @@ namespace Marconi.Transport.Http;
 /// by its kind, a malformed request seen by the server as 400, anything else as a logged 500; and
 /// routing's bodiless 404 (no route) and 405 (known path, other method) get the JSON error body.
 /// </summary>
-internal sealed partial class ErrorResponses(RequestDelegate next, ILogger<ErrorResponses> logger)
+internal sealed partial class ErrorResponses(RequestDelegate next, LoadShedding shedding, ILogger<ErrorResponses> logger)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -25,8 +25,14 @@ internal sealed partial class ErrorResponses(RequestDelegate next, ILogger<Error
             {
                 LogStorageFailure(exception, context.Request.Method, context.Request.Path, ProjectOf(context));
             }
+            else if (exception.Kind == MarconiErrorKind.Overloaded)
+            {
+                // Counted and logged in summary: one Warning per refusal would add to the overload.
+                shedding.Record("http", exception.Description);
+            }
 
-            await WriteAsync(context, ApiErrors.StatusOf(exception.Kind), exception.Title, exception.Description);
+            await WriteAsync(context, ApiErrors.StatusOf(exception.Kind), exception.Title, exception.Description,
+                retryAfter: exception.Kind == MarconiErrorKind.Overloaded ? Errors.OverloadedRetryAfterSeconds : null);
             return;
         }
         catch (BadHttpRequestException exception)
@@ -77,7 +83,8 @@ internal sealed partial class ErrorResponses(RequestDelegate next, ILogger<Error
         }
     }
 
-    private async Task WriteAsync(HttpContext context, int status, string title, string description, bool keepHeaders = false)
+    private async Task WriteAsync(
+        HttpContext context, int status, string title, string description, bool keepHeaders = false, int? retryAfter = null)
     {
         var response = context.Response;
         if (response.HasStarted)
@@ -98,6 +105,11 @@ internal sealed partial class ErrorResponses(RequestDelegate next, ILogger<Error
         {
             // RFC 6750: the scheme the client should use.
             response.Headers.WWWAuthenticate = "Bearer";
+        }
+
+        if (retryAfter is { } seconds)
+        {
+            response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
         if (HttpMethods.IsHead(context.Request.Method))

@@ -17,6 +17,12 @@ public sealed class HttpTransportOptions
 
     public string Url { get; set; } = "http://127.0.0.1:8888";
 
+    /// <summary>
+    /// Most bytes of request bodies held at once over all connections (64 MiB); a body that would
+    /// go past it is refused with 503 and Retry-After instead of being read.
+    /// </summary>
+    public long MaxRequestBodyBytesInFlight { get; set; } = 64L << 20;
+
     /// <summary>Answers 200 while the process runs, whatever the store does (for restarts by an orchestrator).</summary>
     public string LivenessPath { get; set; } = "/healthz/live";
 
@@ -30,9 +36,12 @@ public static class HttpTransportExtensions
     public static WebApplicationBuilder AddHttpTransport(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<HttpTransportOptions>().BindConfiguration(HttpTransportOptions.SectionName)
+            .Validate(o => o.MaxRequestBodyBytesInFlight > 0,
+                $"{HttpTransportOptions.SectionName}:MaxRequestBodyBytesInFlight must be a positive number of bytes.")
             .Validate(o => IsProbePath(o.LivenessPath), $"{HttpTransportOptions.SectionName}:LivenessPath must start with / and lie outside /v1, /v1.1 and /v2.")
             .Validate(o => IsProbePath(o.ReadinessPath), $"{HttpTransportOptions.SectionName}:ReadinessPath must start with / and lie outside /v1, /v1.1 and /v2.")
             .ValidateOnStart();
+        builder.Services.AddSingleton<RequestBodyBudget>();
         builder.Services.AddHealthChecks().AddCheck<StorageReadinessCheck>("storage", tags: [StorageReadinessCheck.Tag]);
 
         // Quotas use the platform's rate limiter, over the one per-project limiter ZeroMQ shares.

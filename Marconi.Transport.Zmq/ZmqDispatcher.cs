@@ -21,14 +21,16 @@ internal sealed partial class ZmqDispatcher
     private readonly Dictionary<string, ApiCatalogue> _catalogues = new(StringComparer.Ordinal);
     private readonly ProjectQuotas _quotas;
     private readonly AccessGate _gate;
+    private readonly LoadShedding _shedding;
     private readonly ILogger<ZmqDispatcher> _logger;
 
     public ZmqDispatcher(
         V1Catalogue v1, V1_1Catalogue v1_1, V2Catalogue v2, IOptions<ApiOptions> api, ProjectQuotas quotas, AccessGate gate,
-        IOptions<ZmqTransportOptions> options, IOptions<LimitsOptions> limits, ILogger<ZmqDispatcher> logger)
+        LoadShedding shedding, IOptions<ZmqTransportOptions> options, IOptions<LimitsOptions> limits, ILogger<ZmqDispatcher> logger)
     {
         _quotas = quotas;
         _gate = gate;
+        _shedding = shedding;
         // The envelope's "api" picks the catalogue; a version the server does not serve is not there.
         foreach (var (id, catalogue) in new (string, ApiCatalogue)[] { ("1", v1), ("1.1", v1_1), ("2", v2) })
         {
@@ -103,6 +105,10 @@ internal sealed partial class ZmqDispatcher
                 {
                     LogStorageFailure(exception, request.Action);
                 }
+                else if (exception.Kind == MarconiErrorKind.Overloaded)
+                {
+                    _shedding.Record("zmq", exception.Description);
+                }
 
                 return Error(request, exception);
             }
@@ -111,6 +117,35 @@ internal sealed partial class ZmqDispatcher
                 LogUnexpected(exception, request.Action);
                 var unexpected = ApiErrors.Unexpected();
                 return Reply.Write(request, unexpected.Status, null, unexpected.Body);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The reply to a request refused unstarted because the transport is at a limit: 503, with the
+    /// request echoed when it can be read, so a DEALER client can still match it by X-Request-ID.
+    /// </summary>
+    public byte[] Refuse(ReadOnlyMemory<byte> payload, MarconiException error)
+    {
+        _shedding.Record("zmq", error.Description);
+        if (payload.Length > MaxPayloadBytes)
+        {
+            return Error(null, error);
+        }
+
+        try
+        {
+            var request = Envelope.Parse(payload);
+            using (request.Document)
+            {
+                return Error(request, error);
+            }
+        }
+        catch (EnvelopeException exception)
+        {
+            using (exception.Request?.Document)
+            {
+                return Error(exception.Request, error);
             }
         }
     }

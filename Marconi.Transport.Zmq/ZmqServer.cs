@@ -1,3 +1,6 @@
+using System.Diagnostics.Metrics;
+using Marconi.Api;
+using Marconi.Api.Access;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -11,6 +14,9 @@ namespace Marconi.Transport.Zmq;
 /// are handed to the dispatcher off that thread; replies come back through a queue the poller
 /// drains, so only the poller thread ever touches the socket and a slow request never blocks the
 /// others. Routing frames are returned unchanged, so REQ and DEALER peers both get their replies.
+/// Memory is bounded per peer (frame size cap, receive high-water mark) and in total (requests and
+/// payload bytes in flight; past either, a request is answered 503 at once). A reply that cannot be
+/// sent (the peer does not read, or left) is counted and logged, never dropped silently.
 /// </summary>
 internal sealed partial class ZmqServer : IHostedService, IDisposable
 {
@@ -23,18 +29,35 @@ internal sealed partial class ZmqServer : IHostedService, IDisposable
     private NetMQPoller? _poller;
     private readonly Lock _gate = new();
     private int _inFlight;
+    private long _inFlightBytes;
+    private long _repliesDropped;
     private volatile bool _stopping;
+    private readonly Counter<long> _dropped;
+    private readonly LogThrottle _dropLog;
     private Task? _stop;
 
-    public ZmqServer(ZmqDispatcher dispatcher, IOptions<ZmqTransportOptions> options, ILogger<ZmqServer> logger)
+    public const string RepliesDroppedCounterName = "marconi.zmq.replies_dropped";
+
+    public ZmqServer(
+        ZmqDispatcher dispatcher, IOptions<ZmqTransportOptions> options, IMeterFactory meters, TimeProvider clock, ILogger<ZmqServer> logger)
     {
         _dispatcher = dispatcher;
         _options = options.Value;
         _logger = logger;
+        _dropped = meters.Create(AccessGate.MeterName).CreateCounter<long>(
+            RepliesDroppedCounterName, description: "ZeroMQ replies not sent: the peer's send high-water mark was reached, or the peer had gone.");
+        _dropLog = new LogThrottle(clock, TimeSpan.FromSeconds(10));
     }
 
-    /// <summary>The size beyond which ZeroMQ drops a frame unread: 16 times the request limit, at least 64 MiB.</summary>
-    internal static long HardFrameLimit(int maxPayloadBytes) => Math.Max(16L * maxPayloadBytes, 64L << 20);
+    /// <summary>
+    /// The size beyond which ZeroMQ refuses a frame unread and disconnects the peer: twice the request
+    /// limit, so frames a little over the limit still get "Request too large" while a peer declaring a
+    /// huge frame pins nothing.
+    /// </summary>
+    internal static long HardFrameLimit(int maxPayloadBytes) => 2L * maxPayloadBytes;
+
+    /// <summary>Replies this server could not send, since it started.</summary>
+    public long RepliesDropped => Interlocked.Read(ref _repliesDropped);
 
     /// <summary>The endpoint actually bound (a wildcard port resolved), once started.</summary>
     public string? BoundEndpoint { get; private set; }
@@ -42,9 +65,13 @@ internal sealed partial class ZmqServer : IHostedService, IDisposable
     public Task StartAsync(CancellationToken cancellationToken)
     {
         var socket = new RouterSocket();
-        // Frames over the request limit get a "Request too large" reply; only absurd ones (past
+        // Frames over the request limit get a "Request too large" reply; larger ones (past
         // HardFrameLimit) are refused by ZeroMQ itself, which drops that peer, so memory stays bounded.
         socket.Options.MaxMsgSize = HardFrameLimit(_dispatcher.MaxPayloadBytes);
+        socket.Options.ReceiveHighWatermark = _options.ReceiveHighWatermark;
+        socket.Options.SendHighWatermark = _options.SendHighWatermark;
+        // Without it ROUTER drops a reply it cannot queue without a trace; with it, the send fails and is counted.
+        socket.Options.RouterMandatory = true;
         socket.Options.Linger = TimeSpan.FromSeconds(1);
         if (!string.IsNullOrEmpty(_options.CurveSecretKey))
         {
@@ -167,7 +194,22 @@ internal sealed partial class ZmqServer : IHostedService, IDisposable
 
         var frame = frames[envelopeLength];
         var payload = new ReadOnlyMemory<byte>(frame.Buffer, 0, frame.MessageSize);
+        // Only this thread adds to the counts, so the check and the addition cannot race each other.
+        // One request is always admitted when nothing is in flight, whatever its size.
+        var bytes = (long)frame.MessageSize;
+        var inFlightBytes = Interlocked.Read(ref _inFlightBytes);
+        if (Volatile.Read(ref _inFlight) >= _options.MaxInFlightRequests
+            || (inFlightBytes > 0 && inFlightBytes + bytes > _options.MaxInFlightBytes))
+        {
+            var limit = Volatile.Read(ref _inFlight) >= _options.MaxInFlightRequests
+                ? $"{_options.MaxInFlightRequests} requests already in flight"
+                : $"{_options.MaxInFlightBytes} bytes of requests already in flight";
+            Send(new OutgoingReply(envelope, _dispatcher.Refuse(payload, Core.Errors.Overloaded(limit))));
+            return;
+        }
+
         Interlocked.Increment(ref _inFlight);
+        Interlocked.Add(ref _inFlightBytes, bytes);
         _ = Task.Run(async () =>
         {
             try
@@ -184,6 +226,7 @@ internal sealed partial class ZmqServer : IHostedService, IDisposable
             }
             finally
             {
+                Interlocked.Add(ref _inFlightBytes, -bytes);
                 if (Interlocked.Decrement(ref _inFlight) == 0 && _stopping)
                 {
                     _drained.TrySetResult();
@@ -209,10 +252,27 @@ internal sealed partial class ZmqServer : IHostedService, IDisposable
         }
 
         message.Append(reply.Payload);
-        // A peer that went away is skipped by ROUTER; never block the poller on one client.
-        if (!_socket!.TrySendMultipartMessage(TimeSpan.Zero, message))
+        // Never block the poller on one client: a reply that cannot be queued now is dropped, and said so.
+        try
         {
-            LogReplyDropped();
+            if (!_socket!.TrySendMultipartMessage(TimeSpan.Zero, message))
+            {
+                Dropped("send_hwm", "the peer's send high-water mark was reached (it is not reading its replies)");
+            }
+        }
+        catch (HostUnreachableException)
+        {
+            Dropped("peer_gone", "the peer had gone");
+        }
+    }
+
+    private void Dropped(string tag, string reason)
+    {
+        Interlocked.Increment(ref _repliesDropped);
+        _dropped.Add(1, new KeyValuePair<string, object?>("reason", tag));
+        if (_dropLog.Count(out var count))
+        {
+            LogRepliesDropped(count, reason, (int)_dropLog.Interval.TotalSeconds);
         }
     }
 
@@ -231,8 +291,9 @@ internal sealed partial class ZmqServer : IHostedService, IDisposable
     [LoggerMessage(Level = LogLevel.Error, Message = "ZeroMQ request failed without a reply")]
     private partial void LogDispatchFailed(Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "ZeroMQ reply could not be sent now (peer slow or gone); dropped")]
-    private partial void LogReplyDropped();
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "ZeroMQ: {Count} replies dropped since the last report (at most one every {Interval} s); latest: {Reason}")]
+    private partial void LogRepliesDropped(long count, string reason, int interval);
 
     private sealed record OutgoingReply(NetMQFrame[] Envelope, byte[] Payload);
 }

@@ -28,6 +28,10 @@ public static class ZmqTransportExtensions
             .Validate(o => Schemes.Any(s => o.Endpoint.StartsWith(s, StringComparison.Ordinal)),
                 $"{section}:Endpoint must be a ZeroMQ endpoint such as tcp://127.0.0.1:9999.")
             .Validate(o => o.MaxFrameBytes >= 0, $"{section}:MaxFrameBytes must be 0 (the default) or a positive number of bytes.")
+            .Validate(o => o.ReceiveHighWatermark > 0, $"{section}:ReceiveHighWatermark must be a positive number of messages.")
+            .Validate(o => o.SendHighWatermark > 0, $"{section}:SendHighWatermark must be a positive number of messages.")
+            .Validate(o => o.MaxInFlightRequests > 0, $"{section}:MaxInFlightRequests must be a positive integer.")
+            .Validate(o => o.MaxInFlightBytes > 0, $"{section}:MaxInFlightBytes must be a positive number of bytes.")
             .Validate(o => o.ShutdownTimeoutSeconds >= 0, $"{section}:ShutdownTimeoutSeconds may not be negative.")
             .Validate(o => string.IsNullOrEmpty(o.CurveSecretKey) || IsZ85Key(o.CurveSecretKey),
                 $"{section}:CurveSecretKey must be a 40-character Z85 key.")

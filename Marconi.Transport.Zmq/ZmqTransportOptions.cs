@@ -22,6 +22,24 @@ public sealed class ZmqTransportOptions
     /// </summary>
     public string? CurveSecretKey { get; set; }
 
+    /// <summary>
+    /// Messages ZeroMQ queues per peer before it stops reading that peer's connection (ZMQ_RCVHWM).
+    /// With frames capped at twice <see cref="MaxFrameBytes"/>, a peer pins at most this many such frames.
+    /// </summary>
+    public int ReceiveHighWatermark { get; set; } = 100;
+
+    /// <summary>
+    /// Replies queued per peer that is not reading them (ZMQ_SNDHWM); past it a reply is dropped,
+    /// counted (<c>marconi.zmq.replies_dropped</c>) and logged.
+    /// </summary>
+    public int SendHighWatermark { get; set; } = 1000;
+
+    /// <summary>Requests being handled at once over all peers; past it a request is answered 503 at once.</summary>
+    public int MaxInFlightRequests { get; set; } = 1024;
+
+    /// <summary>Bytes of request payloads being handled at once over all peers (64 MiB); past it, 503.</summary>
+    public long MaxInFlightBytes { get; set; } = 64L << 20;
+
     /// <summary>How long shutdown waits for requests in flight before closing the socket.</summary>
     public int ShutdownTimeoutSeconds { get; set; } = 10;
 

@@ -19,6 +19,8 @@ public sealed class ConfigurationTests : IDisposable
     [InlineData("--Marconi:Transports:Http:Enabled=false", "Marconi:Transports:Http:Enabled")]
     [InlineData("--Marconi:Transports:Http:Url=not a url", "Marconi:Transports:Http:Url")]
     [InlineData("--Marconi:Storage:Sqlite:Synchronous=Sometimes", "Marconi:Storage:Sqlite:Synchronous")]
+    [InlineData("--Marconi:Storage:Sqlite:MaxPendingWrites=-1", "Marconi:Storage:Sqlite:MaxPendingWrites")]
+    [InlineData("--Marconi:Transports:Http:MaxRequestBodyBytesInFlight=0", "Marconi:Transports:Http:MaxRequestBodyBytesInFlight")]
     [InlineData("--Marconi:Storage:Sqlite:MinFreeBytes=-1", "Marconi:Storage:Sqlite:MinFreeBytes")]
     [InlineData("--Marconi:Transports:Http:ReadinessPath=/v2/ready", "Marconi:Transports:Http:ReadinessPath")]
     [InlineData("--Marconi:Collector:IntervalSeconds=0", "Marconi:Collector:IntervalSeconds")]

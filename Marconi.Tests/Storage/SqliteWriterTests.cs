@@ -16,7 +16,7 @@ public sealed class SqliteWriterTests : IAsyncLifetime
     {
         var connection = new SqliteConnection($"Data Source={_database.Path};Pooling=False");
         connection.Open();
-        _writer = new SqliteWriter(connection, maxBatch: 256, space: null, NullLogger.Instance);
+        _writer = new SqliteWriter(connection, maxBatch: 256, maxPending: 256, space: null, NullLogger.Instance);
         return Task.CompletedTask;
     }
 
