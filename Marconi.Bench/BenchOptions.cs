@@ -1,6 +1,6 @@
 namespace Marconi.Bench;
 
-internal sealed record BenchOptions(int Seconds, int[] Clients, int[] Sizes, int[] Counts, int Iterations)
+internal sealed record BenchOptions(int Seconds, int[] Clients, int[] Sizes, int[] Counts, int Iterations, bool HonorRetryAfter = false)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -17,7 +17,8 @@ internal sealed record BenchOptions(int Seconds, int[] Clients, int[] Sizes, int
             List("--clients", "1,16"),
             List("--sizes", "100,10240"),
             List("--counts", "10,100000,1000000"),
-            int.Parse(Value("--iterations") ?? "200"));
+            int.Parse(Value("--iterations") ?? "200"),
+            args.Contains("--honor-retry-after"));
     }
 }
 

@@ -15,18 +15,18 @@ internal static class FloodBench
 {
     public static async Task RunAsync(BenchOptions options)
     {
-        Console.WriteLine($"HTTP flood, {options.Seconds} s per row, one-message posts of 100 bytes, Synchronous=Full, {Environment.ProcessorCount} cores, load average at start {LoadAverage()}");
-        Console.WriteLine("| connections | answers/s | 201/s | p50 ms | p99 ms | 503 % | other | server peak RSS MiB | stored / acknowledged |");
+        Console.WriteLine($"HTTP flood, {options.Seconds} s per row, one-message posts of 100 bytes, {(options.HonorRetryAfter ? "clients wait out Retry-After" : "clients retry at once")}, Synchronous=Full, {Environment.ProcessorCount} cores, load average at start {LoadAverage()}");
+        Console.WriteLine("| connections | answers/s | 201/s | p50 / p99 ms (all) | 201 p50 / p99 ms | 503 % | other | server peak RSS MiB | stored / acknowledged |");
         Console.WriteLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
         foreach (var clients in options.Clients)
         {
-            await RowAsync(clients, TimeSpan.FromSeconds(options.Seconds));
+            await RowAsync(clients, TimeSpan.FromSeconds(options.Seconds), options.HonorRetryAfter);
         }
 
         Console.WriteLine($"load average at end {LoadAverage()}");
     }
 
-    private static async Task RowAsync(int clients, TimeSpan duration)
+    private static async Task RowAsync(int clients, TimeSpan duration, bool honorRetryAfter)
     {
         var folder = Directory.CreateTempSubdirectory("marconi-bench-").FullName;
         var port = PostBench.FreePort();
@@ -44,18 +44,20 @@ internal static class FloodBench
             var payload = Encoding.UTF8.GetBytes($"[{{\"ttl\":3600,\"body\":\"{new string('x', 98)}\"}}]");
             var end = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
             var stopwatch = Stopwatch.StartNew();
-            var loops = Enumerable.Range(0, clients).Select(_ => Task.Run(() => ClientLoopAsync(http, payload, end))).ToArray();
+            var loops = Enumerable.Range(0, clients).Select(_ => Task.Run(() => ClientLoopAsync(http, payload, end, honorRetryAfter))).ToArray();
             var results = await Task.WhenAll(loops);
             var elapsed = stopwatch.Elapsed.TotalSeconds;
 
             var latencies = results.SelectMany(r => r.Latencies).Order().ToList();
+            var acknowledged = results.SelectMany(r => r.CreatedLatencies).Order().ToList();
             var created = results.Sum(r => r.Created);
             var shed = results.Sum(r => r.Shed);
             var other = results.Sum(r => r.Other);
             var peak = PeakResidentMiB(host.Id);
             var stored = await StoredAsync(http);
             Console.WriteLine(
-                $"| {clients} | {latencies.Count / elapsed:F0} | {created / elapsed:F0} | {Percentiles.At(latencies, 0.50):F1} | {Percentiles.At(latencies, 0.99):F1} | " +
+                $"| {clients} | {latencies.Count / elapsed:F0} | {created / elapsed:F0} | {Percentiles.At(latencies, 0.50):F1} / {Percentiles.At(latencies, 0.99):F1} | " +
+                $"{Percentiles.At(acknowledged, 0.50):F1} / {Percentiles.At(acknowledged, 0.99):F1} | " +
                 $"{100.0 * shed / Math.Max(1, latencies.Count + other):F1} | {other} | {peak} | {stored} / {created} |");
         }
         finally
@@ -66,12 +68,13 @@ internal static class FloodBench
         }
     }
 
-    private sealed record LoopResult(List<double> Latencies, int Created, int Shed, int Other);
+    private sealed record LoopResult(List<double> Latencies, List<double> CreatedLatencies, int Created, int Shed, int Other);
 
-    private static async Task<LoopResult> ClientLoopAsync(HttpClient http, byte[] payload, long end)
+    private static async Task<LoopResult> ClientLoopAsync(HttpClient http, byte[] payload, long end, bool honorRetryAfter)
     {
         var clientId = Guid.NewGuid().ToString();
         var latencies = new List<double>(10_000);
+        var createdLatencies = new List<double>(10_000);
         int created = 0, shed = 0, other = 0;
         while (Stopwatch.GetTimestamp() < end)
         {
@@ -85,14 +88,24 @@ internal static class FloodBench
             {
                 using var response = await http.SendAsync(request);
                 await response.Content.ReadAsByteArrayAsync();
-                latencies.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                var latency = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                latencies.Add(latency);
                 switch (response.StatusCode)
                 {
                     case HttpStatusCode.Created:
                         created++;
+                        createdLatencies.Add(latency);
                         break;
                     case HttpStatusCode.ServiceUnavailable:
                         shed++;
+                        if (honorRetryAfter)
+                        {
+                            // A well-behaved client waits as told before its next post.
+                            var wait = response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1);
+                            var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), end);
+                            await Task.Delay(wait < left ? wait : left > TimeSpan.Zero ? left : TimeSpan.Zero);
+                        }
+
                         break;
                     default:
                         other++;
@@ -106,7 +119,7 @@ internal static class FloodBench
             }
         }
 
-        return new LoopResult(latencies, created, shed, other);
+        return new LoopResult(latencies, createdLatencies, created, shed, other);
     }
 
     /// <summary>Messages in the queue, read once the flood is over (every post is one message).</summary>
