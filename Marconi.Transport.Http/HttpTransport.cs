@@ -2,6 +2,7 @@ using Marconi.Api;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -23,6 +24,13 @@ public sealed class HttpTransportOptions
     /// </summary>
     public long MaxRequestBodyBytesInFlight { get; set; } = 64L << 20;
 
+    /// <summary>
+    /// Connections held open at once. Each costs memory whatever it sends, so this is what bounds the
+    /// server's memory under a flood of connections; past it Kestrel closes new connections unanswered.
+    /// 0: no limit.
+    /// </summary>
+    public long MaxConnections { get; set; } = 1024;
+
     /// <summary>Answers 200 while the process runs, whatever the store does (for restarts by an orchestrator).</summary>
     public string LivenessPath { get; set; } = "/healthz/live";
 
@@ -36,12 +44,17 @@ public static class HttpTransportExtensions
     public static WebApplicationBuilder AddHttpTransport(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<HttpTransportOptions>().BindConfiguration(HttpTransportOptions.SectionName)
+            .Validate(o => o.MaxConnections >= 0,
+                $"{HttpTransportOptions.SectionName}:MaxConnections must be 0 (no limit) or a positive number of connections.")
             .Validate(o => o.MaxRequestBodyBytesInFlight > 0,
                 $"{HttpTransportOptions.SectionName}:MaxRequestBodyBytesInFlight must be a positive number of bytes.")
             .Validate(o => IsProbePath(o.LivenessPath), $"{HttpTransportOptions.SectionName}:LivenessPath must start with / and lie outside /v1, /v1.1 and /v2.")
             .Validate(o => IsProbePath(o.ReadinessPath), $"{HttpTransportOptions.SectionName}:ReadinessPath must start with / and lie outside /v1, /v1.1 and /v2.")
             .ValidateOnStart();
         builder.Services.AddSingleton<RequestBodyBudget>();
+        // Kestrel binds only endpoints and certificates from configuration, not its limits.
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<HttpTransportOptions>>((kestrel, http) =>
+            kestrel.Limits.MaxConcurrentConnections = http.Value.MaxConnections == 0 ? null : http.Value.MaxConnections);
         builder.Services.AddHealthChecks().AddCheck<StorageReadinessCheck>("storage", tags: [StorageReadinessCheck.Tag]);
 
         // Quotas use the platform's rate limiter, over the one per-project limiter ZeroMQ shares.

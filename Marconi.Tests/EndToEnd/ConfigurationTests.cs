@@ -22,6 +22,7 @@ public sealed class ConfigurationTests : IDisposable
     [InlineData("--Marconi:Storage:Sqlite:MaxPendingWrites=-1", "Marconi:Storage:Sqlite:MaxPendingWrites")]
     [InlineData("--Marconi:Transports:Http:MaxRequestBodyBytesInFlight=0", "Marconi:Transports:Http:MaxRequestBodyBytesInFlight")]
     [InlineData("--Marconi:Storage:Sqlite:MinFreeBytes=-1", "Marconi:Storage:Sqlite:MinFreeBytes")]
+    [InlineData("--Marconi:Transports:Http:MaxConnections=-1", "Marconi:Transports:Http:MaxConnections")]
     [InlineData("--Marconi:Transports:Http:ReadinessPath=/v2/ready", "Marconi:Transports:Http:ReadinessPath")]
     [InlineData("--Marconi:Collector:IntervalSeconds=0", "Marconi:Collector:IntervalSeconds")]
     [InlineData("--Marconi:Limits:DefaultMessageTtl=59", "Marconi:Limits:DefaultMessageTtl")]
