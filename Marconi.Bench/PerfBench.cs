@@ -44,6 +44,7 @@ internal static partial class PerfBench
         var connections = int.Parse(Value("--connections") ?? "16", CultureInfo.InvariantCulture);
         var jsonPath = Value("--json");
         var comparePath = Value("--compare");
+        var server = Path.GetFullPath(Value("--server") ?? AppContext.BaseDirectory);
         var run = new PerfRun
         {
             When = DateTimeOffset.UtcNow,
@@ -51,13 +52,14 @@ internal static partial class PerfBench
             LoadAverageAtStart = LoadAverage(),
             Seconds = seconds,
             Connections = connections,
+            Server = server,
         };
 
         var folder = Directory.CreateTempSubdirectory("marconi-perf-").FullName;
         try
         {
             await CeilingAsync(run, folder, seconds, connections);
-            await ServerAsync(run, folder, seconds, connections);
+            await ServerAsync(run, server, folder, seconds, connections);
         }
         finally
         {
@@ -213,11 +215,11 @@ internal static partial class PerfBench
 
     // ---- the server -------------------------------------------------------------------------
 
-    private static async Task ServerAsync(PerfRun run, string folder, double seconds, int connections)
+    private static async Task ServerAsync(PerfRun run, string server, string folder, double seconds, int connections)
     {
         var httpPort = PostBench.FreePort();
         var zmqEndpoint = $"tcp://127.0.0.1:{PostBench.FreePort()}";
-        using var host = PostBench.StartHost(Path.Combine(folder, "bench.db"), httpPort, zmqEndpoint);
+        using var host = PostBench.StartHostFrom(server, Path.Combine(folder, "bench.db"), httpPort, zmqEndpoint);
         try
         {
             using (var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") })
@@ -239,6 +241,10 @@ internal static partial class PerfBench
             var post10 = RawHttpConnection.Request("POST", "/v2/queues/bench-post/messages", Messages(10));
             var list10 = RawHttpConnection.Request("GET", "/v2/queues/bench-list/messages?limit=10&echo=true");
             var claim10 = RawHttpConnection.Request("POST", "/v2/queues/bench-claim/claims?limit=10", """{"ttl":60,"grace":60}""");
+
+            // The first row used to pay for the server's JIT and the database file's first growth.
+            await HttpWorkloadAsync("server warm-up", httpPort, host, connections, 2, 1,
+                async c => Expect(await c.SendAsync(post10), 201));
 
             run.Rows.Add(await HttpWorkloadAsync("post-1", httpPort, host, connections, seconds, 1,
                 async c => Expect(await c.SendAsync(post1), 201)));
@@ -452,6 +458,7 @@ internal static partial class PerfBench
 
     private static void Print(PerfRun run)
     {
+        Console.WriteLine($"server: {run.Server}");
         Console.WriteLine($"perf: {run.Connections} connections (HTTP), 1 client (ZeroMQ), {run.Seconds} s per row after 1 s of warm-up, " +
                           $"Synchronous=Full, {run.Cores} cores, load average {run.LoadAverageAtStart} at start, {run.LoadAverageAtEnd} at end");
         Console.WriteLine("| workload | rate | msg/s | p50 ms | p99 ms | server CPU µs/req | ratio to ceiling | ceiling |");
@@ -573,6 +580,8 @@ internal sealed class PerfRun
     public string LoadAverageAtEnd { get; set; } = "";
     public double Seconds { get; set; }
     public int Connections { get; set; }
+    /// <summary>The directory whose marconi.dll was measured.</summary>
+    public string Server { get; set; } = "";
     public List<PerfRow> Rows { get; set; } = [];
 }
 
