@@ -25,6 +25,10 @@ internal static partial class PerfBench
 {
     private const string Message = """{"ttl":3600,"body":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}""";
 
+    private static string[]? Only;
+
+    private static bool Wanted(string name) => Only is null || Only.Any(o => name.Contains(o, StringComparison.Ordinal));
+
     private static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
@@ -45,6 +49,8 @@ internal static partial class PerfBench
         var jsonPath = Value("--json");
         var comparePath = Value("--compare");
         var server = Path.GetFullPath(Value("--server") ?? AppContext.BaseDirectory);
+        // Rows whose name contains one of these (comma-separated); the others are skipped.
+        Only = Value("--only")?.Split(',');
         var run = new PerfRun
         {
             When = DateTimeOffset.UtcNow,
@@ -95,8 +101,11 @@ internal static partial class PerfBench
         {
             await WaitForPortAsync(port, kestrel);
             var post = RawHttpConnection.Request("POST", "/v2/queues/bench/messages", $"{{\"messages\":[{Message}]}}");
-            run.Rows.Add(await HttpWorkloadAsync("ceiling kestrel post-1", port, kestrel, connections, seconds, 1,
-                async c => Expect(await c.SendAsync(post), 201)));
+            if (Wanted("ceiling kestrel post-1"))
+            {
+                run.Rows.Add(await HttpWorkloadAsync("ceiling kestrel post-1", port, kestrel, connections, seconds, 1,
+                    async c => Expect(await c.SendAsync(post), 201)));
+            }
         }
         finally
         {
@@ -104,7 +113,7 @@ internal static partial class PerfBench
             await kestrel.WaitForExitAsync();
         }
 
-        foreach (var rows in new[] { 1, 16, 100 })
+        foreach (var rows in new[] { 1, 16, 100 }.Where(r => Wanted($"ceiling sqlite {r} rows/commit")))
         {
             run.Rows.Add(SqliteCeiling(Path.Combine(folder, $"ceiling-{rows}.db"), rows, seconds));
         }
@@ -246,41 +255,63 @@ internal static partial class PerfBench
             await HttpWorkloadAsync("server warm-up", httpPort, host, connections, 2, 1,
                 async c => Expect(await c.SendAsync(post10), 201));
 
-            run.Rows.Add(await HttpWorkloadAsync("post-1", httpPort, host, connections, seconds, 1,
-                async c => Expect(await c.SendAsync(post1), 201)));
-            run.Rows.Add(await HttpWorkloadAsync("post-10", httpPort, host, connections, seconds, 10,
-                async c => Expect(await c.SendAsync(post10), 201)));
-            run.Rows.Add(await HttpWorkloadAsync("list-10", httpPort, host, connections, seconds, 0,
-                async c => Expect(await c.SendAsync(list10), 200)));
-
-            // Enough free messages that the claims never find the queue empty, even at twice the
-            // issue's target; a claim that does is counted and reported.
-            await FillAsync(httpPort, "bench-claim", (int)(40_000 * (seconds + 1)));
-            var empty = 0;
-            var claimRow = await HttpWorkloadAsync("claim-10+delete", httpPort, host, connections, seconds, 0, async c =>
+            if (Wanted("post-1"))
             {
-                var (status, body) = await c.SendAsync(claim10);
-                if (status == 204)
-                {
-                    Interlocked.Increment(ref empty);
-                    return;
-                }
+                run.Rows.Add(await HttpWorkloadAsync("post-1", httpPort, host, connections, seconds, 1,
+                    async c => Expect(await c.SendAsync(post1), 201)));
+            }
 
-                Expect((status, body), 201);
-                foreach (Match href in MessageHref().Matches(Encoding.UTF8.GetString(body.Span)))
-                {
-                    Expect(await c.SendAsync(RawHttpConnection.Request("DELETE", href.Value)), 204);
-                }
-            });
-            claimRow.Note = empty > 0 ? $"{empty} claims found the queue empty" : null;
-            run.Rows.Add(claimRow);
+            if (Wanted("post-10"))
+            {
+                run.Rows.Add(await HttpWorkloadAsync("post-10", httpPort, host, connections, seconds, 10,
+                    async c => Expect(await c.SendAsync(post10), 201)));
+            }
 
-            run.Rows.Add(ZmqLatency("zmq post-1 (1 client)", zmqEndpoint, host, seconds,
-                $"{{\"api\":\"v2\",\"action\":\"message_post\",\"headers\":{{\"Client-ID\":\"{Guid.NewGuid()}\",\"X-Project-Id\":\"bench\"}},\"body\":{{\"queue_name\":\"bench-zmq\",\"messages\":[{Message}]}}}}",
-                "\"status\":201"));
-            run.Rows.Add(ZmqLatency("zmq get stats (1 client)", zmqEndpoint, host, seconds,
-                $"{{\"api\":\"v2\",\"action\":\"queue_get_stats\",\"headers\":{{\"Client-ID\":\"{Guid.NewGuid()}\",\"X-Project-Id\":\"bench\"}},\"body\":{{\"queue_name\":\"bench-zmq\"}}}}",
-                "\"status\":200"));
+            if (Wanted("list-10"))
+            {
+                run.Rows.Add(await HttpWorkloadAsync("list-10", httpPort, host, connections, seconds, 0,
+                    async c => Expect(await c.SendAsync(list10), 200)));
+            }
+
+            if (Wanted("claim-10+delete"))
+            {
+                // Enough free messages that the claims never find the queue empty, even at twice the
+                // issue's target; a claim that does is counted and reported.
+                await FillAsync(httpPort, "bench-claim", (int)(40_000 * (seconds + 1)));
+                var empty = 0;
+                var claimRow = await HttpWorkloadAsync("claim-10+delete", httpPort, host, connections, seconds, 0, async c =>
+                {
+                    var (status, body) = await c.SendAsync(claim10);
+                    if (status == 204)
+                    {
+                        Interlocked.Increment(ref empty);
+                        return;
+                    }
+
+                    Expect((status, body), 201);
+                    foreach (Match href in MessageHref().Matches(Encoding.UTF8.GetString(body.Span)))
+                    {
+                        Expect(await c.SendAsync(RawHttpConnection.Request("DELETE", href.Value)), 204);
+                    }
+                });
+                claimRow.Note = empty > 0 ? $"{empty} claims found the queue empty" : null;
+                run.Rows.Add(claimRow);
+            }
+
+            var headers = $"\"headers\":{{\"Client-ID\":\"{Guid.NewGuid()}\",\"X-Project-Id\":\"bench\"}}";
+            if (Wanted("zmq post-1 (1 client)"))
+            {
+                run.Rows.Add(ZmqLatency("zmq post-1 (1 client)", zmqEndpoint, host, seconds,
+                    $"{{\"api\":\"v2\",\"action\":\"message_post\",{headers},\"body\":{{\"queue_name\":\"bench-zmq\",\"messages\":[{Message}]}}}}",
+                    "\"status\":201"));
+            }
+
+            if (Wanted("zmq get stats (1 client)"))
+            {
+                run.Rows.Add(ZmqLatency("zmq get stats (1 client)", zmqEndpoint, host, seconds,
+                    $"{{\"api\":\"v2\",\"action\":\"queue_get_stats\",{headers},\"body\":{{\"queue_name\":\"bench-zmq\"}}}}",
+                    "\"status\":200"));
+            }
         }
         finally
         {
