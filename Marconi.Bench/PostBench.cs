@@ -125,15 +125,19 @@ internal static class PostBench
         return latencies;
     }
 
-    internal static Process StartHost(string database, int httpPort, string zmqEndpoint, params string[] settings)
+    internal static Process StartHost(string database, int httpPort, string zmqEndpoint, params string[] settings) =>
+        StartHostFrom(AppContext.BaseDirectory, database, httpPort, zmqEndpoint, settings);
+
+    /// <summary>Starts the marconi.dll of <paramref name="directory"/> (another build, to compare two servers with one bench).</summary>
+    internal static Process StartHostFrom(string directory, string database, int httpPort, string zmqEndpoint, params string[] settings)
     {
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            WorkingDirectory = AppContext.BaseDirectory,
+            WorkingDirectory = directory,
         };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "marconi.dll"));
+        start.ArgumentList.Add(Path.Combine(directory, "marconi.dll"));
         start.ArgumentList.Add($"--Marconi:Storage:Sqlite:Path={database}");
         start.ArgumentList.Add($"--Marconi:Transports:Http:Url=http://127.0.0.1:{httpPort}");
         start.ArgumentList.Add("--Marconi:Transports:Zmq:Enabled=true");

@@ -23,6 +23,11 @@ switch (mode)
     case "delete":
         await DeleteBench.RunAsync(options);
         return 0;
+    case "perf":
+        return await PerfBench.RunAsync(args.Skip(1).ToArray());
+    case "ceiling-kestrel":
+        // The minimal Kestrel app of perf's ceiling, started by perf itself as a process of its own.
+        return await PerfBench.RunKestrelCeilingAsync(int.Parse(args[1]));
     default:
         Console.WriteLine("""
             usage: dotnet run -c Release --project Marconi.Bench -- post  [--seconds 10] [--clients 1,16] [--sizes 100,10240]
@@ -31,12 +36,15 @@ switch (mode)
                    dotnet run -c Release --project Marconi.Bench -- scale [--counts 10,100000,1000000] [--iterations 200]
                    dotnet run -c Release --project Marconi.Bench -- flood [--seconds 10] [--clients 256,1024]
                    dotnet run -c Release --project Marconi.Bench -- delete [--counts 100000,1000000]
+                   dotnet run -c Release --project Marconi.Bench -- perf  [--seconds 5] [--connections 16] [--json FILE] [--compare FILE] [--server DIR] [--only ROWS]
             post:  message post round trips, HTTP and ZeroMQ, against the real server process on loopback
             api:   v1 and v2 side by side over HTTP: one-message posts, and claim-one-then-delete
             auth:  Mode=none beside Mode=keys over HTTP: one-message posts, and claim-one-then-delete
             scale: cost of a claim, a page of messages and queue stats as a queue grows (storage driver)
             flood: N HTTP connections posting flat out: answers/s, p50/p99, 503 share, server peak RSS, stored vs acknowledged
             delete: longest wait of a concurrent poster while a big queue is deleted (storage driver)
+            perf:  the performance issue's table: HTTP post-1, post-10, list-10, claim 10 + delete each, ZeroMQ
+                   post and stats latency, each beside its ceiling (minimal Kestrel app, raw SQLite fsync loop)
             """);
         return mode == "help" ? 0 : 2;
 }

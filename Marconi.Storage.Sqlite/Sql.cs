@@ -1,4 +1,3 @@
-using Dapper;
 using Marconi.Core.Storage;
 using Microsoft.Data.Sqlite;
 
@@ -57,7 +56,7 @@ internal static class Sql
         """;
 
     public static long? FindQueue(SqliteConnection connection, QueueRefArgs queue, SqliteTransaction? transaction = null) =>
-        connection.ExecuteScalar<long?>(QueueId, queue, transaction);
+        connection.Scalar<long?>(QueueId, queue, transaction);
 
     /// <summary>
     /// Applies a claim to its messages (contract 5.4): each gets the claim's expiry, and those that
@@ -80,7 +79,7 @@ internal static class Sql
             return existing;
         }
 
-        connection.Execute(
+        connection.Exec(
             """
             INSERT INTO queues (project, name, created) VALUES (@project, @name, @created)
             ON CONFLICT (project, name) DO NOTHING
@@ -95,7 +94,7 @@ internal static class Sql
     /// they vanish for clients at once; the sweeper removes them later in bounded chunks.
     /// </summary>
     public static void Bury(SqliteConnection connection, SqliteTransaction transaction, long queueId) =>
-        connection.Execute("INSERT INTO dead_queues (queue_id) VALUES (@queueId)", new { queueId }, transaction);
+        connection.Exec("INSERT INTO dead_queues (queue_id) VALUES (@queueId)", new { queueId }, transaction);
 
     /// <summary>Excludes rows of deleted queues the sweeper has not reached yet; <c>dead_queues</c> is small.</summary>
     public const string NotDead = "NOT IN (SELECT queue_id FROM dead_queues)";
@@ -106,13 +105,13 @@ internal static class Sql
     /// </summary>
     public static SweptChunk? SweepDeadQueue(SqliteConnection connection, SqliteTransaction transaction, int chunk)
     {
-        if (connection.ExecuteScalar<long?>("SELECT queue_id FROM dead_queues ORDER BY queue_id LIMIT 1", transaction: transaction)
+        if (connection.Scalar<long?>("SELECT queue_id FROM dead_queues ORDER BY queue_id LIMIT 1", transaction: transaction)
             is not { } queueId)
         {
             return null;
         }
 
-        var removed = connection.Execute(
+        var removed = connection.Exec(
             """
             DELETE FROM messages
             WHERE marker IN (SELECT marker FROM messages INDEXED BY messages_queue WHERE queue_id = @queueId LIMIT @chunk)
@@ -120,7 +119,7 @@ internal static class Sql
             new { queueId, chunk }, transaction);
         if (removed < chunk)
         {
-            removed += connection.Execute(
+            removed += connection.Exec(
                 """
                 DELETE FROM claims
                 WHERE id IN (SELECT id FROM claims INDEXED BY claims_queue WHERE queue_id = @queueId LIMIT @rest)
@@ -131,7 +130,7 @@ internal static class Sql
         var finished = removed < chunk;
         if (finished)
         {
-            connection.Execute("DELETE FROM dead_queues WHERE queue_id = @queueId", new { queueId }, transaction);
+            connection.Exec("DELETE FROM dead_queues WHERE queue_id = @queueId", new { queueId }, transaction);
         }
 
         return new SweptChunk(queueId, removed, finished);
@@ -139,7 +138,7 @@ internal static class Sql
 
     public static int CollectExpiredMessages(SqliteConnection connection, SqliteTransaction transaction, long now, int chunk)
     {
-        var queues = connection.Query<long>(
+        var queues = connection.Rows<long>(
             """
             DELETE FROM messages
             WHERE marker IN (SELECT marker FROM messages INDEXED BY messages_expires WHERE expires <= @now LIMIT @chunk)
@@ -148,7 +147,7 @@ internal static class Sql
             new { now, chunk }, transaction).ToList();
         foreach (var group in queues.GroupBy(q => q))
         {
-            connection.Execute(
+            connection.Exec(
                 "UPDATE queues SET message_count = message_count - @count WHERE id = @id",
                 new { id = group.Key, count = group.Count() }, transaction);
         }

@@ -1,4 +1,3 @@
-using Dapper;
 using Marconi.Core;
 using Marconi.Core.Storage;
 using Microsoft.Data.Sqlite;
@@ -63,8 +62,8 @@ internal sealed class SqliteClaimController(SqliteDataDriver driver) : IClaimCon
             // the next claim goes on where this one stopped.
             while (markers.Count < limit && moved < MaxMovesPerClaim)
             {
-                var candidates = c.Query<(long Marker, long ClaimCount)>(
-                    Sql.Claimable, new { queueId, after, now = nowMs, limit = limit - markers.Count }, t).AsList();
+                var candidates = c.Rows<(long Marker, long ClaimCount)>(
+                    Sql.Claimable, new { queueId, after, now = nowMs, limit = limit - markers.Count }, t);
                 if (candidates.Count == 0)
                 {
                     break;
@@ -76,7 +75,7 @@ internal sealed class SqliteClaimController(SqliteDataDriver driver) : IClaimCon
                     {
                         deadLetterQueueId ??= Sql.EnsureQueue(
                             c, new QueueRefArgs(queue.Project, policy.DeadLetterQueue), nowMs, t);
-                        c.Execute(MoveToDeadLetter,
+                        c.Exec(MoveToDeadLetter,
                             new { marker, queueId, deadLetterQueueId, deadLetterTtl = policy.DeadLetterTtl, now = nowMs }, t);
                         moved++;
                     }
@@ -95,15 +94,15 @@ internal sealed class SqliteClaimController(SqliteDataDriver driver) : IClaimCon
             }
 
             var salt = Ids.NewSalt();
-            var claim = c.ExecuteScalar<long>(
+            var claim = c.Scalar<long>(
                 """
                 INSERT INTO claims (salt, queue_id, ttl, updated, expires)
                 VALUES (@salt, @queueId, @ttl, @now, @claimExpires)
                 RETURNING id
                 """,
                 new { salt, queueId, ttl, now = nowMs, claimExpires }, t);
-            c.Execute(Sql.ExtendClaimed + ", claim_count = claim_count + 1 WHERE marker IN @markers",
-                new { claim, claimExpires, ttl, grace, markers }, t);
+            c.Exec(Sql.ExtendClaimed + ", claim_count = claim_count + 1 WHERE marker IN (SELECT value FROM json_each(@markers))",
+                new { claim, claimExpires, ttl, grace, markers = PreparedSql.Json(markers) }, t);
             var messages = ReadMessages(c, t, claim, nowMs);
             return new ClaimData(Ids.ClaimId(claim, salt), ttl, now, messages);
         });
@@ -120,7 +119,7 @@ internal sealed class SqliteClaimController(SqliteDataDriver driver) : IClaimCon
         return driver.ReadAsync("Claim lookup", c =>
         {
             using var transaction = c.BeginTransaction(deferred: true);
-            var row = c.QueryFirstOrDefault<(long Id, long Ttl, long Updated)>(
+            var row = c.Row<(long Id, long Ttl, long Updated)>(
                 LiveClaim, new { claim, salt, now = nowMs, project = queue.Project, name = queue.Name }, transaction);
             if (row.Id == 0)
             {
@@ -147,21 +146,21 @@ internal sealed class SqliteClaimController(SqliteDataDriver driver) : IClaimCon
         var claimExpires = nowMs + ttl * 1000L;
         return driver.WriteAsync("Claim renewal", (c, t) =>
         {
-            var row = c.QueryFirstOrDefault<(long Id, long Ttl, long Updated)>(
+            var row = c.Row<(long Id, long Ttl, long Updated)>(
                 LiveClaim, new { claim, salt, now = nowMs, project = queue.Project, name = queue.Name }, t);
             if (row.Id == 0)
             {
                 return false;
             }
 
-            var extended = c.Execute(Sql.ExtendClaimed + " WHERE claim_id = @claim AND expires > @now",
+            var extended = c.Exec(Sql.ExtendClaimed + " WHERE claim_id = @claim AND expires > @now",
                 new { claim, claimExpires, ttl, grace, now = nowMs }, t);
             if (extended == 0)
             {
                 return false; // every message of the claim is gone: the claim is treated as gone
             }
 
-            c.Execute("UPDATE claims SET ttl = @ttl, updated = @now, expires = @claimExpires WHERE id = @claim",
+            c.Exec("UPDATE claims SET ttl = @ttl, updated = @now, expires = @claimExpires WHERE id = @claim",
                 new { claim, ttl, now = nowMs, claimExpires }, t);
             return true;
         });
@@ -176,7 +175,7 @@ internal sealed class SqliteClaimController(SqliteDataDriver driver) : IClaimCon
 
         return driver.WriteAsync("Claim release", (c, t) =>
         {
-            var found = c.ExecuteScalar<long?>(
+            var found = c.Scalar<long?>(
                 $"SELECT id FROM claims WHERE id = @claim AND salt = @salt AND queue_id = ({Sql.QueueId})",
                 new { claim, salt, project = queue.Project, name = queue.Name }, t);
             if (found is null)
@@ -185,11 +184,11 @@ internal sealed class SqliteClaimController(SqliteDataDriver driver) : IClaimCon
             }
 
             // Messages become free at once; extensions already given stay (contract 3.19).
-            c.Execute("UPDATE messages SET claim_id = NULL, claim_expires = NULL WHERE claim_id = @claim", new { claim }, t);
-            return c.Execute("DELETE FROM claims WHERE id = @claim", new { claim }, t);
+            c.Exec("UPDATE messages SET claim_id = NULL, claim_expires = NULL WHERE claim_id = @claim", new { claim }, t);
+            return c.Exec("DELETE FROM claims WHERE id = @claim", new { claim }, t);
         });
     }
 
     private static List<StoredMessage> ReadMessages(SqliteConnection c, SqliteTransaction t, long claim, long now) =>
-        c.Query<MessageRow>(ClaimedMessages, new { claim, now }, t).Select(m => m.ToStored()).ToList();
+        c.Rows<MessageRow>(ClaimedMessages, new { claim, now }, t).Select(m => m.ToStored()).ToList();
 }

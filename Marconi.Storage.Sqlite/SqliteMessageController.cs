@@ -10,6 +10,7 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
     private const string Insert = """
         INSERT INTO messages (queue_id, client_id, ttl, created, expires, body, visible_at, encrypted)
         VALUES (@queue, @client, @ttl, @created, @expires, @body, @visibleAt, @encrypted)
+        RETURNING marker
         """;
 
     /// <summary>A page of a queue in FIFO order: the (queue_id, marker) index, filters before the limit.</summary>
@@ -38,31 +39,25 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
             }
 
             // One prepared statement for the whole batch; the writer assigns markers in array order.
-            using var command = c.CreateCommand();
-            command.Transaction = t;
-            command.CommandText = Insert + " RETURNING marker";
-            var pQueue = command.Parameters.AddWithValue("@queue", queueId);
-            var pClient = command.Parameters.AddWithValue("@client", clientId.ToByteArray());
-            var pTtl = command.Parameters.Add("@ttl", SqliteType.Integer);
-            var pCreated = command.Parameters.AddWithValue("@created", created);
-            var pExpires = command.Parameters.Add("@expires", SqliteType.Integer);
-            var pBody = command.Parameters.Add("@body", SqliteType.Text);
-            var pVisibleAt = command.Parameters.Add("@visibleAt", SqliteType.Integer);
-            var pEncrypted = command.Parameters.Add("@encrypted", SqliteType.Integer);
-            command.Prepare();
-
+            var client = clientId.ToByteArray();
             var ids = new string[messages.Count];
             for (var i = 0; i < messages.Count; i++)
             {
-                pTtl.Value = messages[i].Ttl;
-                pExpires.Value = created + messages[i].Ttl * 1000L;
-                pBody.Value = messages[i].Body;
-                pVisibleAt.Value = created + messages[i].Delay * 1000L;
-                pEncrypted.Value = messages[i].Encrypted ? 1 : 0;
-                ids[i] = Ids.MessageId((long)command.ExecuteScalar()!);
+                var message = messages[i];
+                ids[i] = Ids.MessageId(c.Scalar<long>(Insert, new
+                {
+                    queue = queueId,
+                    client,
+                    ttl = message.Ttl,
+                    created,
+                    expires = created + message.Ttl * 1000L,
+                    body = message.Body,
+                    visibleAt = created + message.Delay * 1000L,
+                    encrypted = message.Encrypted ? 1 : 0,
+                }, t));
             }
 
-            c.Execute("UPDATE queues SET message_count = message_count + @n WHERE id = @queueId",
+            c.Exec("UPDATE queues SET message_count = message_count + @n WHERE id = @queueId",
                 new { n = messages.Count, queueId }, t);
             return ids;
         });
@@ -77,7 +72,7 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
             return Task.FromResult<IReadOnlyList<StoredMessage>>([]);
         }
 
-        return driver.ReadAsync<IReadOnlyList<StoredMessage>>("Message listing", c => c.Query<MessageRow>(
+        return driver.ReadAsync<IReadOnlyList<StoredMessage>>("Message listing", c => c.Rows<MessageRow>(
                 Page,
                 new
                 {
@@ -103,7 +98,7 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
             return Task.FromResult<StoredMessage?>(null);
         }
 
-        return driver.ReadAsync("Message lookup", c => c.QueryFirstOrDefault<MessageRow>(
+        return driver.ReadAsync("Message lookup", c => c.Row<MessageRow>(
                 $"""
                 SELECT {Sql.MessageColumns} FROM messages AS m {Sql.LiveClaim}
                 WHERE m.marker = @marker AND m.queue_id = ({Sql.QueueId}) AND m.expires > @now
@@ -121,13 +116,13 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
             return Task.FromResult<IReadOnlyList<StoredMessage>>([]);
         }
 
-        return driver.ReadAsync<IReadOnlyList<StoredMessage>>("Message lookup", c => c.Query<MessageRow>(
+        return driver.ReadAsync<IReadOnlyList<StoredMessage>>("Message lookup", c => c.Rows<MessageRow>(
                 $"""
                 SELECT {Sql.MessageColumns} FROM messages AS m {Sql.LiveClaim}
-                WHERE m.marker IN @markers AND m.queue_id = ({Sql.QueueId}) AND m.expires > @now
+                WHERE m.marker IN (SELECT value FROM json_each(@markers)) AND m.queue_id = ({Sql.QueueId}) AND m.expires > @now
                 ORDER BY m.marker
                 """,
-                new { markers, project = queue.Project, name = queue.Name, now = now.ToUnixTimeMilliseconds() })
+                new { markers = PreparedSql.Json(markers), project = queue.Project, name = queue.Name, now = now.ToUnixTimeMilliseconds() })
             .Select(m => m.ToStored())
             .ToList());
     }
@@ -143,7 +138,7 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
         var nowMs = now.ToUnixTimeMilliseconds();
         return driver.WriteAsync("Message deletion", (c, t) =>
         {
-            var message = c.QueryFirstOrDefault<(long QueueId, long? ClaimId, long? ClaimExpires)>(
+            var message = c.Row<(long QueueId, long? ClaimId, long? ClaimExpires)>(
                 $"""
                 SELECT m.queue_id, m.claim_id, m.claim_expires FROM messages AS m
                 WHERE m.marker = @marker AND m.queue_id = ({Sql.QueueId}) AND m.expires > @now
@@ -158,8 +153,8 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
             var outcome = Decide(c, t, message.QueueId, held, message.ClaimId, claimId, nowMs);
             if (outcome == MessageDeleteOutcome.Done)
             {
-                c.Execute("DELETE FROM messages WHERE marker = @marker", new { marker }, t);
-                c.Execute("UPDATE queues SET message_count = message_count - 1 WHERE id = @id", new { id = message.QueueId }, t);
+                c.Exec("DELETE FROM messages WHERE marker = @marker", new { marker }, t);
+                c.Exec("UPDATE queues SET message_count = message_count - 1 WHERE id = @id", new { id = message.QueueId }, t);
             }
 
             return outcome;
@@ -181,9 +176,10 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
                 return 0;
             }
 
-            var deleted = c.Execute(
-                "DELETE FROM messages WHERE marker IN @markers AND queue_id = @queueId", new { markers, queueId }, t);
-            c.Execute("UPDATE queues SET message_count = message_count - @deleted WHERE id = @queueId",
+            var deleted = c.Exec(
+                "DELETE FROM messages WHERE marker IN (SELECT value FROM json_each(@markers)) AND queue_id = @queueId",
+                new { markers = PreparedSql.Json(markers), queueId }, t);
+            c.Exec("UPDATE queues SET message_count = message_count - @deleted WHERE id = @queueId",
                 new { deleted, queueId }, t);
             return deleted;
         });
@@ -201,22 +197,24 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
             }
 
             // Selected and deleted in the writer's transaction, like a claim: no message is popped twice.
-            var markers = c.Query<long>(Sql.Claimable, new { queueId, after = 0, now = nowMs, limit }, t).AsList();
-            if (markers.Count == 0)
+            var claimable = c.Rows<(long Marker, long ClaimCount)>(Sql.Claimable, new { queueId, after = 0, now = nowMs, limit }, t);
+            if (claimable.Count == 0)
             {
                 return [];
             }
 
-            var popped = c.Query<MessageRow>(
+            var markers = PreparedSql.Json(claimable.Select(m => m.Marker).ToList());
+
+            var popped = c.Rows<MessageRow>(
                     $"""
                     SELECT {Sql.MessageColumns} FROM messages AS m {Sql.LiveClaim}
-                    WHERE m.marker IN @markers ORDER BY m.marker
+                    WHERE m.marker IN (SELECT value FROM json_each(@markers)) ORDER BY m.marker
                     """,
                     new { markers, now = nowMs }, t)
                 .Select(m => m.ToStored())
                 .ToList();
-            var deleted = c.Execute("DELETE FROM messages WHERE marker IN @markers", new { markers }, t);
-            c.Execute("UPDATE queues SET message_count = message_count - @deleted WHERE id = @queueId",
+            var deleted = c.Exec("DELETE FROM messages WHERE marker IN (SELECT value FROM json_each(@markers))", new { markers }, t);
+            c.Exec("UPDATE queues SET message_count = message_count - @deleted WHERE id = @queueId",
                 new { deleted, queueId }, t);
             return popped;
         });
@@ -228,7 +226,7 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
         // time: the name serves an empty queue at once, and the old id's rows go to the sweeper.
         var buried = await driver.WriteAsync("Queue purge", (c, t) =>
         {
-            var row = c.QueryFirstOrDefault<(long Id, string Metadata, long Created)>(
+            var row = c.Row<(long Id, string Metadata, long Created)>(
                 "SELECT id, metadata, created FROM queues WHERE project = @project AND name = @name",
                 QueueRefArgs.Of(queue), t);
             if (row.Id == 0)
@@ -236,8 +234,8 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
                 return false;
             }
 
-            c.Execute("DELETE FROM queues WHERE id = @id", new { id = row.Id }, t);
-            c.Execute(
+            c.Exec("DELETE FROM queues WHERE id = @id", new { id = row.Id }, t);
+            c.Exec(
                 "INSERT INTO queues (project, name, metadata, created) VALUES (@project, @name, @metadata, @created)",
                 new { project = queue.Project, name = queue.Name, metadata = row.Metadata, created = row.Created }, t);
             Sql.Bury(c, t, row.Id);
@@ -256,11 +254,11 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
             // the collector has not reached yet, so no message row is scanned but those.
             using var transaction = c.BeginTransaction(deferred: true);
             var args = new { now = now.ToUnixTimeMilliseconds() };
-            var rows = c.ExecuteScalar<long>("SELECT coalesce(sum(message_count), 0) FROM queues", transaction: transaction);
-            var expired = c.ExecuteScalar<long>(
+            var rows = c.Scalar<long>("SELECT coalesce(sum(message_count), 0) FROM queues", transaction: transaction);
+            var expired = c.Scalar<long>(
                 $"SELECT count(*) FROM messages INDEXED BY messages_expires WHERE expires <= @now AND queue_id {Sql.NotDead}",
                 args, transaction);
-            var claimed = c.ExecuteScalar<long>(
+            var claimed = c.Scalar<long>(
                 $"""
                 SELECT count(*) FROM claims AS k INDEXED BY claims_expires JOIN messages AS m ON m.claim_id = k.id
                 WHERE k.expires > @now AND m.expires > @now AND k.queue_id {Sql.NotDead}
@@ -285,7 +283,7 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
         }
 
         var named = Ids.TryParseClaimId(claimId, out var claim, out var salt)
-            && c.ExecuteScalar<long>(
+            && c.Scalar<long>(
                 "SELECT count(*) FROM claims WHERE id = @claim AND salt = @salt AND queue_id = @queueId AND expires > @now",
                 new { claim, salt, queueId, now }, t) == 1;
         if (named && claim == holder)

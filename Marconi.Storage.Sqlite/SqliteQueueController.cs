@@ -1,4 +1,3 @@
-using Dapper;
 using Marconi.Core;
 using Marconi.Core.Storage;
 
@@ -7,7 +6,7 @@ namespace Marconi.Storage.Sqlite;
 internal sealed class SqliteQueueController(SqliteDataDriver driver) : IQueueController
 {
     public Task<bool> CreateAsync(QueueRef queue, DateTimeOffset now, CancellationToken cancellationToken, string? metadata = null) =>
-        driver.GrowAsync("Queue creation", (c, t) => c.Execute(
+        driver.GrowAsync("Queue creation", (c, t) => c.Exec(
             """
             INSERT INTO queues (project, name, created, metadata) VALUES (@project, @name, @created, @metadata)
             ON CONFLICT (project, name) DO NOTHING
@@ -29,7 +28,7 @@ internal sealed class SqliteQueueController(SqliteDataDriver driver) : IQueueCon
                 return false;
             }
 
-            c.Execute("DELETE FROM queues WHERE id = @id", new { id }, t);
+            c.Exec("DELETE FROM queues WHERE id = @id", new { id }, t);
             Sql.Bury(c, t, id);
             return true;
         });
@@ -41,7 +40,7 @@ internal sealed class SqliteQueueController(SqliteDataDriver driver) : IQueueCon
 
     public Task<IReadOnlyList<QueueListItem>> ListAsync(
         string project, string? marker, int limit, bool detailed, CancellationToken cancellationToken) =>
-        driver.ReadAsync<IReadOnlyList<QueueListItem>>("Queue listing", c => c.Query<(string Name, string Metadata)>(
+        driver.ReadAsync<IReadOnlyList<QueueListItem>>("Queue listing", c => c.Rows<(string Name, string Metadata)>(
                 """
                 SELECT name, metadata FROM queues
                 WHERE project = @project AND name > @marker
@@ -52,11 +51,11 @@ internal sealed class SqliteQueueController(SqliteDataDriver driver) : IQueueCon
             .ToList());
 
     public Task<string?> GetMetadataAsync(QueueRef queue, CancellationToken cancellationToken) =>
-        driver.ReadAsync("Queue metadata lookup", c => c.ExecuteScalar<string?>(
+        driver.ReadAsync("Queue metadata lookup", c => c.Scalar<string?>(
             "SELECT metadata FROM queues WHERE project = @project AND name = @name", QueueRefArgs.Of(queue)));
 
     public Task<bool> SetMetadataAsync(QueueRef queue, string metadata, CancellationToken cancellationToken) =>
-        driver.GrowAsync("Queue metadata update", (c, t) => c.Execute(
+        driver.GrowAsync("Queue metadata update", (c, t) => c.Exec(
             "UPDATE queues SET metadata = @metadata WHERE project = @project AND name = @name",
             new { project = queue.Project, name = queue.Name, metadata }, t) == 1);
 
@@ -65,7 +64,7 @@ internal sealed class SqliteQueueController(SqliteDataDriver driver) : IQueueCon
         driver.GrowAsync("Queue metadata update", (c, t) =>
         {
             // In the writer's transaction: nothing can change the metadata between the read and the write.
-            var stored = c.ExecuteScalar<string?>(
+            var stored = c.Scalar<string?>(
                 "SELECT metadata FROM queues WHERE project = @project AND name = @name", QueueRefArgs.Of(queue), t);
             if (stored is null)
             {
@@ -77,14 +76,14 @@ internal sealed class SqliteQueueController(SqliteDataDriver driver) : IQueueCon
                 return MetadataReplaceOutcome.Changed;
             }
 
-            c.Execute(
+            c.Exec(
                 "UPDATE queues SET metadata = @updated WHERE project = @project AND name = @name",
                 new { project = queue.Project, name = queue.Name, updated }, t);
             return MetadataReplaceOutcome.Replaced;
         });
 
     public Task<long> CountAsync(string project, CancellationToken cancellationToken) =>
-        driver.ReadAsync("Queue count", c => c.ExecuteScalar<long>(
+        driver.ReadAsync("Queue count", c => c.Scalar<long>(
             "SELECT count(*) FROM queues WHERE project = @project", new { project }));
 
     public Task<QueueStats?> GetStatsAsync(QueueRef queue, DateTimeOffset now, CancellationToken cancellationToken) =>
@@ -92,7 +91,7 @@ internal sealed class SqliteQueueController(SqliteDataDriver driver) : IQueueCon
         {
             // One read transaction, so the counts and the oldest/newest agree with each other.
             using var transaction = c.BeginTransaction(deferred: true);
-            var q = c.QueryFirstOrDefault<(long Id, long Count)>(
+            var q = c.Row<(long Id, long Count)>(
                 "SELECT id, message_count FROM queues WHERE project = @project AND name = @name",
                 QueueRefArgs.Of(queue), transaction);
             if (q.Id == 0)
@@ -102,10 +101,10 @@ internal sealed class SqliteQueueController(SqliteDataDriver driver) : IQueueCon
 
             var args = new { queue = q.Id, now = now.ToUnixTimeMilliseconds() };
             // message_count includes expired rows the collector has not reached; they are few and indexed.
-            var expired = c.ExecuteScalar<long>(
+            var expired = c.Scalar<long>(
                 "SELECT count(*) FROM messages INDEXED BY messages_expires WHERE expires <= @now AND queue_id = @queue",
                 args, transaction);
-            var claimed = c.ExecuteScalar<long>(
+            var claimed = c.Scalar<long>(
                 """
                 SELECT count(*) FROM claims AS k JOIN messages AS m ON m.claim_id = k.id
                 WHERE k.queue_id = @queue AND k.expires > @now AND m.expires > @now
@@ -117,10 +116,10 @@ internal sealed class SqliteQueueController(SqliteDataDriver driver) : IQueueCon
                 return new QueueStats(0, 0, null, null);
             }
 
-            var oldest = c.QueryFirstOrDefault<(long Marker, long Created)>(
+            var oldest = c.Row<(long Marker, long Created)>(
                 "SELECT marker, created FROM messages INDEXED BY messages_queue WHERE queue_id = @queue AND expires > @now ORDER BY marker LIMIT 1",
                 args, transaction);
-            var newest = c.QueryFirstOrDefault<(long Marker, long Created)>(
+            var newest = c.Row<(long Marker, long Created)>(
                 "SELECT marker, created FROM messages INDEXED BY messages_queue WHERE queue_id = @queue AND expires > @now ORDER BY marker DESC LIMIT 1",
                 args, transaction);
             return new QueueStats(claimed, total, Stamp(oldest), Stamp(newest));

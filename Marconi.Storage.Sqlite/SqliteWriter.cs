@@ -228,13 +228,7 @@ internal sealed partial class SqliteWriter : IAsyncDisposable
         DiskFull,
     }
 
-    private void Execute(SqliteTransaction transaction, string sql)
-    {
-        using var command = _connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
+    private void Execute(SqliteTransaction transaction, string sql) => _connection.Exec(sql, null, transaction);
 
     private static Exception Translate(string operation, Exception exception) =>
         exception is MarconiException ? exception : Errors.StorageUnavailable(operation, exception);

@@ -96,6 +96,8 @@ public abstract class MarconiHttpFactoryBase : WebApplicationFactory<Program>
     {
         builder.UseSetting("Marconi:Storage:Sqlite:Path", _database.Path);
         builder.UseSetting("Marconi:Storage:Sqlite:Synchronous", "Off");
+        // The request log (Debug, off in the shipped configuration) is what several tests read.
+        builder.UseSetting("Serilog:MinimumLevel:Override:Marconi.Transport.Http.RequestLogging", "Debug");
         builder.ConfigureTestServices(services =>
         {
             services.RemoveAll<TimeProvider>();
