@@ -534,22 +534,8 @@ internal static partial class PerfBench
         return process.TotalProcessorTime;
     }
 
-    private static Process StartSelf(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(typeof(PerfBench).Assembly.Location);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
+    private static Process StartSelf(params string[] args) =>
+        PostBench.StartDotnet(null, typeof(PerfBench).Assembly.Location, args);
 
     private static async Task WaitForPortAsync(int port, Process process)
     {

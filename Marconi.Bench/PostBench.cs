@@ -129,26 +129,32 @@ internal static class PostBench
         StartHostFrom(AppContext.BaseDirectory, database, httpPort, zmqEndpoint, settings);
 
     /// <summary>Starts the marconi.dll of <paramref name="directory"/> (another build, to compare two servers with one bench).</summary>
-    internal static Process StartHostFrom(string directory, string database, int httpPort, string zmqEndpoint, params string[] settings)
+    internal static Process StartHostFrom(string directory, string database, int httpPort, string zmqEndpoint, params string[] settings) =>
+        StartDotnet(directory, Path.Combine(directory, "marconi.dll"),
+        [
+            $"--Marconi:Storage:Sqlite:Path={database}",
+            $"--Marconi:Transports:Http:Url=http://127.0.0.1:{httpPort}",
+            "--Marconi:Transports:Zmq:Enabled=true",
+            $"--Marconi:Transports:Zmq:Endpoint={zmqEndpoint}",
+            .. settings,
+        ]);
+
+    /// <summary>Runs <paramref name="dll"/> with dotnet, its output drained so a full pipe never blocks it.</summary>
+    internal static Process StartDotnet(string? workingDirectory, string dll, IEnumerable<string> arguments)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (workingDirectory is not null)
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = directory,
-        };
-        start.ArgumentList.Add(Path.Combine(directory, "marconi.dll"));
-        start.ArgumentList.Add($"--Marconi:Storage:Sqlite:Path={database}");
-        start.ArgumentList.Add($"--Marconi:Transports:Http:Url=http://127.0.0.1:{httpPort}");
-        start.ArgumentList.Add("--Marconi:Transports:Zmq:Enabled=true");
-        start.ArgumentList.Add($"--Marconi:Transports:Zmq:Endpoint={zmqEndpoint}");
-        foreach (var setting in settings)
+            start.WorkingDirectory = workingDirectory;
+        }
+
+        start.ArgumentList.Add(dll);
+        foreach (var argument in arguments)
         {
-            start.ArgumentList.Add(setting);
+            start.ArgumentList.Add(argument);
         }
 
         var process = Process.Start(start)!;
-        // Drain the server's log so a full pipe never blocks it.
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
