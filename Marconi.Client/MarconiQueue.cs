@@ -127,7 +127,7 @@ public sealed class MarconiQueue
                 if (operation.Op != "remove")
                 {
                     w.WritePropertyName("value");
-                    JsonWriting.ToElement(operation.Value, options).WriteTo(w);
+                    JsonWriting.WriteVerbatim(w, JsonWriting.ToElement(operation.Value, options));
                 }
 
                 w.WriteEndObject();
@@ -298,7 +298,7 @@ public sealed class MarconiQueue
                 }
 
                 w.WritePropertyName("body");
-                JsonWriting.ToElement(message.Body, options).WriteTo(w);
+                JsonWriting.WriteVerbatim(w, JsonWriting.ToElement(message.Body, options));
                 w.WriteEndObject();
             }
 

@@ -190,10 +190,10 @@ internal sealed class HttpTransport : ITransport
                 break;
             case "queue_create" when p.ContainsKey("metadata"):
             case "queue_set_metadata":
-                content = JsonContent(w => ((JsonElement)p["metadata"]!).WriteTo(w));
+                content = JsonContent(w => JsonWriting.WriteVerbatim(w, (JsonElement)p["metadata"]!));
                 break;
             case "queue_update":
-                content = JsonContent(w => ((JsonElement)p["patch"]!).WriteTo(w));
+                content = JsonContent(w => JsonWriting.WriteVerbatim(w, (JsonElement)p["patch"]!));
                 content.Headers.ContentType = new MediaTypeHeaderValue("application/openstack-messaging-v2.0-json-patch");
                 break;
             case "queue_purge":
@@ -219,7 +219,7 @@ internal sealed class HttpTransport : ITransport
                 break;
             case "message_post":
                 // v1 posts the bare array; v2 wraps it.
-                content = v2 ? ObjectContent(p, "messages") : JsonContent(w => ((JsonElement)p["messages"]!).WriteTo(w));
+                content = v2 ? ObjectContent(p, "messages") : JsonContent(w => JsonWriting.WriteVerbatim(w, (JsonElement)p["messages"]!));
                 break;
             case "claim_create" or "claim_update":
                 if (request.Action == "claim_create")

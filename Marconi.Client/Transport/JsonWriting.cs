@@ -8,6 +8,46 @@ internal static class JsonWriting
 {
     public static readonly JsonWriterOptions Options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
+    /// <summary>
+    /// Writes a JSON value. <see cref="JsonElement.WriteTo"/> unescapes strings and throws on a lone
+    /// UTF-16 surrogate escape, which a message body may hold, so a value with any surrogate escape
+    /// is copied as it was read instead (its whitespace included).
+    /// </summary>
+    public static void WriteVerbatim(Utf8JsonWriter writer, JsonElement element)
+    {
+        var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(element);
+        if (HasSurrogateEscape(raw))
+        {
+            writer.WriteRawValue(raw, skipInputValidation: true);
+        }
+        else
+        {
+            element.WriteTo(writer);
+        }
+    }
+
+    /// <summary>A <c>\uD800</c>–<c>\uDFFF</c> escape anywhere in the text (paired or not: either is copied safely).</summary>
+    private static bool HasSurrogateEscape(ReadOnlySpan<byte> json)
+    {
+        for (var i = 0; i + 3 < json.Length; i++)
+        {
+            if (json[i] != (byte)'\\')
+            {
+                continue;
+            }
+
+            if (json[i + 1] == (byte)'u' && (json[i + 2] | 0x20) == (byte)'d'
+                && (json[i + 3] is (byte)'8' or (byte)'9' || (json[i + 3] | 0x20) is >= (byte)'a' and <= (byte)'f'))
+            {
+                return true;
+            }
+
+            i++; // the escaped character, so an escaped backslash is not read as the start of another escape
+        }
+
+        return false;
+    }
+
     /// <summary>Writes a request parameter: string, integer, boolean, list of strings or a JSON value.</summary>
     public static void WriteValue(Utf8JsonWriter writer, object value)
     {
@@ -23,7 +63,7 @@ internal static class JsonWriting
                 writer.WriteBooleanValue(b);
                 break;
             case JsonElement element:
-                element.WriteTo(writer);
+                WriteVerbatim(writer, element);
                 break;
             case IEnumerable<string> list:
                 writer.WriteStartArray();

@@ -111,7 +111,7 @@ internal sealed class CliOutput(TextWriter stdout, bool table, string root = "/v
                 if (queue.Metadata is { } metadata)
                 {
                     w.WritePropertyName("metadata");
-                    metadata.WriteTo(w);
+                    WriteVerbatim(w, metadata);
                 }
 
                 w.WriteEndObject();
@@ -141,7 +141,7 @@ internal sealed class CliOutput(TextWriter stdout, bool table, string root = "/v
                 w.WriteNumber("age", m.Age);
                 w.WriteNumber("claim_count", m.ClaimCount);
                 w.WritePropertyName("body");
-                m.Body.WriteTo(w);
+                WriteVerbatim(w, m.Body);
                 w.WriteEndObject();
             }
 
@@ -262,8 +262,21 @@ internal sealed class CliOutput(TextWriter stdout, bool table, string root = "/v
         }
 
         w.WritePropertyName("body");
-        message.Body.WriteTo(w);
+        WriteVerbatim(w, message.Body);
         w.WriteEndObject();
+    }
+
+    /// <summary>A JSON value exactly as the server sent it (a body may escape a lone surrogate, which WriteTo cannot re-encode).</summary>
+    private static void WriteVerbatim(Utf8JsonWriter w, JsonElement value)
+    {
+        if (Marconi.Core.JsonText.IsReadable(value))
+        {
+            value.WriteTo(w);
+        }
+        else
+        {
+            w.WriteRawValue(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(value), skipInputValidation: true);
+        }
     }
 
     private static void Write(Utf8JsonWriter w, object? value)
@@ -283,7 +296,7 @@ internal sealed class CliOutput(TextWriter stdout, bool table, string root = "/v
                 w.WriteNumberValue(l);
                 break;
             case JsonElement e:
-                e.WriteTo(w);
+                WriteVerbatim(w, e);
                 break;
             case IEnumerable<string> list:
                 w.WriteStartArray();

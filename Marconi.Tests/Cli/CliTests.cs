@@ -57,6 +57,20 @@ public sealed class CliTests(MarconiZmqFactory factory) : IClassFixture<MarconiZ
     }
 
     [Fact]
+    public async Task MessageBodiesWithLoneSurrogateEscapesArePrintedAsStored()
+    {
+        var q = NewQueue();
+        (await RunV2Async("message", "post", q, """{"text":"\ud800 and \udc00"}""")).ShouldSucceed();
+
+        var listed = await RunV2Async("message", "list", q, "--echo");
+        listed.Code.Should().Be(0, listed.Stderr);
+        listed.Stdout.Should().Contain("""\ud800 and \udc00""");
+        var claimed = await RunV2Async("claim", "create", q);
+        claimed.Code.Should().Be(0, claimed.Stderr);
+        claimed.Stdout.Should().Contain("""\ud800 and \udc00""");
+    }
+
+    [Fact]
     public async Task AWholeCycleWithMessageAndClaimVerbs()
     {
         var q = NewQueue();
