@@ -7,9 +7,13 @@ namespace Marconi.Storage.Sqlite;
 
 internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessageController
 {
+    /// <summary>
+    /// The body arrives as UTF-8 bytes, bound as a blob; the cast stores those bytes as the TEXT they
+    /// are (SQLite keeps text in UTF-8), so no UTF-16 string is made of the body on its way in.
+    /// </summary>
     private const string Insert = """
         INSERT INTO messages (queue_id, client_id, ttl, created, expires, body, visible_at, encrypted)
-        VALUES (@queue, @client, @ttl, @created, @expires, @body, @visibleAt, @encrypted)
+        VALUES (@queue, @client, @ttl, @created, @expires, CAST(@body AS TEXT), @visibleAt, @encrypted)
         RETURNING marker
         """;
 
