@@ -61,8 +61,7 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
                 }, t));
             }
 
-            c.Exec("UPDATE queues SET message_count = message_count + @n WHERE id = @queueId",
-                new { n = messages.Count, queueId }, t);
+            driver.Writer.CountMessages(queueId.Value, messages.Count);
             return ids;
         });
 
@@ -170,7 +169,7 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
                     : c.Scalar<long?>(DeleteHeld, new { marker, project = queue.Project, name = queue.Name, now = nowMs, claim, salt }, t);
                 if (deleted is { } queueId)
                 {
-                    c.Exec("UPDATE queues SET message_count = message_count - 1 WHERE id = @id", new { id = queueId }, t);
+                    driver.Writer.CountMessages(queueId, -1);
                     return MessageDeleteOutcome.Done;
                 }
             }
@@ -192,7 +191,7 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
             if (outcome == MessageDeleteOutcome.Done)
             {
                 c.Exec("DELETE FROM messages WHERE marker = @marker", new { marker }, t);
-                c.Exec("UPDATE queues SET message_count = message_count - 1 WHERE id = @id", new { id = message.QueueId }, t);
+                driver.Writer.CountMessages(message.QueueId, -1);
             }
 
             return outcome;
@@ -219,8 +218,7 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
                 new { markers = PreparedSql.Json(markers), project = queue.Project, name = queue.Name }, t);
             if (deleted.Count > 0)
             {
-                c.Exec("UPDATE queues SET message_count = message_count - @count WHERE id = @queueId",
-                    new { count = deleted.Count, queueId = deleted[0] }, t);
+                driver.Writer.CountMessages(deleted[0], -deleted.Count);
             }
 
             return deleted.Count;
@@ -256,8 +254,7 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
                 .Select(m => m.ToStored())
                 .ToList();
             var deleted = c.Exec("DELETE FROM messages WHERE marker IN (SELECT value FROM json_each(@markers))", new { markers }, t);
-            c.Exec("UPDATE queues SET message_count = message_count - @deleted WHERE id = @queueId",
-                new { deleted, queueId }, t);
+            driver.Writer.CountMessages(queueId, -deleted);
             return popped;
         });
     }
