@@ -40,16 +40,16 @@ public sealed class MessageCipher(IDataDriver driver, IOptions<EncryptionOptions
 
     private byte[]? _key;
 
-    public async Task<string> EncryptAsync(string body, CancellationToken cancellationToken)
+    /// <summary>The sealed form of a UTF-8 body: a JSON string, in UTF-8 too.</summary>
+    public async Task<byte[]> EncryptAsync(byte[] plain, CancellationToken cancellationToken)
     {
         var key = await KeyAsync(cancellationToken);
-        var plain = Encoding.UTF8.GetBytes(body);
         var sealedBytes = new byte[NonceSize + TagSize + plain.Length];
         var nonce = sealedBytes.AsSpan(0, NonceSize);
         RandomNumberGenerator.Fill(nonce);
         using var aes = new AesGcm(key, TagSize);
         aes.Encrypt(nonce, plain, sealedBytes.AsSpan(NonceSize + TagSize), sealedBytes.AsSpan(NonceSize, TagSize));
-        return JsonSerializer.Serialize(Convert.ToBase64String(sealedBytes));
+        return JsonSerializer.SerializeToUtf8Bytes(Convert.ToBase64String(sealedBytes));
     }
 
     /// <summary>The message with its body as posted.</summary>

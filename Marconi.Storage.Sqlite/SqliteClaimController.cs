@@ -44,6 +44,11 @@ internal sealed class SqliteClaimController(SqliteDataDriver driver) : IClaimCon
         var claimExpires = nowMs + ttl * 1000L;
         // A queue that dead-letters into itself would move the same messages to its tail forever.
         var policy = deadLetter is not null && deadLetter.DeadLetterQueue != queue.Name ? deadLetter : null;
+        if (policy is null)
+        {
+            return driver.WriteAsync("Claim creation", (c, t) => Claim(c, t, queue, ttl, grace, limit, now));
+        }
+
         return driver.WriteAsync("Claim creation", (c, t) =>
         {
             if (Sql.FindQueue(c, QueueRefArgs.Of(queue), t) is not { } queueId)
@@ -107,6 +112,50 @@ internal sealed class SqliteClaimController(SqliteDataDriver driver) : IClaimCon
             return new ClaimData(Ids.ClaimId(claim, salt), ttl, now, messages);
         });
     }
+
+    /// <summary>
+    /// A claim without a dead-letter policy in two statements: the claim row (which finds the queue),
+    /// then the update that takes the oldest claimable messages and returns them. Inside the writer's
+    /// transaction, so nothing else takes these messages in between.
+    /// </summary>
+    private static ClaimData? Claim(
+        SqliteConnection c, SqliteTransaction t, QueueRef queue, int ttl, int grace, int limit, DateTimeOffset now)
+    {
+        var nowMs = now.ToUnixTimeMilliseconds();
+        var claimExpires = nowMs + ttl * 1000L;
+        var salt = Ids.NewSalt();
+        var row = c.Row<(long Id, long QueueId)>(
+            $"""
+            INSERT INTO claims (salt, queue_id, ttl, updated, expires)
+            SELECT @salt, id, @ttl, @now, @claimExpires FROM queues WHERE project = @project AND name = @name
+            RETURNING id, queue_id
+            """,
+            new { salt, ttl, now = nowMs, claimExpires, project = queue.Project, name = queue.Name }, t);
+        if (row.Id == 0)
+        {
+            return null;
+        }
+
+        var messages = c.Rows<MessageRow>(TakeClaimable,
+            new { claim = row.Id, salt, claimExpires, ttl, grace, queueId = row.QueueId, after = 0, now = nowMs, limit }, t);
+        if (messages.Count == 0)
+        {
+            // Nothing to claim: no claim either (its id stays unused; ids need only grow).
+            c.Exec("DELETE FROM claims WHERE id = @claim", new { claim = row.Id }, t);
+            return null;
+        }
+
+        messages.Sort((a, b) => a.Marker.CompareTo(b.Marker));
+        return new ClaimData(Ids.ClaimId(row.Id, salt), ttl, now, messages.Select(m => m.ToStored()).ToList());
+    }
+
+    /// <summary>Gives claim <c>@claim</c> the oldest claimable messages and returns them as <see cref="MessageRow"/>s, in no order.</summary>
+    private const string TakeClaimable = $"""
+        {Sql.ExtendClaimed}, claim_count = claim_count + 1
+        WHERE marker IN (SELECT Marker FROM ({Sql.Claimable}))
+        RETURNING marker AS Marker, ttl AS Ttl, created AS Created, body AS Body, claim_count AS ClaimCount,
+                  encrypted AS Encrypted, @claim AS ClaimRowId, @salt AS ClaimSalt
+        """;
 
     public Task<ClaimData?> GetAsync(QueueRef queue, string claimId, DateTimeOffset now, CancellationToken cancellationToken)
     {

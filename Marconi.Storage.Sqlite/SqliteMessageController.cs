@@ -7,9 +7,13 @@ namespace Marconi.Storage.Sqlite;
 
 internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessageController
 {
+    /// <summary>
+    /// The body arrives as UTF-8 bytes, bound as a blob; the cast stores those bytes as the TEXT they
+    /// are (SQLite keeps text in UTF-8), so no UTF-16 string is made of the body on its way in.
+    /// </summary>
     private const string Insert = """
         INSERT INTO messages (queue_id, client_id, ttl, created, expires, body, visible_at, encrypted)
-        VALUES (@queue, @client, @ttl, @created, @expires, @body, @visibleAt, @encrypted)
+        VALUES (@queue, @client, @ttl, @created, @expires, CAST(@body AS TEXT), @visibleAt, @encrypted)
         RETURNING marker
         """;
 
@@ -57,10 +61,26 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
                 }, t));
             }
 
-            c.Exec("UPDATE queues SET message_count = message_count + @n WHERE id = @queueId",
-                new { n = messages.Count, queueId }, t);
+            driver.Writer.CountMessages(queueId.Value, messages.Count);
             return ids;
         });
+
+    /// <summary>Deletes an unexpired message of the named queue that no live claim holds (contract 3.14 row 2).</summary>
+    private const string DeleteFree = $"""
+        DELETE FROM messages
+        WHERE marker = @marker AND queue_id = ({Sql.QueueId}) AND expires > @now
+          AND (claim_expires IS NULL OR claim_expires <= @now)
+        RETURNING queue_id
+        """;
+
+    /// <summary>Deletes an unexpired message of the named queue held by live claim <c>@claim</c> with <c>@salt</c> (row 5).</summary>
+    private const string DeleteHeld = $"""
+        DELETE FROM messages
+        WHERE marker = @marker AND queue_id = ({Sql.QueueId}) AND expires > @now
+          AND claim_id = @claim AND claim_expires > @now
+          AND EXISTS (SELECT 1 FROM claims WHERE id = @claim AND salt = @salt AND queue_id = messages.queue_id AND expires > @now)
+        RETURNING queue_id
+        """;
 
     public Task<IReadOnlyList<StoredMessage>> ListAsync(
         QueueRef queue, MessageListQuery query, DateTimeOffset now, CancellationToken cancellationToken)
@@ -136,8 +156,25 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
         }
 
         var nowMs = now.ToUnixTimeMilliseconds();
+        long claim = 0, salt = 0;
+        // A claim id we did not issue can only be refused: the outcome table decides which way.
+        var direct = claimId is null || Ids.TryParseClaimId(claimId, out claim, out salt);
         return driver.WriteAsync("Message deletion", (c, t) =>
         {
+            // The usual case in one statement: the message exists and may go (rows 2 and 5).
+            if (direct)
+            {
+                var deleted = claimId is null
+                    ? c.Scalar<long?>(DeleteFree, new { marker, project = queue.Project, name = queue.Name, now = nowMs }, t)
+                    : c.Scalar<long?>(DeleteHeld, new { marker, project = queue.Project, name = queue.Name, now = nowMs, claim, salt }, t);
+                if (deleted is { } queueId)
+                {
+                    driver.Writer.CountMessages(queueId, -1);
+                    return MessageDeleteOutcome.Done;
+                }
+            }
+
+            // Nothing was deleted: the message is gone or the claim forbids it; find out which.
             var message = c.Row<(long QueueId, long? ClaimId, long? ClaimExpires)>(
                 $"""
                 SELECT m.queue_id, m.claim_id, m.claim_expires FROM messages AS m
@@ -154,7 +191,7 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
             if (outcome == MessageDeleteOutcome.Done)
             {
                 c.Exec("DELETE FROM messages WHERE marker = @marker", new { marker }, t);
-                c.Exec("UPDATE queues SET message_count = message_count - 1 WHERE id = @id", new { id = message.QueueId }, t);
+                driver.Writer.CountMessages(message.QueueId, -1);
             }
 
             return outcome;
@@ -171,17 +208,20 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
 
         return driver.WriteAsync("Message deletion", (c, t) =>
         {
-            if (Sql.FindQueue(c, QueueRefArgs.Of(queue), t) is not { } queueId)
+            // The queue is looked up inside the delete; every row it returns names that one queue.
+            var deleted = c.Rows<long>(
+                $"""
+                DELETE FROM messages
+                WHERE marker IN (SELECT value FROM json_each(@markers)) AND queue_id = ({Sql.QueueId})
+                RETURNING queue_id
+                """,
+                new { markers = PreparedSql.Json(markers), project = queue.Project, name = queue.Name }, t);
+            if (deleted.Count > 0)
             {
-                return 0;
+                driver.Writer.CountMessages(deleted[0], -deleted.Count);
             }
 
-            var deleted = c.Exec(
-                "DELETE FROM messages WHERE marker IN (SELECT value FROM json_each(@markers)) AND queue_id = @queueId",
-                new { markers = PreparedSql.Json(markers), queueId }, t);
-            c.Exec("UPDATE queues SET message_count = message_count - @deleted WHERE id = @queueId",
-                new { deleted, queueId }, t);
-            return deleted;
+            return deleted.Count;
         });
     }
 
@@ -214,8 +254,7 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
                 .Select(m => m.ToStored())
                 .ToList();
             var deleted = c.Exec("DELETE FROM messages WHERE marker IN (SELECT value FROM json_each(@markers))", new { markers }, t);
-            c.Exec("UPDATE queues SET message_count = message_count - @deleted WHERE id = @queueId",
-                new { deleted, queueId }, t);
+            driver.Writer.CountMessages(queueId, -deleted);
             return popped;
         });
     }

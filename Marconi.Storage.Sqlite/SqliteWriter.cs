@@ -51,6 +51,21 @@ internal sealed partial class SqliteWriter : IAsyncDisposable
     /// <summary>True while the loop runs; false once it stopped.</summary>
     public bool IsRunning => !_loop.IsCompleted;
 
+    /// <summary>Changes to queues' message counts by the items of the transaction being built that succeeded.</summary>
+    private readonly Dictionary<long, long> _countChanges = [];
+
+    /// <summary>Changes to queues' message counts by the item running now; kept only if it succeeds.</summary>
+    private readonly Dictionary<long, long> _itemCountChanges = [];
+
+    /// <summary>
+    /// Adds <paramref name="change"/> to queue <paramref name="queueId"/>'s message count when the
+    /// transaction commits; only work running on the writer may call it. The changes of a batch are
+    /// written as one update per queue just before the commit, in the same transaction, rather than
+    /// one update per post or delete; a work item that fails takes its changes with it.
+    /// </summary>
+    public void CountMessages(long queueId, long change) =>
+        _itemCountChanges[queueId] = _itemCountChanges.GetValueOrDefault(queueId) + change;
+
     /// <summary>True when the last transaction did not commit: until one does, the store cannot be said to accept writes.</summary>
     public bool LastCommitFailed { get; private set; }
 
@@ -165,23 +180,39 @@ internal sealed partial class SqliteWriter : IAsyncDisposable
     {
         failure = null;
         SqliteTransaction? transaction = null;
+        _countChanges.Clear();
         try
         {
             transaction = _connection.BeginTransaction(deferred: false);
             foreach (var item in batch)
             {
                 item.Error = null;
+                _itemCountChanges.Clear();
                 Execute(transaction, "SAVEPOINT work");
                 try
                 {
                     item.Execute(_connection, transaction);
                     Execute(transaction, "RELEASE work");
+                    foreach (var (queueId, change) in _itemCountChanges)
+                    {
+                        _countChanges[queueId] = _countChanges.GetValueOrDefault(queueId) + change;
+                    }
                 }
                 catch (Exception exception) when (!SqliteDiskSpace.IsDiskFull(exception))
                 {
                     Execute(transaction, "ROLLBACK TO work");
                     Execute(transaction, "RELEASE work");
                     item.Error = Translate(item.Operation, exception);
+                }
+            }
+
+            // A queue deleted or purged in this batch has no row under its old id: its update changes nothing.
+            foreach (var (queueId, change) in _countChanges)
+            {
+                if (change != 0)
+                {
+                    _connection.Exec("UPDATE queues SET message_count = message_count + @change WHERE id = @queueId",
+                        new { change, queueId }, transaction);
                 }
             }
 

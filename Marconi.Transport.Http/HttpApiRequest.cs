@@ -24,12 +24,18 @@ internal sealed class HttpApiRequest(HttpRequest request) : ApiRequest(request.C
         request.RouteValues[name] as string
         ?? throw new InvalidOperationException($"The route has no {{{name}}} segment.");
 
-    public override string? Text(string name, ParameterType type) => request.QueryValue(name);
+    /// <summary>The query string's parameters, percent-decoded in order: decoded once, then read by every lookup.</summary>
+    private List<KeyValuePair<string, string>>? _query;
+
+    private List<KeyValuePair<string, string>> Query => _query ??= request.QueryPairs();
+
+    public override string? Text(string name, ParameterType type) => LastValue(name);
 
     /// <summary>The <c>ids</c> list (1.4), or null when the parameter is absent or every value is empty.</summary>
     public override IReadOnlyList<string>? List(string name)
     {
-        var values = request.QueryValues(name == MessageIds ? "ids" : name);
+        var key = name == MessageIds ? "ids" : name;
+        var values = Query.Where(p => p.Key == key).Select(p => p.Value).ToList();
         return values.TrueForAll(string.IsNullOrEmpty) ? null : QueryParameters.IdList(values);
     }
 
@@ -37,15 +43,31 @@ internal sealed class HttpApiRequest(HttpRequest request) : ApiRequest(request.C
     public override IReadOnlyList<KeyValuePair<string, string>> Others(IReadOnlySet<string> known)
     {
         var others = new List<KeyValuePair<string, string>>();
-        foreach (var name in request.QueryNames())
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (name, _) in Query)
         {
-            if (!known.Contains(name) && request.QueryValue(name) is { } value)
+            if (seen.Add(name) && !known.Contains(name) && LastValue(name) is { } value)
             {
                 others.Add(new(name, value));
             }
         }
 
         return others;
+    }
+
+    /// <summary>The last non-empty value of a scalar parameter (1.4); null when absent.</summary>
+    private string? LastValue(string name)
+    {
+        var query = Query;
+        for (var i = query.Count - 1; i >= 0; i--)
+        {
+            if (query[i].Key == name && query[i].Value.Length > 0)
+            {
+                return query[i].Value;
+            }
+        }
+
+        return null;
     }
 
     public override IRequestBody Document(DocumentSource source) => new HttpRequestBody(request);

@@ -23,43 +23,16 @@ internal static class HttpRequestExtensions
     public static string? Header(this HttpRequest request, string name) =>
         request.Headers.TryGetValue(name, out var values) ? values.ToString() : null;
 
-    /// <summary>
-    /// The last non-empty value of a scalar query parameter (contract 1.4: an empty value counts as
-    /// absent, a repeated one takes its last value); null when absent. Names are case-sensitive,
-    /// unlike ASP.NET's query collection.
-    /// </summary>
-    public static string? QueryValue(this HttpRequest request, string name) =>
-        request.QueryValues(name).LastOrDefault(v => v.Length > 0);
-
-    /// <summary>Every value of a query parameter, in order, percent-decoded.</summary>
-    public static List<string> QueryValues(this HttpRequest request, string name)
+    /// <summary>Every parameter of the query string, name and value percent-decoded, in the order sent.</summary>
+    public static List<KeyValuePair<string, string>> QueryPairs(this HttpRequest request)
     {
-        var values = new List<string>();
+        var pairs = new List<KeyValuePair<string, string>>();
         foreach (var pair in new QueryStringEnumerable(request.QueryString.Value))
         {
-            if (PercentDecode(pair.EncodedName) == name)
-            {
-                values.Add(PercentDecode(pair.EncodedValue));
-            }
+            pairs.Add(new(PercentDecode(pair.EncodedName), PercentDecode(pair.EncodedValue)));
         }
 
-        return values;
-    }
-
-    /// <summary>The distinct parameter names of the query string, percent-decoded, in the order first sent.</summary>
-    public static List<string> QueryNames(this HttpRequest request)
-    {
-        var names = new List<string>();
-        foreach (var pair in new QueryStringEnumerable(request.QueryString.Value))
-        {
-            var name = PercentDecode(pair.EncodedName);
-            if (!names.Contains(name))
-            {
-                names.Add(name);
-            }
-        }
-
-        return names;
+        return pairs;
     }
 
     /// <summary>

@@ -38,9 +38,34 @@ internal static class PathRules
         return next(context);
     }
 
-    private static bool IsHome(string path) => Versions.Any(v => path.Length == v.Length + 2 && path[1..^1] == v && path[^1] == '/');
+    // These run on every request: spans, so no string is cut or built to compare.
+    private static bool IsHome(string path)
+    {
+        foreach (var v in Versions)
+        {
+            if (path.Length == v.Length + 2 && path[0] == '/' && path[^1] == '/' && path.AsSpan(1, v.Length).SequenceEqual(v))
+            {
+                return true;
+            }
+        }
 
-    private static bool IsEmptyQueueName(string path) => Versions.Any(v => path == $"/{v}/queues/");
+        return false;
+    }
+
+    private static bool IsEmptyQueueName(string path)
+    {
+        foreach (var v in Versions)
+        {
+            var span = path.AsSpan();
+            if (span.Length == v.Length + 9 && span[0] == '/' && span[1..].StartsWith(v, StringComparison.Ordinal)
+                && span[(v.Length + 1)..].SequenceEqual("/queues/"))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>
     /// The literal segments of the route tables by position (<c>/v2/queues/{q}/subscriptions/{id}/confirm</c>):
@@ -61,17 +86,62 @@ internal static class PathRules
     /// <summary>A literal segment in another case (<c>/V1/Queues</c>, <c>/v2/Admin/keys</c>) names no resource.</summary>
     private static bool HasMiscasedLiteral(string path)
     {
-        var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
-        var literals = segments.Length > 1 && segments[1].Equals("admin", StringComparison.OrdinalIgnoreCase) ? AdminLiterals : Literals;
-        for (var i = 0; i < segments.Length && i < literals.Length; i++)
+        // The non-empty segments in order, as path.Split('/', RemoveEmptyEntries) would give them.
+        var rest = path.AsSpan();
+        string[][]? literals = null;
+        var i = 0;
+        var first = ReadOnlySpan<char>.Empty;
+        while (rest.Length > 0)
         {
-            foreach (var literal in literals[i])
+            var slash = rest.IndexOf('/');
+            var segment = slash < 0 ? rest : rest[..slash];
+            rest = slash < 0 ? [] : rest[(slash + 1)..];
+            if (segment.IsEmpty)
             {
-                if (!literal.Equals(segments[i], StringComparison.Ordinal) &&
-                    literal.Equals(segments[i], StringComparison.OrdinalIgnoreCase))
+                continue;
+            }
+
+            if (i == 0)
+            {
+                // The table is chosen by the second segment; the first is checked once it is known.
+                first = segment;
+                i++;
+                continue;
+            }
+
+            if (i == 1)
+            {
+                literals = segment.Equals("admin", StringComparison.OrdinalIgnoreCase) ? AdminLiterals : Literals;
+                if (IsMiscased(first, literals[0]))
                 {
                     return true;
                 }
+            }
+
+            if (i >= literals!.Length)
+            {
+                return false;
+            }
+
+            if (IsMiscased(segment, literals[i]))
+            {
+                return true;
+            }
+
+            i++;
+        }
+
+        // A path of one segment: the queue table's first row applies.
+        return i == 1 && IsMiscased(first, Literals[0]);
+    }
+
+    private static bool IsMiscased(ReadOnlySpan<char> segment, string[] literals)
+    {
+        foreach (var literal in literals)
+        {
+            if (!segment.SequenceEqual(literal) && segment.Equals(literal, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
             }
         }
 

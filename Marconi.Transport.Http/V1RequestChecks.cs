@@ -63,6 +63,14 @@ internal sealed class V1RequestChecks : IEndpointFilter
     /// </summary>
     internal static bool AcceptsJson(Microsoft.Extensions.Primitives.StringValues accept, bool alsoJsonHome)
     {
+        // What clients nearly always send, answered without splitting or parsing the header.
+        if (accept.Count == 0
+            || (accept.Count == 1 && accept[0] is { } only
+                && (only.Equals("application/json", StringComparison.OrdinalIgnoreCase) || only == "*/*")))
+        {
+            return true;
+        }
+
         var any = false;
         foreach (var header in accept)
         {

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Marconi.Core;
 using Marconi.Core.Validation;
@@ -36,7 +37,8 @@ internal static class V1Documents
                 throw Errors.InvalidBody("field \"body\" is required.");
             }
 
-            messages.Add(new MessageDocument(ttl, messageBody.GetRawText()));
+            // The body's bytes as sent: no text is made of them on the way to storage.
+            messages.Add(new MessageDocument(ttl, JsonMarshal.GetRawUtf8Value(messageBody).ToArray()));
         }
 
         return messages;

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Marconi.Core;
 using Marconi.Core.Validation;
@@ -73,7 +74,8 @@ internal static class V1_1Documents
             }
 
             var delay = queueDelay != 0 ? JsonBody.Integer(element, "delay", required: false) ?? queueDelay : 0;
-            messages.Add(new MessageDocument(ttl, messageBody.GetRawText(), delay));
+            // The body's bytes as sent: no text is made of them on the way to storage.
+            messages.Add(new MessageDocument(ttl, JsonMarshal.GetRawUtf8Value(messageBody).ToArray(), delay));
         }
 
         return messages;

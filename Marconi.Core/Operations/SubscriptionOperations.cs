@@ -101,8 +101,8 @@ public sealed class SubscriptionOperations(IDataDriver driver, IOptions<LimitsOp
     }
 }
 
-/// <summary>A message as it was posted, for whoever is told of posts (webhook notifications).</summary>
-public sealed record PostedMessage(string Id, int Ttl, string Body, int Delay);
+/// <summary>A message as it was posted, for whoever is told of posts (webhook notifications); the body in UTF-8.</summary>
+public sealed record PostedMessage(string Id, int Ttl, byte[] Body, int Delay);
 
 /// <summary>
 /// Told of every successful post, after it is durable, in every API version and transport. It must

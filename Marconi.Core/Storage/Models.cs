@@ -1,9 +1,16 @@
 namespace Marconi.Core.Storage;
 
-/// <summary>A message to store: its TTL in seconds and its body as raw JSON text.</summary>
+/// <summary>A message to store: its TTL in seconds and its body as raw JSON text in UTF-8, as posted.</summary>
 /// <param name="Delay">Seconds after creation before the message is visible (listed, claimed, popped).</param>
 /// <param name="Encrypted">The body is ciphertext the core made; storage only carries the flag.</param>
-public sealed record NewMessage(int Ttl, string Body, int Delay = 0, bool Encrypted = false);
+public sealed record NewMessage(int Ttl, byte[] Body, int Delay = 0, bool Encrypted = false)
+{
+    /// <summary>A body given as text (health checks, tests, benchmarks); null stays null.</summary>
+    public NewMessage(int ttl, string body, int delay = 0, bool encrypted = false)
+        : this(ttl, body is null ? null! : System.Text.Encoding.UTF8.GetBytes(body), delay, encrypted)
+    {
+    }
+}
 
 /// <summary>A stored, unexpired message as storage returns it.</summary>
 /// <param name="Id">Opaque message id issued by storage.</param>

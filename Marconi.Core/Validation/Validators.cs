@@ -2,8 +2,17 @@ using FluentValidation;
 
 namespace Marconi.Core.Validation;
 
-/// <summary>A message document after parsing: TTL and delay are range-checked here.</summary>
-public sealed record MessageDocument(long Ttl, string Body, long Delay = 0);
+/// <summary>
+/// A message document after parsing: TTL and delay are range-checked here. <paramref name="Body"/> is
+/// the body's JSON as sent, UTF-8, copied from the request once and stored as it is.
+/// </summary>
+public sealed record MessageDocument(long Ttl, byte[] Body, long Delay = 0)
+{
+    public MessageDocument(long ttl, string body, long delay = 0)
+        : this(ttl, System.Text.Encoding.UTF8.GetBytes(body), delay)
+    {
+    }
+}
 
 /// <summary>Claim parameters after parsing; the limit is already defaulted.</summary>
 public sealed record ClaimRequest(long Ttl, long Grace, long Limit);

@@ -340,7 +340,7 @@ public abstract partial class DataDriverContract
 
         // A post that storage rejects (a message without a body) creates nothing, not even the queue.
         var rejected = () => Driver.Messages.PostAsync(
-            queue, [new NewMessage(60, "1"), new NewMessage(60, null!)], Producer, _now, default, createQueue: true);
+            queue, [new NewMessage(60, "1"), new NewMessage(60, (string)null!)], Producer, _now, default, createQueue: true);
         await rejected.Should().ThrowAsync<Exception>();
         (await Driver.Queues.ExistsAsync(queue, default)).Should().BeFalse();
 

@@ -397,6 +397,36 @@ public abstract partial class DataDriverContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DeletesAndClaimsKeepTheQueueCountsExact()
+    {
+        var queue = await CreateQueueAsync();
+        var other = await CreateQueueAsync("other");
+        var ids = await PostAsync(queue, 6);
+        var elsewhere = await PostAsync(other, 1);
+        var claim = await Driver.Claims.CreateAsync(queue, 60, 60, 2, _now, default);   // ids[0], ids[1]
+        (await Driver.Claims.CreateAsync(Queue("missing"), 60, 60, 2, _now, default)).Should().BeNull();
+
+        async Task<long> Total(QueueRef q) => (await Driver.Queues.GetStatsAsync(q, _now, default))!.Total;
+
+        (await Driver.Messages.DeleteAsync(queue, ids[0], claim!.Id, _now, default)).Should().Be(MessageDeleteOutcome.Done);
+        (await Driver.Messages.DeleteAsync(queue, ids[0], claim.Id, _now, default)).Should().Be(MessageDeleteOutcome.Done);
+        (await Driver.Messages.DeleteAsync(queue, ids[2], null, _now, default)).Should().Be(MessageDeleteOutcome.Done);
+        (await Driver.Messages.DeleteAsync(queue, elsewhere[0], null, _now, default)).Should().Be(MessageDeleteOutcome.Done);
+        (await Total(queue)).Should().Be(4);
+        (await Total(other)).Should().Be(1);                                                 // another queue's message stays
+
+        await Driver.Messages.DeleteManyAsync(queue, [ids[2], ids[3], elsewhere[0]], default);
+        (await Total(queue)).Should().Be(3);
+        (await Total(other)).Should().Be(1);
+
+        // The rest claimed, then a claim that finds nothing: no claim and no change.
+        (await Driver.Claims.CreateAsync(queue, 60, 60, 10, _now, default))!.Messages.Select(m => m.Id).Should().Equal(ids[4], ids[5]);
+        (await Driver.Claims.CreateAsync(queue, 60, 60, 10, _now, default)).Should().BeNull();
+        (await Driver.Queues.GetStatsAsync(queue, _now, default)).Should().BeEquivalentTo(
+            new { Claimed = 3L, Total = 3L }, o => o.ExcludingMissingMembers());
+    }
+
+    [Fact]
     public async Task DeletingManyIgnoresClaimsAndUnknownIds()
     {
         var queue = await CreateQueueAsync();

@@ -46,6 +46,26 @@ public sealed class SqliteSchemaTests : IDisposable
     }
 
     [Fact]
+    public async Task MessageBodiesAreStoredAsTheTextThatWasSentByteForByte()
+    {
+        // Bodies reach the store as UTF-8 bytes; they must land as TEXT (not BLOB), unchanged.
+        var body = "{\"s\":\"é€😀\",\"lone\":\"\\ud800\"}"u8.ToArray();
+        var driver = Open();
+        await using (driver)
+        {
+            var queue = new QueueRef("p1", "bodies");
+            await driver.Queues.CreateAsync(queue, DateTimeOffset.UtcNow, default);
+            await driver.Messages.PostAsync(queue, [new NewMessage(60, body)], Guid.NewGuid(), DateTimeOffset.UtcNow, default);
+        }
+
+        await using var connection = new SqliteConnection($"Data Source={_database.Path}");
+        connection.Open();
+        var row = connection.QuerySingle<(string Type, byte[] Bytes)>("SELECT typeof(body), CAST(body AS BLOB) FROM messages");
+        row.Type.Should().Be("text");
+        row.Bytes.Should().Equal(body);
+    }
+
+    [Fact]
     public async Task ClaimsPopsAndPagesWalkTheQueueIndexInMarkerOrder()
     {
         await using (Open())

@@ -27,6 +27,47 @@ public sealed class SqliteWriterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task MessageCountChangesOfABatchLandAtCommitAndAFailedItemTakesItsOwnAlong()
+    {
+        await _writer.WriteAsync("schema", (c, t) => c.Exec(
+            "CREATE TABLE queues (id INTEGER PRIMARY KEY, message_count INTEGER NOT NULL); INSERT INTO queues VALUES (1, 10), (2, 20)",
+            null, t));
+        using var running = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var hold = _writer.WriteAsync("hold", (_, _) =>
+        {
+            running.Set();
+            release.Wait();
+            return 0;
+        });
+        running.Wait();
+
+        // Queued behind the held write, so the three share one transaction.
+        var up = _writer.WriteAsync("up", (_, _) =>
+        {
+            _writer.CountMessages(1, 3);
+            _writer.CountMessages(2, -1);
+            return 0;
+        });
+        var failing = _writer.WriteAsync<int>("failing", (_, _) =>
+        {
+            _writer.CountMessages(1, 100);
+            throw new InvalidOperationException("undone");
+        });
+        var down = _writer.WriteAsync("down", (_, _) =>
+        {
+            _writer.CountMessages(1, -1);
+            return 0;
+        });
+        release.Set();
+        await Task.WhenAll(hold, up, down);
+        await failing.Invoking(f => f).Should().ThrowAsync<Exception>();
+
+        var counts = await _writer.WriteAsync("read", (c, t) => c.Rows<(long Id, long Count)>("SELECT id, message_count FROM queues ORDER BY id", null, t));
+        counts.Should().Equal((1L, 12L), (2L, 19L));
+    }
+
+    [Fact]
     public async Task ARequestWriteQueuedBehindABackgroundChunkRunsFirst()
     {
         using var running = new ManualResetEventSlim();
