@@ -170,28 +170,18 @@ internal sealed class SqliteDataDriver : IDataDriver, IAsyncDisposable
     public async Task<long> CollectGarbageAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
         var nowMs = now.ToUnixTimeMilliseconds();
-        long removed = 0;
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            // Small chunks, each its own write, so posts and claims interleave with a large collection.
-            var count = await Writer.WriteInBackgroundAsync("Expiry collection", (c, t) => Sql.CollectExpiredMessages(c, t, nowMs, CollectorChunk));
-            removed += count;
-            if (count < CollectorChunk)
-            {
-                break;
-            }
-        }
-
-        // Expired claims and subscriptions in chunks too: a burst of short claims can leave many behind.
-        removed += await CollectInChunksAsync(
+        // Expired messages, claims and subscriptions alike go in chunks, each its own background write,
+        // so posts and claims interleave with a large collection (a burst of short claims can leave many).
+        var removed = await CollectInChunksAsync((c, t) => Sql.CollectExpiredMessages(c, t, nowMs, CollectorChunk), cancellationToken);
+        removed += await CollectInChunksAsync((c, t) => c.Exec(
             "DELETE FROM claims WHERE id IN (SELECT id FROM claims INDEXED BY claims_expires WHERE expires <= @now LIMIT @chunk)",
-            nowMs, cancellationToken);
-        removed += await CollectInChunksAsync(
+            new { now = nowMs, chunk = CollectorChunk }, t), cancellationToken);
+        removed += await CollectInChunksAsync((c, t) => c.Exec(
             """
             DELETE FROM subscriptions
             WHERE seq IN (SELECT seq FROM subscriptions INDEXED BY subscriptions_expires WHERE expires <= @now LIMIT @chunk)
             """,
-            nowMs, cancellationToken);
+            new { now = nowMs, chunk = CollectorChunk }, t), cancellationToken);
         return removed;
     }
 
@@ -199,12 +189,13 @@ internal sealed class SqliteDataDriver : IDataDriver, IAsyncDisposable
     internal Task<SweptChunk?> SweepChunkAsync() =>
         Writer.WriteInBackgroundAsync("Deleted queue sweep", (c, t) => Sql.SweepDeadQueue(c, t, CollectorChunk));
 
-    private async Task<long> CollectInChunksAsync(string delete, long now, CancellationToken cancellationToken)
+    /// <summary>Runs <paramref name="removeChunk"/> (which removes at most one chunk) until a chunk comes back short.</summary>
+    private async Task<long> CollectInChunksAsync(Func<SqliteConnection, SqliteTransaction, int> removeChunk, CancellationToken cancellationToken)
     {
         long removed = 0;
         while (!cancellationToken.IsCancellationRequested)
         {
-            var count = await Writer.WriteInBackgroundAsync("Expiry collection", (c, t) => c.Exec(delete, new { now, chunk = CollectorChunk }, t));
+            var count = await Writer.WriteInBackgroundAsync("Expiry collection", removeChunk);
             removed += count;
             if (count < CollectorChunk)
             {

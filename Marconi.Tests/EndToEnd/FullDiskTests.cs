@@ -21,12 +21,7 @@ public sealed class FullDiskTests
     {
         using var disk = SmallDisk.TryMount(32, out var whyNot);
         Skip.If(disk is null, whyNot);
-        await using var host = HostProcess.Start(Path.Combine(disk.Path, "marconi.db"),
-        [
-            "--Marconi:Storage:Sqlite:MinFreeBytes=4194304",
-            "--Marconi:Storage:Sqlite:ReserveBytes=4194304",
-        ]);
-        await host.WaitUntilServingAsync();
+        await using var host = await StartAsync(disk, minFreeBytes: 4194304, reserveBytes: 4194304);
         File.Exists(Path.Combine(disk.Path, "marconi.db-reserve")).Should().BeTrue("the reserve is made at start");
 
         var kept = await PostAsync(host, "kept", 20);
@@ -76,12 +71,7 @@ public sealed class FullDiskTests
         using var disk = SmallDisk.TryMount(24, out var whyNot);
         Skip.If(disk is null, whyNot);
         // No threshold and no reserve: only the commits' own outcome can tell the disk is full.
-        await using var host = HostProcess.Start(Path.Combine(disk.Path, "marconi.db"),
-        [
-            "--Marconi:Storage:Sqlite:MinFreeBytes=0",
-            "--Marconi:Storage:Sqlite:ReserveBytes=0",
-        ]);
-        await host.WaitUntilServingAsync();
+        await using var host = await StartAsync(disk, minFreeBytes: 0, reserveBytes: 0);
         var kept = await PostAsync(host, "kept", 10);
 
         disk.Fill();
@@ -101,6 +91,26 @@ public sealed class FullDiskTests
         list.Headers.Add("Client-ID", ClientId);
         var stats = await (await host.Client.SendAsync(list)).Content.ReadFromJsonAsync<JsonElement>();
         stats.GetProperty("messages").GetProperty("total").GetInt32().Should().Be(kept.Count, "every acknowledged post, and no refused one, is stored");
+    }
+
+    /// <summary>The real host storing on <paramref name="disk"/>, serving.</summary>
+    private static async Task<HostProcess> StartAsync(SmallDisk disk, long minFreeBytes, long reserveBytes)
+    {
+        var host = HostProcess.Start(Path.Combine(disk.Path, "marconi.db"),
+        [
+            $"--Marconi:Storage:Sqlite:MinFreeBytes={minFreeBytes}",
+            $"--Marconi:Storage:Sqlite:ReserveBytes={reserveBytes}",
+        ]);
+        try
+        {
+            await host.WaitUntilServingAsync();
+            return host;
+        }
+        catch
+        {
+            await host.DisposeAsync();
+            throw;
+        }
     }
 
     private sealed record Refusal(HttpStatusCode StatusCode, JsonElement Body);
