@@ -123,6 +123,22 @@ public static class JsonText
     }
 
     /// <summary>
+    /// Writes a value as it was read. A readable one goes through the writer; one escaping a lone
+    /// surrogate (which the writer cannot re-encode) is copied, minified, with its escapes intact.
+    /// </summary>
+    public static void WriteValue(Utf8JsonWriter writer, JsonElement value)
+    {
+        if (IsReadable(value))
+        {
+            value.WriteTo(writer);
+        }
+        else
+        {
+            writer.WriteRawValue(Minify(JsonMarshal.GetRawUtf8Value(value)), skipInputValidation: true);
+        }
+    }
+
+    /// <summary>
     /// Writes one object member as stored, for names that have no .NET string. Only for writers
     /// made with <see cref="JsonWriterOptions.SkipValidation"/>: a raw value stands in for the
     /// name and value, and the writer still puts the comma before it.

@@ -241,15 +241,5 @@ internal static class Reply
     }
 
     /// <summary>A value as received; one escaping a lone surrogate cannot be re-encoded, so it is copied.</summary>
-    private static void Echo(Utf8JsonWriter w, JsonElement value)
-    {
-        if (JsonText.IsReadable(value))
-        {
-            value.WriteTo(w);
-        }
-        else
-        {
-            w.WriteRawValue(JsonText.Minify(JsonMarshal.GetRawUtf8Value(value)), skipInputValidation: true);
-        }
-    }
+    private static void Echo(Utf8JsonWriter w, JsonElement value) => JsonText.WriteValue(w, value);
 }

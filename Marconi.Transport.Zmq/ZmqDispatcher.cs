@@ -292,15 +292,8 @@ internal sealed class ZmqApiRequest(RequestContext caller, JsonElement body) : A
                 if (Find(member) is { } value)
                 {
                     writer.WritePropertyName(member);
-                    if (JsonText.IsReadable(value))
-                    {
-                        value.WriteTo(writer);
-                    }
-                    else
-                    {
-                        // Message bodies may escape lone surrogates, which the writer cannot re-encode.
-                        writer.WriteRawValue(JsonText.Minify(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(value)), skipInputValidation: true);
-                    }
+                    // Message bodies may escape lone surrogates, which the writer cannot re-encode.
+                    JsonText.WriteValue(writer, value);
                 }
             }
 

@@ -266,18 +266,8 @@ internal sealed class CliOutput(TextWriter stdout, bool table, string root = "/v
         w.WriteEndObject();
     }
 
-    /// <summary>A JSON value exactly as the server sent it (a body may escape a lone surrogate, which WriteTo cannot re-encode).</summary>
-    private static void WriteVerbatim(Utf8JsonWriter w, JsonElement value)
-    {
-        if (Marconi.Core.JsonText.IsReadable(value))
-        {
-            value.WriteTo(w);
-        }
-        else
-        {
-            w.WriteRawValue(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(value), skipInputValidation: true);
-        }
-    }
+    /// <summary>A JSON value as the server sent it (a body may escape a lone surrogate, which WriteTo cannot re-encode).</summary>
+    private static void WriteVerbatim(Utf8JsonWriter w, JsonElement value) => Marconi.Core.JsonText.WriteValue(w, value);
 
     private static void Write(Utf8JsonWriter w, object? value)
     {
