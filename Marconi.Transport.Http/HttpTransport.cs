@@ -46,8 +46,8 @@ public static class HttpTransportExtensions
         builder.Services.AddOptions<HttpTransportOptions>().BindConfiguration(HttpTransportOptions.SectionName)
             .Validate(o => o.MaxConnections >= 0,
                 $"{HttpTransportOptions.SectionName}:MaxConnections must be 0 (no limit) or a positive number of connections.")
-            .Validate(o => o.MaxRequestBodyBytesInFlight > 0,
-                $"{HttpTransportOptions.SectionName}:MaxRequestBodyBytesInFlight must be a positive number of bytes.")
+            .Validate(o => o.MaxRequestBodyBytesInFlight is > 0 and <= int.MaxValue,
+                $"{HttpTransportOptions.SectionName}:MaxRequestBodyBytesInFlight must be a positive number of bytes, at most {int.MaxValue}.")
             .Validate(o => IsProbePath(o.LivenessPath), $"{HttpTransportOptions.SectionName}:LivenessPath must start with / and lie outside /v1, /v1.1 and /v2.")
             .Validate(o => IsProbePath(o.ReadinessPath), $"{HttpTransportOptions.SectionName}:ReadinessPath must start with / and lie outside /v1, /v1.1 and /v2.")
             .ValidateOnStart();
