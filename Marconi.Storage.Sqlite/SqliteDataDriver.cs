@@ -35,6 +35,7 @@ internal sealed class SqliteDataDriver : IDataDriver, IAsyncDisposable
         try
         {
             connection.Open();
+            Statements.KeepCompiled(connection);
             // WAL lets readers run beside the writer; synchronous decides when a commit is durable.
             connection.Exec("PRAGMA journal_mode = WAL");
             connection.Exec($"PRAGMA synchronous = {Synchronous(settings.Synchronous)}");
@@ -237,6 +238,7 @@ internal sealed class SqliteDataDriver : IDataDriver, IAsyncDisposable
             {
                 connection = new SqliteConnection(_readConnectionString);
                 connection.Open();
+                Statements.KeepCompiled(connection);
             }
 
             var result = read(connection);

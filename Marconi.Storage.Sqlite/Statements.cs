@@ -29,6 +29,24 @@ internal sealed class Statements
     /// <summary>The statements of <paramref name="connection"/>; they go when it goes (closing it disposes its commands).</summary>
     public static Statements Of(SqliteConnection connection) => ByConnection.GetValue(connection, c => new Statements(c));
 
+    /// <summary>SQLITE_DBCONFIG_ENABLE_QPSG: plans never depend on bound values.</summary>
+    private const int EnableQueryPlannerStabilityGuarantee = 1007;
+
+    /// <summary>
+    /// Makes an open connection's statements stay compiled. The bundled SQLite otherwise compiles a
+    /// statement again on the first step after some of its WHERE parameters change (their values
+    /// could choose another plan, which our forced indexes and missing statistics never let them),
+    /// so a cached list or claim was parsed and planned on every call all the same.
+    /// </summary>
+    public static void KeepCompiled(SqliteConnection connection)
+    {
+        var result = SQLitePCL.raw.sqlite3_db_config(connection.Handle, EnableQueryPlannerStabilityGuarantee, 1, out var enabled);
+        if (result != SQLitePCL.raw.SQLITE_OK || enabled != 1)
+        {
+            throw new InvalidOperationException($"SQLite refused the query planner stability guarantee (result {result}).");
+        }
+    }
+
     /// <summary>
     /// The command for <paramref name="sql"/> with the properties of <paramref name="args"/> (an
     /// anonymous object, as for Dapper) bound as <c>@name</c> parameters. Valid until the next call
