@@ -54,14 +54,7 @@ internal sealed class Statements
     /// </summary>
     public SqliteCommand Bind(string sql, object? args, SqliteTransaction? transaction)
     {
-        if (!_commands.TryGetValue(sql, out var command))
-        {
-            command = _connection.CreateCommand();
-            command.CommandText = sql;
-            _commands.Add(sql, command);
-        }
-
-        command.Transaction = transaction;
+        var command = Command(sql, transaction);
         var parameters = command.Parameters;
         var shape = args is null ? [] : Shapes.GetOrAdd(args.GetType(), Shape);
         if (parameters.Count != shape.Length)
@@ -88,6 +81,24 @@ internal sealed class Statements
             }
         }
 
+        return command;
+    }
+
+    /// <summary>
+    /// The command for <paramref name="sql"/> with its parameters as the last caller left them
+    /// (none the first time), for statements whose parameter list grows with their rows, which an
+    /// anonymous object cannot describe. Valid until the next call with the same text.
+    /// </summary>
+    public SqliteCommand Command(string sql, SqliteTransaction? transaction)
+    {
+        if (!_commands.TryGetValue(sql, out var command))
+        {
+            command = _connection.CreateCommand();
+            command.CommandText = sql;
+            _commands.Add(sql, command);
+        }
+
+        command.Transaction = transaction;
         return command;
     }
 

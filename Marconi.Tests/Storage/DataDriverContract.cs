@@ -62,6 +62,33 @@ public abstract partial class DataDriverContract : IAsyncLifetime
         (await Driver.Queues.GetMetadataAsync(Queue(), default)).Should().Be("{}");
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(16)]
+    [InlineData(17)]
+    [InlineData(50)]
+    public async Task APostOfAnySizeKeepsItsMessagesInOrderWithTheirOwnFields(int count)
+    {
+        var queue = await CreateQueueAsync();
+        await PostAsync(queue, 3);
+        var messages = Enumerable.Range(0, count)
+            .Select(i => new NewMessage(100 + i, $"{{\"n\":{i}}}", delay: i % 2, encrypted: i % 3 == 0))
+            .ToList();
+
+        var ids = (await Driver.Messages.PostAsync(queue, messages, Producer, _now, default))!;
+
+        ids.Should().HaveCount(count).And.OnlyHaveUniqueItems();
+        (await ListAsync(queue, limit: count + 3)).Skip(3).Select(N).Should()
+            .Equal(Enumerable.Range(0, count).Where(i => i % 2 == 0), "the odd ones are delayed by a second");
+        Advance(1);
+        var page = await ListAsync(queue, limit: count + 3);
+        page.Skip(3).Select(m => m.Id).Should().Equal(ids, "the ids are given in the order of the post, which is the queue's order");
+        page.Skip(3).Select(N).Should().Equal(Enumerable.Range(0, count));
+        page.Skip(3).Select(m => m.Ttl).Should().Equal(messages.Select(m => m.Ttl));
+        page.Skip(3).Select(m => m.Encrypted).Should().Equal(messages.Select(m => m.Encrypted));
+        (await Driver.Messages.GetAsync(queue, ids[^1], _now, default))!.Body.Should().Be($"{{\"n\":{count - 1}}}");
+    }
+
     [Fact]
     public async Task ProjectsDoNotSeeEachOthersQueuesOrMessages()
     {
