@@ -27,6 +27,9 @@ internal static partial class PerfBench
 
     private static string[]? Only;
 
+    /// <summary>Seconds each row runs unmeasured first (<c>--warmup</c>).</summary>
+    private static double Warmup = 3;
+
     private static bool Wanted(string name) => Only is null || Only.Any(o => name.Contains(o, StringComparison.Ordinal));
 
     private static readonly JsonSerializerOptions Json = new()
@@ -51,12 +54,16 @@ internal static partial class PerfBench
         var server = Path.GetFullPath(Value("--server") ?? AppContext.BaseDirectory);
         // Rows whose name contains one of these (comma-separated); the others are skipped.
         Only = Value("--only")?.Split(',');
+        // Tiered compilation with PGO takes seconds to reach optimised code on 2 busy cores: rows
+        // measured after 1 s of warm-up varied from 8k to 20k list-10 req/s between runs.
+        Warmup = double.Parse(Value("--warmup") ?? "3", CultureInfo.InvariantCulture);
         var run = new PerfRun
         {
             When = DateTimeOffset.UtcNow,
             Cores = Environment.ProcessorCount,
             LoadAverageAtStart = LoadAverage(),
             Seconds = seconds,
+            Warmup = Warmup,
             Connections = connections,
             Server = server,
         };
@@ -351,11 +358,13 @@ internal static partial class PerfBench
 
         try
         {
-            await RunAllAsync(clients, iteration, TimeSpan.FromSeconds(1), $"{name} warm-up", 1);
+            await RunAllAsync(clients, iteration, TimeSpan.FromSeconds(Warmup), $"{name} warm-up", Warmup);
             clients.ForEach(c => c.Recording = true);
             var cpuBefore = CpuTime(server);
+            var clientCpuBefore = CpuTime(Self);
             var elapsed = await RunAllAsync(clients, iteration, TimeSpan.FromSeconds(seconds), name, seconds);
             var cpu = CpuTime(server) - cpuBefore;
+            var clientCpu = CpuTime(Self) - clientCpuBefore;
             var all = clients.SelectMany(c => c.Latencies).Order().ToList();
             var rate = all.Count / elapsed.TotalSeconds;
             return new PerfRow
@@ -367,6 +376,8 @@ internal static partial class PerfBench
                 P50Ms = Percentiles.At(all, 0.50),
                 P99Ms = Percentiles.At(all, 0.99),
                 CpuUsPerRequest = cpu.TotalMicroseconds / all.Count,
+                ClientCpuUsPerRequest = clientCpu.TotalMicroseconds / all.Count,
+                CpuBoundRate = Environment.ProcessorCount * 1e6 / ((cpu + clientCpu).TotalMicroseconds / all.Count),
             };
         }
         finally
@@ -397,7 +408,7 @@ internal static partial class PerfBench
         var payload = Encoding.UTF8.GetBytes(request);
         var latencies = new List<double>(100_000);
         long count = 0;
-        foreach (var (duration, recording) in new[] { (1.0, false), (seconds, true) })
+        foreach (var (duration, recording) in new[] { (Warmup, false), (seconds, true) })
         {
             using var progress = Progress.Start(recording ? name : $"{name} warm-up", duration, () => count);
             var cpuBefore = CpuTime(server);
@@ -490,15 +501,15 @@ internal static partial class PerfBench
     private static void Print(PerfRun run)
     {
         Console.WriteLine($"server: {run.Server}");
-        Console.WriteLine($"perf: {run.Connections} connections (HTTP), 1 client (ZeroMQ), {run.Seconds} s per row after 1 s of warm-up, " +
+        Console.WriteLine($"perf: {run.Connections} connections (HTTP), 1 client (ZeroMQ), {run.Seconds} s per row after {run.Warmup} s of warm-up, " +
                           $"Synchronous=Full, {run.Cores} cores, load average {run.LoadAverageAtStart} at start, {run.LoadAverageAtEnd} at end");
-        Console.WriteLine("| workload | rate | msg/s | p50 ms | p99 ms | server CPU µs/req | ratio to ceiling | ceiling |");
-        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+        Console.WriteLine("| workload | rate | msg/s | p50 ms | p99 ms | server CPU µs/req | client CPU µs/req | CPU bound req/s | ratio to ceiling | ceiling |");
+        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
         foreach (var row in run.Rows)
         {
             var ratio = row.Ratio is { } r ? $"{r:F2}" + (row.MessageRatio is { } m ? $" / {m:F2}" : "") : "";
             Console.WriteLine($"| {row.Name} | {row.Rate:F0} {row.Unit} | {Opt(row.MessagesPerSecond, "F0")} | {row.P50Ms:F2} | {row.P99Ms:F2} | " +
-                              $"{Opt(row.CpuUsPerRequest, "F0")} | {ratio} | {row.Ceiling}{(row.Note is null ? "" : $" ({row.Note})")} |");
+                              $"{Opt(row.CpuUsPerRequest, "F0")} | {Opt(row.ClientCpuUsPerRequest, "F0")} | {Opt(row.CpuBoundRate, "F0")} | {ratio} | {row.Ceiling}{(row.Note is null ? "" : $" ({row.Note})")} |");
         }
     }
 
@@ -527,6 +538,8 @@ internal static partial class PerfBench
 
     private static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+
+    private static readonly Process Self = Process.GetCurrentProcess();
 
     private static TimeSpan CpuTime(Process process)
     {
@@ -596,6 +609,7 @@ internal sealed class PerfRun
     public string LoadAverageAtStart { get; set; } = "";
     public string LoadAverageAtEnd { get; set; } = "";
     public double Seconds { get; set; }
+    public double Warmup { get; set; }
     public int Connections { get; set; }
     /// <summary>The directory whose marconi.dll was measured.</summary>
     public string Server { get; set; } = "";
@@ -612,6 +626,13 @@ internal sealed class PerfRow
     public double P99Ms { get; set; }
     /// <summary>CPU time (user + system) of the measured server process per request.</summary>
     public double? CpuUsPerRequest { get; set; }
+    /// <summary>CPU time of the bench's own load generator per request (HTTP rows).</summary>
+    public double? ClientCpuUsPerRequest { get; set; }
+    /// <summary>
+    /// The rate the machine's cores would allow if server and load generator had them all at these
+    /// CPU costs per request: what a rate target must fit under on this machine.
+    /// </summary>
+    public double? CpuBoundRate { get; set; }
     public double? Ratio { get; set; }
     public double? MessageRatio { get; set; }
     public string? Ceiling { get; set; }
