@@ -16,6 +16,23 @@ internal sealed class MessageRow
     public long? ClaimRowId { get; set; }
     public long? ClaimSalt { get; set; }
 
+    /// <summary>
+    /// A row selected as <see cref="Sql.MessageColumns"/>, by position. Dapper's mapper asked SQLite
+    /// for each column's name, declared type and boxed value, several native calls per column where
+    /// a typed read makes one or two; on a page of messages that was a sixth of the server's CPU.
+    /// </summary>
+    public static MessageRow Read(SqliteDataReader reader) => new()
+    {
+        Marker = reader.GetInt64(0),
+        Ttl = reader.GetInt64(1),
+        Created = reader.GetInt64(2),
+        Body = reader.GetString(3),
+        ClaimCount = reader.GetInt64(4),
+        Encrypted = reader.GetInt64(5),
+        ClaimRowId = reader.IsDBNull(6) ? null : reader.GetInt64(6),
+        ClaimSalt = reader.IsDBNull(7) ? null : reader.GetInt64(7),
+    };
+
     public StoredMessage ToStored() => new(
         Ids.MessageId(Marker), Ids.Marker(Marker), (int)Ttl, DateTimeOffset.FromUnixTimeMilliseconds(Created), Body,
         (int)ClaimCount,

@@ -136,8 +136,8 @@ internal sealed class SqliteClaimController(SqliteDataDriver driver) : IClaimCon
             return null;
         }
 
-        var messages = c.Rows<MessageRow>(TakeClaimable,
-            new { claim = row.Id, salt, claimExpires, ttl, grace, queueId = row.QueueId, after = 0, now = nowMs, limit }, t);
+        var messages = c.Rows(TakeClaimable,
+            new { claim = row.Id, salt, claimExpires, ttl, grace, queueId = row.QueueId, after = 0, now = nowMs, limit }, MessageRow.Read, t);
         if (messages.Count == 0)
         {
             // Nothing to claim: no claim either (its id stays unused; ids need only grow).
@@ -239,5 +239,5 @@ internal sealed class SqliteClaimController(SqliteDataDriver driver) : IClaimCon
     }
 
     private static List<StoredMessage> ReadMessages(SqliteConnection c, SqliteTransaction t, long claim, long now) =>
-        c.Rows<MessageRow>(ClaimedMessages, new { claim, now }, t).Select(m => m.ToStored()).ToList();
+        c.Rows(ClaimedMessages, new { claim, now }, MessageRow.Read, t).Select(m => m.ToStored()).ToList();
 }

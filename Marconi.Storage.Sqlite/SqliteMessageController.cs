@@ -140,7 +140,7 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
             return Task.FromResult<IReadOnlyList<StoredMessage>>([]);
         }
 
-        return driver.ReadAsync<IReadOnlyList<StoredMessage>>("Message listing", c => c.Rows<MessageRow>(
+        return driver.ReadAsync<IReadOnlyList<StoredMessage>>("Message listing", c => c.Rows(
                 Page,
                 new
                 {
@@ -153,7 +153,8 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
                     includeClaimed = query.IncludeClaimed,
                     includeDelayed = query.IncludeDelayed,
                     limit = query.Limit,
-                })
+                },
+                MessageRow.Read)
             .Select(m => m.ToStored())
             .ToList());
     }
@@ -184,13 +185,14 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
             return Task.FromResult<IReadOnlyList<StoredMessage>>([]);
         }
 
-        return driver.ReadAsync<IReadOnlyList<StoredMessage>>("Message lookup", c => c.Rows<MessageRow>(
+        return driver.ReadAsync<IReadOnlyList<StoredMessage>>("Message lookup", c => c.Rows(
                 $"""
                 SELECT {Sql.MessageColumns} FROM messages AS m {Sql.LiveClaim}
                 WHERE m.marker IN (SELECT value FROM json_each(@markers)) AND m.queue_id = ({Sql.QueueId}) AND m.expires > @now
                 ORDER BY m.marker
                 """,
-                new { markers = PreparedSql.Json(markers), project = queue.Project, name = queue.Name, now = now.ToUnixTimeMilliseconds() })
+                new { markers = PreparedSql.Json(markers), project = queue.Project, name = queue.Name, now = now.ToUnixTimeMilliseconds() },
+                MessageRow.Read)
             .Select(m => m.ToStored())
             .ToList());
     }
@@ -293,12 +295,12 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
 
             var markers = PreparedSql.Json(claimable.Select(m => m.Marker).ToList());
 
-            var popped = c.Rows<MessageRow>(
+            var popped = c.Rows(
                     $"""
                     SELECT {Sql.MessageColumns} FROM messages AS m {Sql.LiveClaim}
                     WHERE m.marker IN (SELECT value FROM json_each(@markers)) ORDER BY m.marker
                     """,
-                    new { markers, now = nowMs }, t)
+                    new { markers, now = nowMs }, MessageRow.Read, t)
                 .Select(m => m.ToStored())
                 .ToList();
             var deleted = c.Exec("DELETE FROM messages WHERE marker IN (SELECT value FROM json_each(@markers))", new { markers }, t);

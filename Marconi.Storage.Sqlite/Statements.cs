@@ -164,6 +164,19 @@ internal static class PreparedSql
         return reader.Read() ? reader.GetRowParser<T>()(reader) : default;
     }
 
+    /// <summary>Every row, read by <paramref name="read"/> (typed reads by position, for the hot queries).</summary>
+    public static List<T> Rows<T>(this SqliteConnection connection, string sql, object? args, Func<SqliteDataReader, T> read, SqliteTransaction? transaction = null)
+    {
+        using var reader = Statements.Of(connection).Bind(sql, args, transaction).ExecuteReader();
+        var rows = new List<T>();
+        while (reader.Read())
+        {
+            rows.Add(read(reader));
+        }
+
+        return rows;
+    }
+
     /// <summary>
     /// A list of values as one parameter, for <c>IN (SELECT value FROM json_each(@list))</c>: one
     /// statement text for every length, where Dapper's <c>IN @list</c> makes a new text per length.
