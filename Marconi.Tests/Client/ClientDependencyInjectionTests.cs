@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Marconi.Client;
+using Marconi.Tests.EndToEnd;
 using Marconi.Tests.Zmq;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -36,6 +37,31 @@ public sealed class ClientDependencyInjectionTests(MarconiZmqFactory factory) : 
                 .And.Contain(r => r.StartsWith("GET ", StringComparison.Ordinal) && r.EndsWith($"/v2/queues/di-queue/messages/{id}", StringComparison.Ordinal))
                 .And.HaveCount(3);
         }
+    }
+
+    [Fact]
+    public async Task TheReadmeSnippetRunsAgainstTheServer()
+    {
+        var endpoint = factory.ServerAddress.ToString().TrimEnd('/');
+
+        // --- the README snippet, verbatim but for the endpoint ---
+        var services = new ServiceCollection();
+        services.AddMarconiClient(_ => new MarconiClientOptions { Endpoint = new Uri(endpoint), ProjectId = "demo-project" });
+        await using var provider = services.BuildServiceProvider();
+        var queue = await provider.GetRequiredService<IMarconiClient>().CreateQueueAsync("demo");
+        await queue.PostAsync(new { @event = "BackupStarted" }, ttl: 300);
+        // --- end of snippet ---
+
+        (await queue.GetStatsAsync()).Total.Should().BeGreaterThanOrEqualTo(1);
+        var code = Readme.Block("client-di", "csharp").Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
+        code.Should().Equal(
+            "using Marconi.Client;",
+            "using Microsoft.Extensions.DependencyInjection;",
+            "var services = new ServiceCollection();",
+            "services.AddMarconiClient(_ => new MarconiClientOptions { Endpoint = new Uri(\"http://127.0.0.1:8888\"), ProjectId = \"demo-project\" });",
+            "await using var provider = services.BuildServiceProvider();",
+            "var queue = await provider.GetRequiredService<IMarconiClient>().CreateQueueAsync(\"demo\");",
+            "await queue.PostAsync(new { @event = \"BackupStarted\" }, ttl: 300);");
     }
 
     [Fact]

@@ -14,6 +14,8 @@ public sealed class ClientPackageTests
     [Fact]
     public async Task ThePackageCarriesItsLicenceReadmeVersionAndBothFrameworks()
     {
+        var readme = await File.ReadAllTextAsync(Path.Combine(Readme.RepositoryRoot(), "README.md"));
+        readme.Should().Contain("`dotnet pack Marconi.Client -c Release`");
         var output = Directory.CreateTempSubdirectory("marconi-pack-").FullName;
         try
         {

@@ -19,8 +19,14 @@ public sealed class LogFormatHostTests : IDisposable
     [Fact]
     public async Task JsonFormatWritesOneObjectPerLineAndOneRequestLinePerHttpAndZeroMqRequest()
     {
+        // The README's command; the test host takes the settings (its verb is implied).
+        var command = Readme.Block("logs-json", "bash").Trim();
+        command.Should().StartWith("marconi serve ");
+        string[] settings = command["marconi serve ".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        settings.Should().Equal("--Marconi:Logging:Format=json", "--Marconi:Logging:RequestLevel=Information");
+
         var queue = $"log-{Guid.NewGuid():N}";
-        var lines = await RequestBothThenStopAsync(["--Marconi:Logging:RequestLevel=Information"], queue);
+        var lines = await RequestBothThenStopAsync(settings, queue);
 
         var http = lines.Should().ContainSingle(l => Text(l, "Transport") == "http" && Text(l, "Queue") == queue).Subject;
         Text(http, "@m").Should().StartWith($"HTTP \"GET\" \"/v1/queues/{queue}/stats\" responded 404 in ");

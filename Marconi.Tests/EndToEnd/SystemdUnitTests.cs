@@ -37,6 +37,8 @@ public sealed class SystemdUnitTests
             var unit = Path.Combine(folder, "marconi.service");
             await File.WriteAllTextAsync(unit, (await File.ReadAllTextAsync(Unit)).Replace("/usr/local/bin/marconi", host, StringComparison.Ordinal));
 
+            // The README's check, on the copy.
+            Readme.Block("systemd-verify", "bash").Trim().Should().Be("systemd-analyze verify deploy/marconi.service");
             var (verify, verifyOutput) = await RunAsync(analyze!, "verify", unit);
             verify.Should().Be(0, verifyOutput);
             verifyOutput.Should().BeEmpty("verify warns about nothing");
