@@ -17,6 +17,8 @@ public static class ApiServiceExtensions
         builder.Services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.SectionName).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ApiOptions>, ApiOptionsValidator>();
         builder.Services.AddSingleton<ApiVersions>();
+        builder.Services.AddOptions<RequestLogOptions>().BindConfiguration(RequestLogOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<RequestLogOptions>, RequestLogOptionsValidator>();
         builder.Services.AddOptions<QuotaOptions>().BindConfiguration(QuotaOptions.SectionName)
             .Validate(o => o.RequestsPerSecond > 0, $"{QuotaOptions.SectionName}:RequestsPerSecond must be a positive integer.")
             .Validate(o => o.Burst > 0, $"{QuotaOptions.SectionName}:Burst must be a positive integer.")

@@ -17,7 +17,7 @@ namespace Marconi.Client;
 /// await queue.PostAsync(new { @event = "BackupStarted" }, ttl: 300);
 /// </code>
 /// </example>
-public sealed class MarconiClient : IDisposable, IAsyncDisposable
+public sealed class MarconiClient : IMarconiClient
 {
     private readonly RequestExecutor _executor;
 
@@ -29,6 +29,19 @@ public sealed class MarconiClient : IDisposable, IAsyncDisposable
     /// or a <see cref="MarconiClientOptions.Grant"/> is given with v1, over ZeroMQ, or with another project.
     /// </exception>
     public MarconiClient(MarconiClientOptions options)
+        : this(options, null)
+    {
+    }
+
+    /// <summary>
+    /// Creates a client whose HTTP requests go through <paramref name="httpClient"/> (one from an
+    /// <see cref="IHttpClientFactory"/>, with its handlers); its base address is not used, and its
+    /// timeout should be infinite, since each attempt has <see cref="MarconiClientOptions.Timeout"/>.
+    /// </summary>
+    /// <param name="options">The endpoint (http or https), identity and resilience settings.</param>
+    /// <param name="httpClient">The client to send through; disposed with this one.</param>
+    /// <exception cref="ArgumentException">As the other constructor, or the endpoint is not http or https.</exception>
+    public MarconiClient(MarconiClientOptions options, HttpClient? httpClient)
     {
         ArgumentNullException.ThrowIfNull(options);
         ClientId = options.ClientId ?? Guid.NewGuid();
@@ -60,12 +73,18 @@ public sealed class MarconiClient : IDisposable, IAsyncDisposable
         var identity = new ClientIdentity(ClientId, ProjectId, options.AuthToken, Api, options.Grant);
         ITransport transport = Endpoint.Scheme.ToLowerInvariant() switch
         {
+            "http" or "https" when httpClient is not null => new HttpTransport(httpClient, Endpoint, identity),
             "http" or "https" => new HttpTransport(Endpoint, identity, options.Timeout, options.TrustedCertificateAuthorities),
+            "tcp" or "ipc" when httpClient is not null =>
+                throw new ArgumentException("An HttpClient is for an http or https endpoint; a ZeroMQ endpoint needs none.", nameof(httpClient)),
             "tcp" or "ipc" => new ZmqTransport(Endpoint.OriginalString.TrimEnd('/'), identity, options.CurveServerKey),
             _ => throw new ArgumentException($"Unsupported endpoint scheme '{Endpoint.Scheme}': use http, https, tcp or ipc.", nameof(options)),
         };
         _executor = new RequestExecutor(transport, options);
     }
+
+    /// <summary>Whether an endpoint speaks the HTTP API (else ZeroMQ).</summary>
+    internal static bool UsesHttp(Uri endpoint) => endpoint.Scheme.ToLowerInvariant() is "http" or "https";
 
     /// <summary>Creates a client with the default resilience settings.</summary>
     /// <param name="endpoint"><c>http://host:port</c> for HTTP, <c>tcp://host:port</c> for ZeroMQ.</param>

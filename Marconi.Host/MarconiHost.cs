@@ -1,9 +1,13 @@
+using System.Globalization;
+using Marconi.Api;
 using Marconi.Storage.Sqlite;
 using Marconi.Transport.Http;
 using Marconi.Transport.Zmq;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.Extensions.Options;
 using Serilog;
+using Serilog.Events;
+using Serilog.Formatting.Compact;
 
 namespace Marconi.Host;
 
@@ -31,13 +35,52 @@ public static class MarconiHost
     /// <summary>Transports by their section name under <c>Marconi:Transports</c>.</summary>
     private static readonly string[] Transports = ["Http", "Zmq"];
 
+    /// <summary>The console line of the text format (the shipped one before JSON existed).</summary>
+    private const string TextTemplate = "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj} {Properties:j}{NewLine}{Exception}";
+
     public static void AddMarconiLogging(this WebApplicationBuilder builder)
     {
+        var options = ReadLoggingOptions(builder.Configuration);
         // The host's own logger, not the process-wide static one: hosts sharing a process (tests) keep their logs apart.
-        builder.Services.AddSerilog((services, logger) => logger
-            .ReadFrom.Configuration(builder.Configuration)
-            .ReadFrom.Services(services)
-            .Enrich.FromLogContext(), preserveStaticLogger: true);
+        builder.Services.AddSerilog((services, logger) => ConfigureLogger(logger, builder.Configuration, options.IsJson)
+            .ReadFrom.Services(services), preserveStaticLogger: true);
+    }
+
+    /// <summary>
+    /// Built-in defaults (console behind an async sink, Information, the framework's chatter at
+    /// Warning) so the host logs with no appsettings.json beside it; the <c>Serilog</c> section
+    /// overrides levels, and a <c>Serilog:WriteTo</c> of its own replaces the console sink.
+    /// </summary>
+    private static LoggerConfiguration ConfigureLogger(LoggerConfiguration logger, IConfiguration configuration, bool json)
+    {
+        logger.MinimumLevel.Information()
+            .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
+            .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
+            .Enrich.FromLogContext();
+        if (!configuration.GetSection("Serilog:WriteTo").GetChildren().Any())
+        {
+            // Blocking when full keeps every line; the writer thread, not the request, formats it.
+            logger.WriteTo.Async(sink =>
+            {
+                if (json)
+                {
+                    sink.Console(new RenderedCompactJsonFormatter());
+                }
+                else
+                {
+                    sink.Console(outputTemplate: TextTemplate, formatProvider: CultureInfo.InvariantCulture);
+                }
+            }, blockWhenFull: true);
+        }
+
+        return logger.ReadFrom.Configuration(configuration);
+    }
+
+    /// <summary>Read before the host exists, since the logger is built from it; a bad value stops the host.</summary>
+    private static RequestLogOptions ReadLoggingOptions(IConfiguration configuration)
+    {
+        var options = configuration.GetSection(RequestLogOptions.SectionName).Get<RequestLogOptions>() ?? new();
+        return options.Problem() is { } problem ? throw new ConfigurationKeyException(problem) : options;
     }
 
     public static void AddStorageDriver(this WebApplicationBuilder builder)
@@ -134,8 +177,10 @@ public static class MarconiHost
 
     private static void Fatal(WebApplicationBuilder builder, string template, string reason)
     {
-        // The host's own logger may not exist yet, so build one from the same configuration.
-        using var logger = new LoggerConfiguration().ReadFrom.Configuration(builder.Configuration).CreateLogger();
+        // The host's own logger may not exist yet, so build one from the same configuration, in the
+        // text format when the format itself is what was wrong.
+        var json = string.Equals(builder.Configuration[$"{RequestLogOptions.SectionName}:Format"], "json", StringComparison.OrdinalIgnoreCase);
+        using var logger = ConfigureLogger(new LoggerConfiguration(), builder.Configuration, json).CreateLogger();
         logger.Fatal(template, reason);
     }
 

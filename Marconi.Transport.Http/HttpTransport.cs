@@ -91,7 +91,7 @@ public static class HttpTransportExtensions
     /// </summary>
     public static WebApplication MapHttpTransport(this WebApplication app)
     {
-        app.UseMiddleware<RequestLogging>();
+        app.UseRequestLogging();
         app.UseMiddleware<ErrorResponses>();
         app.Use(PathRules.BeforeRoutingAsync);
         app.UseRouting();

@@ -1,56 +1,67 @@
-using System.Diagnostics;
+using Marconi.Api;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Serilog;
+using Serilog.Events;
 
 namespace Marconi.Transport.Http;
 
 /// <summary>
-/// One structured log line per request: method, path, matched route, status, elapsed time and
-/// project. Failures are logged separately, with their exception, by <see cref="ErrorResponses"/>.
-/// Answers below 500 are logged at Debug, so the shipped configuration (Information) does not write
-/// them: the line cost a post 25-40% of the server's CPU even through the async console sink. The
-/// access log comes back with <c>Serilog:MinimumLevel:Override:Marconi.Transport.Http.RequestLogging=Debug</c>.
+/// One line per request through Serilog's request logging: method, path, status, elapsed time, and
+/// the transport, API version, operation, queue and project the ZeroMQ line carries too. Its level is
+/// <c>Marconi:Logging:RequestLevel</c> (Debug by default, so the shipped configuration writes none);
+/// 500 and above are Warning, and a failure that escapes is Error, whatever that level. The properties
+/// are gathered only once the level is known to be written.
 /// </summary>
-internal sealed partial class RequestLogging(RequestDelegate next, ILogger<RequestLogging> logger)
+internal static class RequestLogging
 {
     /// <summary>How the default namespace (no <c>X-Project-Id</c>) appears in logs.</summary>
-    private const string DefaultProject = "(default)";
+    public const string DefaultProject = "(default)";
 
-    public async Task InvokeAsync(HttpContext context)
-    {
-        // Captured first: later stages may rewrite the path (see PathRules).
-        var method = context.Request.Method;
-        var path = context.Request.Path.Value ?? "/";
-        var start = Stopwatch.GetTimestamp();
-        try
-        {
-            await next(context);
-        }
-        finally
-        {
-            var elapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText;
-            var status = context.Response.StatusCode;
-            if (status >= StatusCodes.Status500InternalServerError)
-            {
-                LogFailedRequest(method, path, route, status, elapsed, ProjectOf(context.Request));
-            }
-            else
-            {
-                LogRequest(method, path, route, status, elapsed, ProjectOf(context.Request));
-            }
-        }
-    }
+    public const string Template = "HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.00} ms";
 
     /// <summary>The project a request is made for, as it should appear in logs.</summary>
     public static string ProjectOf(HttpRequest request) => ApiAccess.ProjectOf(request) ?? DefaultProject;
 
-    [LoggerMessage(EventId = 1, Level = LogLevel.Debug,
-        Message = "HTTP {Method} {Path} responded {StatusCode} in {ElapsedMs:0.00} ms (route {Route}, project {Project})")]
-    private partial void LogRequest(string method, string path, string? route, int statusCode, double elapsedMs, string project);
+    public static IApplicationBuilder UseRequestLogging(this IApplicationBuilder app)
+    {
+        var level = ToSerilog(app.ApplicationServices.GetRequiredService<IOptions<RequestLogOptions>>().Value.Level);
+        return app.UseSerilogRequestLogging(options =>
+        {
+            // The host keeps its logger apart from the static one (tests run several hosts in one process).
+            options.Logger = app.ApplicationServices.GetService<Serilog.ILogger>();
+            options.MessageTemplate = Template;
+            options.GetLevel = (context, _, exception) =>
+                exception is not null ? LogEventLevel.Error
+                : context.Response.StatusCode >= StatusCodes.Status500InternalServerError ? LogEventLevel.Warning
+                : level;
+            options.EnrichDiagnosticContext = Enrich;
+        });
+    }
 
-    [LoggerMessage(EventId = 2, Level = LogLevel.Warning,
-        Message = "HTTP {Method} {Path} responded {StatusCode} in {ElapsedMs:0.00} ms (route {Route}, project {Project})")]
-    private partial void LogFailedRequest(string method, string path, string? route, int statusCode, double elapsedMs, string project);
+    private static void Enrich(IDiagnosticContext diagnostics, HttpContext context)
+    {
+        diagnostics.Set("Transport", "http");
+        var action = context.GetEndpoint()?.Metadata.GetMetadata<ApiActionMetadata>();
+        diagnostics.Set("Version", action?.Version);
+        diagnostics.Set("Operation", action?.Action);
+        diagnostics.Set("Queue", context.Request.RouteValues.TryGetValue("queue_name", out var queue) ? queue as string : null);
+        diagnostics.Set("Project", ProjectOf(context.Request));
+        diagnostics.Set("Route", (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText);
+    }
+
+    /// <summary>Microsoft's level names are the configuration's; Serilog has its own for two of them.</summary>
+    public static LogEventLevel ToSerilog(LogLevel level) => level switch
+    {
+        LogLevel.Trace => LogEventLevel.Verbose,
+        LogLevel.Debug => LogEventLevel.Debug,
+        LogLevel.Information => LogEventLevel.Information,
+        LogLevel.Warning => LogEventLevel.Warning,
+        LogLevel.Error => LogEventLevel.Error,
+        _ => LogEventLevel.Fatal,
+    };
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Text.Json;
 using Marconi.Api;
 using Marconi.Api.Access;
@@ -23,11 +24,17 @@ internal sealed partial class ZmqDispatcher
     private readonly AccessGate _gate;
     private readonly LoadShedding _shedding;
     private readonly ILogger<ZmqDispatcher> _logger;
+    private readonly LogLevel _requestLevel;
+
+    /// <summary>How the default namespace (no <c>X-Project-ID</c>) appears in logs, as over HTTP.</summary>
+    private const string DefaultProject = "(default)";
 
     public ZmqDispatcher(
         V1Catalogue v1, V1_1Catalogue v1_1, V2Catalogue v2, IOptions<ApiOptions> api, ProjectQuotas quotas, AccessGate gate,
-        LoadShedding shedding, IOptions<ZmqTransportOptions> options, IOptions<LimitsOptions> limits, ILogger<ZmqDispatcher> logger)
+        LoadShedding shedding, IOptions<ZmqTransportOptions> options, IOptions<LimitsOptions> limits, IOptions<RequestLogOptions> requestLog,
+        ILogger<ZmqDispatcher> logger)
     {
+        _requestLevel = requestLog.Value.Level;
         _quotas = quotas;
         _gate = gate;
         _shedding = shedding;
@@ -52,9 +59,10 @@ internal sealed partial class ZmqDispatcher
     /// <summary>Handles one request payload and returns the reply payload. Never throws for client input.</summary>
     public async Task<byte[]> HandleAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
+        var start = Stopwatch.GetTimestamp();
         if (payload.Length > MaxPayloadBytes)
         {
-            return Error(null, EnvelopeErrors.TooLarge(MaxPayloadBytes));
+            return Answer(start, null, null, ApiErrors.Outcome(EnvelopeErrors.TooLarge(MaxPayloadBytes)));
         }
 
         Envelope request;
@@ -66,12 +74,13 @@ internal sealed partial class ZmqDispatcher
         {
             using (exception.Request?.Document)
             {
-                return Error(exception.Request, exception.Error);
+                return Answer(start, exception.Request, null, ApiErrors.Outcome(exception.Error));
             }
         }
 
         using (request.Document)
         {
+            string? project = null;
             try
             {
                 if (!_catalogues.TryGetValue(request.Api, out var catalogue))
@@ -87,7 +96,7 @@ internal sealed partial class ZmqDispatcher
                 // The same credentials as HTTP, in the envelope's headers; no pre-signed URLs (they sign HTTP paths).
                 var credentials = new Credentials(
                     Credentials.TokenOf(request.Header("X-Auth-Token"), request.Header("Authorization")), Grant: false);
-                var project = await _gate.AdmitAsync(name, request.Header("X-Project-ID"), credentials, "zmq", null, cancellationToken);
+                project = await _gate.AdmitAsync(name, request.Header("X-Project-ID"), credentials, "zmq", null, cancellationToken);
 
                 // The same per-project budget as HTTP; the envelope carries HTTP's 429.
                 if (!_quotas.TryAcquire(project ?? "", out var retryAfter))
@@ -97,7 +106,7 @@ internal sealed partial class ZmqDispatcher
 
                 var caller = catalogue.Caller(name, project, request.Header("Client-ID"));
                 var outcome = await action(new ZmqApiRequest(caller, request.Body), cancellationToken);
-                return Reply.Write(request, outcome.Status, outcome.Location, outcome.Body);
+                return Answer(start, request, project, outcome.Status, Reply.Write(request, outcome.Status, outcome.Location, outcome.Body));
             }
             catch (MarconiException exception)
             {
@@ -110,13 +119,12 @@ internal sealed partial class ZmqDispatcher
                     _shedding.Record("zmq", exception.Description);
                 }
 
-                return Error(request, exception);
+                return Answer(start, request, project, ApiErrors.Outcome(exception));
             }
             catch (Exception exception)
             {
                 LogUnexpected(exception, request.Action);
-                var unexpected = ApiErrors.Unexpected();
-                return Reply.Write(request, unexpected.Status, null, unexpected.Body);
+                return Answer(start, request, project, ApiErrors.Unexpected());
             }
         }
     }
@@ -155,6 +163,34 @@ internal sealed partial class ZmqDispatcher
         var outcome = ApiErrors.Outcome(error);
         return Reply.Write(request, outcome.Status, null, outcome.Body);
     }
+
+    private byte[] Answer(long start, Envelope? request, string? project, ApiOutcome error) =>
+        Answer(start, request, project, error.Status, Reply.Write(request, error.Status, null, error.Body));
+
+    /// <summary>
+    /// Logs the request's one line (the HTTP line's properties, where they apply) and returns its reply.
+    /// The level is checked first, so a request whose line is not written builds nothing for it. The
+    /// project is the one admitted, else the one asked for; no credential is ever part of it.
+    /// </summary>
+    private byte[] Answer(long start, Envelope? request, string? project, int status, byte[] reply)
+    {
+        var level = status >= 500 ? LogLevel.Warning : _requestLevel;
+        if (_logger.IsEnabled(level))
+        {
+            // A request refused while parsing may have no body object.
+            var queue = request is { Body.ValueKind: JsonValueKind.Object } && JsonBody.TryGetMember(request.Body, "queue_name", out var value)
+                && value.ValueKind == JsonValueKind.String && JsonText.TryGetString(value, out var name) ? name : null;
+            LogRequest(level, "zmq", request?.Api, request?.Action, queue, status,
+                Stopwatch.GetElapsedTime(start).TotalMilliseconds, project ?? request?.Header("X-Project-ID") ?? DefaultProject);
+        }
+
+        return reply;
+    }
+
+    [LoggerMessage(EventId = 3,
+        Message = "ZeroMQ {Operation} responded {StatusCode} in {Elapsed:0.00} ms (version {Version}, queue {Queue}, project {Project}, transport {Transport})")]
+    private partial void LogRequest(
+        LogLevel level, string transport, string? version, string? operation, string? queue, int statusCode, double elapsed, string project);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Storage failure on ZeroMQ action {Action}")]
     private partial void LogStorageFailure(Exception exception, string? action);

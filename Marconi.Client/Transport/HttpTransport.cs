@@ -14,11 +14,28 @@ internal sealed class HttpTransport : ITransport
     private readonly HttpClient _http;
     private readonly ClientIdentity _identity;
     private readonly string _basePath;
+    private readonly Uri _origin;
 
     public HttpTransport(Uri endpoint, ClientIdentity identity, TimeSpan connectTimeout, X509Certificate2Collection? trustedAuthorities = null)
+        : this(new HttpClient(CreateHandler(connectTimeout, trustedAuthorities)) { Timeout = System.Threading.Timeout.InfiniteTimeSpan }, endpoint, identity)
+    {
+    }
+
+    /// <summary>Sends through a client made elsewhere (an <see cref="IHttpClientFactory"/>'s), with its handlers.</summary>
+    public HttpTransport(HttpClient http, Uri endpoint, ClientIdentity identity)
     {
         _identity = identity;
         _basePath = endpoint.AbsolutePath.TrimEnd('/');
+        _origin = new Uri(endpoint.GetLeftPart(UriPartial.Authority));
+        _http = http;
+    }
+
+    /// <summary>The handler a client's own connections go through: no redirects, bounded connect time, pooled connections renewed (DNS).</summary>
+    public static SocketsHttpHandler CreateHandler(MarconiClientOptions options) =>
+        CreateHandler(options.Timeout, options.TrustedCertificateAuthorities);
+
+    private static SocketsHttpHandler CreateHandler(TimeSpan connectTimeout, X509Certificate2Collection? trustedAuthorities)
+    {
         var handler = new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
@@ -30,11 +47,8 @@ internal sealed class HttpTransport : ITransport
             handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
                 TrustedByAuthorities(certificate, errors, trustedAuthorities);
         }
-        _http = new HttpClient(handler)
-        {
-            BaseAddress = new Uri(endpoint.GetLeftPart(UriPartial.Authority)),
-            Timeout = System.Threading.Timeout.InfiniteTimeSpan,
-        };
+
+        return handler;
     }
 
     /// <summary>
@@ -248,7 +262,7 @@ internal sealed class HttpTransport : ITransport
         }
 
         var target = request.Link ?? (query.Count == 0 ? path : path + "?" + string.Join('&', query));
-        var message = new HttpRequestMessage(method, _basePath + target) { Content = content };
+        var message = new HttpRequestMessage(method, new Uri(_origin, _basePath + target)) { Content = content };
         message.Headers.Accept.Add(Json);
         message.Headers.TryAddWithoutValidation("Client-ID", _identity.ClientId.ToString());
         if (_identity.ProjectId is { } project)

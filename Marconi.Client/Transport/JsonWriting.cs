@@ -15,7 +15,12 @@ internal static class JsonWriting
     /// </summary>
     public static void WriteVerbatim(Utf8JsonWriter writer, JsonElement element)
     {
+#if NET9_0_OR_GREATER
         var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(element);
+#else
+        // net8.0 has no view of the raw bytes; a copy of them does the same.
+        ReadOnlySpan<byte> raw = System.Text.Encoding.UTF8.GetBytes(element.GetRawText());
+#endif
         if (HasSurrogateEscape(raw))
         {
             writer.WriteRawValue(raw, skipInputValidation: true);

@@ -5,7 +5,7 @@ namespace Marconi.Tests.EndToEnd;
 
 /// <summary>
 /// The per-request line in the real host: off in the shipped configuration (it is Debug, the
-/// configuration Information), written when the operator turns its category to Debug.
+/// configuration Information), written when the operator raises Marconi:Logging:RequestLevel.
 /// </summary>
 public sealed class RequestLogHostTests : IDisposable
 {
@@ -25,10 +25,10 @@ public sealed class RequestLogHostTests : IDisposable
     }
 
     [Fact]
-    public async Task TheRequestLogCategoryAtDebugWritesOneLinePerRequest()
+    public async Task RequestLevelInformationWritesOneLinePerRequest()
     {
         var path = $"/v1/queues/log-{Guid.NewGuid():N}/stats";
-        var output = await RequestThenStopAsync(["--Serilog:MinimumLevel:Override:Marconi.Transport.Http.RequestLogging=Debug"], path);
+        var output = await RequestThenStopAsync(["--Marconi:Logging:RequestLevel=Information"], path);
 
         output.Should().Contain(ShuttingDown).And.Contain($"HTTP GET {path} responded 404");
     }

@@ -83,7 +83,7 @@ public sealed class FaultyStorageTests(FaultyStorageFactory factory) : IClassFix
 }
 
 /// <summary>The Kestrel factory, with every storage call failing as <see cref="Failure"/> says.</summary>
-public sealed class FaultyStorageFactory : MarconiHttpFactoryBase
+public class FaultyStorageFactory : MarconiHttpFactoryBase
 {
     public Func<Exception> Failure { get; set; } = () => new InvalidOperationException("failure");
 

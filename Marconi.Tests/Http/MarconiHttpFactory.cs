@@ -97,7 +97,8 @@ public abstract class MarconiHttpFactoryBase : WebApplicationFactory<Program>
         builder.UseSetting("Marconi:Storage:Sqlite:Path", _database.Path);
         builder.UseSetting("Marconi:Storage:Sqlite:Synchronous", "Off");
         // The request log (Debug, off in the shipped configuration) is what several tests read.
-        builder.UseSetting("Serilog:MinimumLevel:Override:Marconi.Transport.Http.RequestLogging", "Debug");
+        builder.UseSetting("Serilog:MinimumLevel:Override:Serilog.AspNetCore.RequestLoggingMiddleware", "Debug");
+        builder.UseSetting("Serilog:MinimumLevel:Override:Marconi.Transport.Zmq", "Debug");
         builder.ConfigureTestServices(services =>
         {
             services.RemoveAll<TimeProvider>();
@@ -154,7 +155,7 @@ public sealed class LogCapture : ILogEventSink
 
     /// <summary>The request-log events (one per request) for a path, as they are now.</summary>
     public List<LogEvent> RequestsTo(string path) =>
-        Events.Where(e => e.Properties.TryGetValue("Path", out var p) && p is ScalarValue { Value: string s } && s == path
+        Events.Where(e => e.Properties.TryGetValue("RequestPath", out var p) && p is ScalarValue { Value: string s } && s == path
                 && e.Properties.ContainsKey("StatusCode"))
             .ToList();
 

@@ -10,19 +10,24 @@ namespace Marconi.Tests.Http;
 public sealed class RequestLogTests(MarconiHttpFactory factory) : IClassFixture<MarconiHttpFactory>
 {
     [Fact]
-    public async Task EachRequestIsLoggedOnceWithMethodPathRouteStatusElapsedAndProject()
+    public async Task EachRequestIsLoggedOnceWithMethodPathOperationQueueStatusElapsedAndProject()
     {
         using var client = factory.CreateV1Client();
-        var path = $"/v1/queues/{V1Client.NewQueueName()}/stats";
+        var queue = V1Client.NewQueueName();
+        var path = $"/v1/queues/{queue}/stats";
         (await client.GetAsync(path)).StatusCode.Should().Be(HttpStatusCode.NotFound);
 
         var logged = await factory.Logs.WaitForRequestAsync(path);
         logged.Level.Should().Be(LogEventLevel.Debug);
-        Scalar(logged, "Method").Should().Be("GET");
+        Scalar(logged, "RequestMethod").Should().Be("GET");
         Scalar(logged, "StatusCode").Should().Be(404);
+        Scalar(logged, "Transport").Should().Be("http");
+        Scalar(logged, "Version").Should().Be("v1");
+        Scalar(logged, "Operation").Should().Be("queue_get_stats");
+        Scalar(logged, "Queue").Should().Be(queue);
         Scalar(logged, "Route").Should().Be("/v1/queues/{queue_name}/stats");
         Scalar(logged, "Project").Should().Be(client.Project);
-        Scalar(logged, "ElapsedMs").Should().BeOfType<double>().Which.Should().BeGreaterThanOrEqualTo(0);
+        Scalar(logged, "Elapsed").Should().BeOfType<double>().Which.Should().BeGreaterThanOrEqualTo(0);
     }
 
     [Fact]

@@ -48,16 +48,19 @@ public sealed class HostProcess : IAsyncDisposable
         Start(databasePath, FreePort(), arguments, environment);
 
     /// <summary>Starts the host with its HTTP API on a given loopback port; does not wait for it to serve.</summary>
-    public static HostProcess Start(string databasePath, int port, IEnumerable<string>? arguments = null, IDictionary<string, string>? environment = null)
+    /// <param name="directory">Where marconi.dll is; the tests' own output by default.</param>
+    public static HostProcess Start(
+        string databasePath, int port, IEnumerable<string>? arguments = null, IDictionary<string, string>? environment = null, string? directory = null)
     {
+        directory ??= AppContext.BaseDirectory;
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = AppContext.BaseDirectory,
+            WorkingDirectory = directory,
         };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "marconi.dll"));
+        start.ArgumentList.Add(Path.Combine(directory, "marconi.dll"));
         start.ArgumentList.Add($"--Marconi:Storage:Sqlite:Path={databasePath}");
         start.ArgumentList.Add($"--Marconi:Transports:Http:Url=http://127.0.0.1:{port}");
         foreach (var argument in arguments ?? [])
