@@ -1,7 +1,12 @@
 using Marconi.Storage.Sqlite;
 using Marconi.Transport.Http;
 using Marconi.Transport.Zmq;
+using Marconi.Host.Cli;
 using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration.Json;
+using Microsoft.Extensions.Configuration.Memory;
+using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
 using Serilog;
 
@@ -30,6 +35,80 @@ public static class MarconiHost
 
     /// <summary>Transports by their section name under <c>Marconi:Transports</c>.</summary>
     private static readonly string[] Transports = ["Http", "Zmq"];
+
+    /// <summary>
+    /// The layers of configuration, lowest first: the shipped appsettings.json embedded in the binary (so a lone
+    /// executable has the same defaults), appsettings.json beside it, the <c>--config</c> file, environment
+    /// variables, command-line settings.
+    /// </summary>
+    public static void AddMarconiConfiguration(this WebApplicationBuilder builder, string? configFile)
+    {
+        // As values in memory: configuration sources are rebuilt whenever one is inserted, and a stream reads once.
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
+        {
+            InitialData = [.. Defaults().AsEnumerable().Where(p => p.Value is not null)],
+        });
+
+        if (configFile is null)
+        {
+            return;
+        }
+
+        var sources = builder.Configuration.Sources;
+        var above = sources.Select((source, index) => (source, index)).LastOrDefault(s => s.source is JsonConfigurationSource).index;
+        sources.Insert(above + 1, new JsonConfigurationSource
+        {
+            FileProvider = new PhysicalFileProvider(Path.GetDirectoryName(configFile)!),
+            Path = Path.GetFileName(configFile),
+            Optional = false,
+            ReloadOnChange = false,
+        });
+    }
+
+    /// <summary>The shipped appsettings.json, as embedded in the binary.</summary>
+    public static IConfigurationRoot Defaults()
+    {
+        using var embedded = typeof(MarconiHost).Assembly.GetManifestResourceStream("Marconi.Host.appsettings.json")
+                             ?? throw new InvalidOperationException("the embedded appsettings.json is missing");
+        return new ConfigurationBuilder().AddJsonStream(embedded).Build();
+    }
+
+    /// <summary>
+    /// Checks the configuration before the host starts, so a bad value is one line and not the host's own error
+    /// with a stack trace; warns of keys no options class reads; logs the start-up line once the server listens.
+    /// </summary>
+    public static void CheckConfiguration(this WebApplication app)
+    {
+        app.Services.GetService<IStartupValidator>()?.Validate();
+
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Marconi.Host.Configuration");
+        var keys = ConfigurationKeys.OfMarconi();
+        foreach (var key in keys.Unknown(app.Configuration))
+        {
+            logger.LogWarning("Unknown setting {Key} is ignored; did you mean {Nearest}?", key, keys.Nearest(key));
+        }
+
+        app.Lifetime.ApplicationStarted.Register(() => LogStarted(app));
+    }
+
+    private static void LogStarted(WebApplication app)
+    {
+        var endpoints = new List<string>();
+        if (HttpEnabled(app.Configuration) && app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>() is { } addresses)
+        {
+            endpoints.AddRange(addresses.Addresses);
+        }
+
+        if (ReadEnabled(app.Configuration, ZmqTransportOptions.SectionName, false))
+        {
+            endpoints.Add(app.Configuration[$"{ZmqTransportOptions.SectionName}:Endpoint"] ?? new ZmqTransportOptions().Endpoint);
+        }
+
+        var sqlite = app.Configuration.GetSection(SqliteStorageOptions.SectionName).Get<SqliteStorageOptions>() ?? new();
+        app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Marconi.Host").LogInformation(
+            "Marconi {Version} serving on {Endpoints}; store {Database} (Synchronous={Synchronous})",
+            MarconiCommandLine.Version, string.Join(", ", endpoints), Path.GetFullPath(sqlite.Path), sqlite.Synchronous);
+    }
 
     public static void AddMarconiLogging(this WebApplicationBuilder builder)
     {
@@ -121,6 +200,18 @@ public static class MarconiHost
         }
         catch (Exception exception) when (exception is ConfigurationKeyException or OptionsValidationException)
         {
+            Fatal(builder, "Invalid configuration: {Reason}", exception.Message);
+            return 1;
+        }
+        catch (AggregateException exception) when (exception.InnerExceptions.All(e => e is OptionsValidationException))
+        {
+            // Several options classes failed at once: still one line.
+            Fatal(builder, "Invalid configuration: {Reason}", string.Join(" ", exception.InnerExceptions.Select(e => e.Message)));
+            return 1;
+        }
+        catch (Exception exception) when (exception is InvalidDataException or FormatException && exception.Source?.StartsWith("Microsoft.Extensions.Configuration", StringComparison.Ordinal) == true)
+        {
+            // A settings file that is not JSON, or a value the binder cannot convert.
             Fatal(builder, "Invalid configuration: {Reason}", exception.Message);
             return 1;
         }
