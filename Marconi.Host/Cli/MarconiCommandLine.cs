@@ -40,9 +40,7 @@ public static class MarconiCommandLine
         // No verb: a server, as `dotnet run --project Marconi.Host [-- --Section:Key=value]` has always started one.
         if (args.Length == 0 || args[0].StartsWith("--", StringComparison.Ordinal) && IsSettingName(args[0]))
         {
-            return ReadSettings(args, out var settings, out var unknown)
-                ? await serve(new ServeRequest(settings, null))
-                : Fail(stderr, $"unknown option '{unknown}' (settings are --Section:Key=value; see marconi serve --help)");
+            return await ServeAsync(["serve", .. args], stdout, stderr, serve);
         }
 
         switch (args[0])
