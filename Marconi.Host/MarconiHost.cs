@@ -101,7 +101,11 @@ public static class MarconiHost
 
         if (ReadEnabled(app.Configuration, ZmqTransportOptions.SectionName, false))
         {
-            endpoints.Add(app.Configuration[$"{ZmqTransportOptions.SectionName}:Endpoint"] ?? new ZmqTransportOptions().Endpoint);
+            // The bound endpoint (tcp://…:* picks a port), read off the transport's hosted service; else as configured.
+            var bound = app.Services.GetServices<IHostedService>()
+                .Select(service => service.GetType().GetProperty("BoundEndpoint")?.GetValue(service) as string)
+                .FirstOrDefault(endpoint => endpoint is not null);
+            endpoints.Add(bound ?? app.Configuration[$"{ZmqTransportOptions.SectionName}:Endpoint"] ?? new ZmqTransportOptions().Endpoint);
         }
 
         var sqlite = app.Configuration.GetSection(SqliteStorageOptions.SectionName).Get<SqliteStorageOptions>() ?? new();
