@@ -207,18 +207,6 @@ public static class MarconiHost
             Fatal(builder, "Invalid configuration: {Reason}", exception.Message);
             return 1;
         }
-        catch (AggregateException exception) when (exception.InnerExceptions.All(e => e is OptionsValidationException))
-        {
-            // Several options classes failed at once: still one line.
-            Fatal(builder, "Invalid configuration: {Reason}", string.Join(" ", exception.InnerExceptions.Select(e => e.Message)));
-            return 1;
-        }
-        catch (Exception exception) when (exception is InvalidDataException or FormatException && exception.Source?.StartsWith("Microsoft.Extensions.Configuration", StringComparison.Ordinal) == true)
-        {
-            // A settings file that is not JSON, or a value the binder cannot convert.
-            Fatal(builder, "Invalid configuration: {Reason}", exception.Message);
-            return 1;
-        }
         catch (Exception exception)
         {
             // A transport that cannot bind, a database that cannot open: the message names the key.
