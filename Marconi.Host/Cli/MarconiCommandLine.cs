@@ -67,10 +67,11 @@ public static class MarconiCommandLine
 
     private static async Task<int> ServeAsync(string[] args, TextWriter stdout, TextWriter stderr, Func<ServeRequest, Task<int>> serve)
     {
-        var url = new Option<string?>("--url") { Description = "Where the HTTP API listens (Marconi:Transports:Http:Url), e.g. http://127.0.0.1:8888" };
-        var db = new Option<string?>("--db") { Description = "The SQLite store file (Marconi:Storage:Sqlite:Path); created on first start" };
+        var url = new Option<string?>("--url") { HelpName = "URL", Description = "Where the HTTP API listens (Marconi:Transports:Http:Url), e.g. http://127.0.0.1:8888" };
+        var db = new Option<string?>("--db") { HelpName = "PATH", Description = "The SQLite store file (Marconi:Storage:Sqlite:Path); created on first start" };
         var config = new Option<string?>("--config")
         {
+            HelpName = "FILE",
             Description = "A JSON settings file layered above appsettings.json and below environment variables and --Section:Key=value",
         };
         var command = new Command("serve",
@@ -121,8 +122,8 @@ public static class MarconiCommandLine
 
     private static async Task<int> BackupAsync(string[] args, TextWriter stdout, TextWriter stderr)
     {
-        var db = new Option<string>("--db") { Description = "The store file to copy (a server may be running on it)", Required = true };
-        var to = new Option<string>("--to") { Description = "The backup file to write (refused if it exists, unless --force)", Required = true };
+        var db = new Option<string>("--db") { HelpName = "PATH", Description = "The store file to copy (a server may be running on it)", Required = true };
+        var to = new Option<string>("--to") { HelpName = "FILE", Description = "The backup file to write (refused if it exists, unless --force)", Required = true };
         var force = new Option<bool>("--force") { Description = "Replace an existing backup file" };
         var command = new Command("backup",
             "Copy a store file with SQLite's online backup: a consistent copy, taken while a server keeps serving")
