@@ -3,7 +3,12 @@ using Marconi.Api;
 using Marconi.Storage.Sqlite;
 using Marconi.Transport.Http;
 using Marconi.Transport.Zmq;
+using Marconi.Host.Cli;
 using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration.Json;
+using Microsoft.Extensions.Configuration.Memory;
+using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
 using Serilog;
 using Serilog.Events;
@@ -37,6 +42,84 @@ public static class MarconiHost
 
     /// <summary>The console line of the text format (the shipped one before JSON existed).</summary>
     private const string TextTemplate = "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj} {Properties:j}{NewLine}{Exception}";
+
+    /// <summary>
+    /// The layers of configuration, lowest first: the shipped appsettings.json embedded in the binary (so a lone
+    /// executable has the same defaults), appsettings.json beside it, the <c>--config</c> file, environment
+    /// variables, command-line settings.
+    /// </summary>
+    public static void AddMarconiConfiguration(this WebApplicationBuilder builder, string? configFile)
+    {
+        // As values in memory: configuration sources are rebuilt whenever one is inserted, and a stream reads once.
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
+        {
+            InitialData = [.. Defaults().AsEnumerable().Where(p => p.Value is not null)],
+        });
+
+        if (configFile is null)
+        {
+            return;
+        }
+
+        var sources = builder.Configuration.Sources;
+        var above = sources.Select((source, index) => (source, index)).LastOrDefault(s => s.source is JsonConfigurationSource).index;
+        sources.Insert(above + 1, new JsonConfigurationSource
+        {
+            FileProvider = new PhysicalFileProvider(Path.GetDirectoryName(configFile)!),
+            Path = Path.GetFileName(configFile),
+            Optional = false,
+            ReloadOnChange = false,
+        });
+    }
+
+    /// <summary>The shipped appsettings.json, as embedded in the binary.</summary>
+    public static IConfigurationRoot Defaults()
+    {
+        using var embedded = typeof(MarconiHost).Assembly.GetManifestResourceStream("Marconi.Host.appsettings.json")
+                             ?? throw new InvalidOperationException("the embedded appsettings.json is missing");
+        return new ConfigurationBuilder().AddJsonStream(embedded).Build();
+    }
+
+    /// <summary>
+    /// Checks the configuration before the host starts, so a bad value is one line and not the host's own error
+    /// with a stack trace; warns of keys no options class reads; logs the start-up line once the server listens.
+    /// </summary>
+    public static void CheckConfiguration(this WebApplication app)
+    {
+        app.Services.GetService<IStartupValidator>()?.Validate();
+
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Marconi.Host.Configuration");
+        var keys = ConfigurationKeys.OfMarconi();
+        foreach (var key in keys.Unknown(app.Configuration))
+        {
+            logger.LogWarning("Unknown setting {Key} is ignored; did you mean {Nearest}?", key, keys.Nearest(key));
+        }
+
+        app.Lifetime.ApplicationStarted.Register(() => LogStarted(app));
+    }
+
+    private static void LogStarted(WebApplication app)
+    {
+        var endpoints = new List<string>();
+        if (HttpEnabled(app.Configuration) && app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>() is { } addresses)
+        {
+            endpoints.AddRange(addresses.Addresses);
+        }
+
+        if (ReadEnabled(app.Configuration, ZmqTransportOptions.SectionName, false))
+        {
+            // The bound endpoint (tcp://…:* picks a port), read off the transport's hosted service; else as configured.
+            var bound = app.Services.GetServices<IHostedService>()
+                .Select(service => service.GetType().GetProperty("BoundEndpoint")?.GetValue(service) as string)
+                .FirstOrDefault(endpoint => endpoint is not null);
+            endpoints.Add(bound ?? app.Configuration[$"{ZmqTransportOptions.SectionName}:Endpoint"] ?? new ZmqTransportOptions().Endpoint);
+        }
+
+        var sqlite = app.Configuration.GetSection(SqliteStorageOptions.SectionName).Get<SqliteStorageOptions>() ?? new();
+        app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Marconi.Host").LogInformation(
+            "Marconi {Version} serving on {Endpoints}; store {Database} (Synchronous={Synchronous})",
+            MarconiCommandLine.Version, string.Join(", ", endpoints), Path.GetFullPath(sqlite.Path), sqlite.Synchronous);
+    }
 
     public static void AddMarconiLogging(this WebApplicationBuilder builder)
     {

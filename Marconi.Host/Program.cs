@@ -3,32 +3,34 @@ using Marconi.Core;
 using Marconi.Host;
 using Marconi.Host.Cli;
 
-// `marconi queue|message|claim|subscription|health|key …` are client verbs; anything else (no verb, `serve`, or
-// --Section:Key=value settings) runs the server.
-if (ClientCommands.IsClientInvocation(args))
+// `marconi` with no verb (settings only) or `marconi serve` runs the server; `backup`, `version`, `help` and the
+// client verbs are the command line's, and anything it does not understand is a usage error.
+return await MarconiCommandLine.RunAsync(args, Console.In, Console.Out, Console.Error, Serve);
+
+static async Task<int> Serve(ServeRequest request)
 {
-    return await new ClientCommands(Console.In, Console.Out, Console.Error).RunAsync(args);
+    var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+    {
+        Args = request.Settings,
+        // appsettings.json beside the binary is found from any working directory.
+        ContentRootPath = AppContext.BaseDirectory,
+    });
+
+    return await MarconiHost.RunAsync(builder, () =>
+    {
+        builder.AddMarconiConfiguration(request.ConfigFile);
+        builder.AddMarconiLogging();
+        builder.AddMarconiCore();
+        builder.AddMarconiApi();
+        builder.AddStorageDriver();
+        builder.AddTransports();
+
+        var app = builder.Build();
+        app.MapTransports();
+        app.CheckConfiguration();
+        return app;
+    });
 }
-
-var builder = WebApplication.CreateBuilder(new WebApplicationOptions
-{
-    Args = args is ["serve", .. var settings] ? settings : args,
-    // appsettings.json travels with the binary, so the host finds it from any working directory.
-    ContentRootPath = AppContext.BaseDirectory,
-});
-
-return await MarconiHost.RunAsync(builder, () =>
-{
-    builder.AddMarconiLogging();
-    builder.AddMarconiCore();
-    builder.AddMarconiApi();
-    builder.AddStorageDriver();
-    builder.AddTransports();
-
-    var app = builder.Build();
-    app.MapTransports();
-    return app;
-});
 
 /// <summary>Entry point type, public for <c>WebApplicationFactory</c>.</summary>
 public partial class Program;

@@ -77,29 +77,11 @@ internal sealed class ClientCommands
         _api.AcceptOnlyFromAmong("v1", "v2");
     }
 
-    private static readonly string[] Verbs = ["queue", "message", "claim", "subscription", "health", "key"];
-    private static readonly string[] HelpTokens = ["--help", "-h", "-?", "--version"];
-
-    /// <summary>
-    /// True when the arguments ask for a client verb or for help rather than for the server. Global
-    /// options may come before the verb (<c>marconi --project p queue list</c>); after <c>serve</c>
-    /// everything but help is a server setting.
-    /// </summary>
-    public static bool IsClientInvocation(string[] args)
-    {
-        if (args.Any(HelpTokens.Contains))
-        {
-            return true;
-        }
-
-        return args is not ["serve", ..] && args.Any(Verbs.Contains);
-    }
-
     public Task<int> RunAsync(string[] args)
     {
         var root = new RootCommand("Marconi: a queuing service. With no verb (or 'serve') it runs the server; the other verbs are a client.")
         {
-            ServeCommand(), QueueCommand(), MessageCommand(), ClaimCommand(), SubscriptionCommand(), HealthCommand(), KeyCommand(),
+            ServeCommand(), BackupCommand(), VersionCommand(), QueueCommand(), MessageCommand(), ClaimCommand(), SubscriptionCommand(), HealthCommand(), KeyCommand(),
         };
         root.Options.Add(_url);
         root.Options.Add(_api);
@@ -109,6 +91,15 @@ internal sealed class ClientCommands
         root.Options.Add(_token);
         root.Options.Add(_output);
         var parsed = root.Parse(args);
+        if (parsed.UnmatchedTokens.Count > 0)
+        {
+            // Name what was not understood, and where: `queue lst` is a bad verb of `queue`, not a missing one.
+            var path = string.Join(' ', parsed.CommandResult.Command.Name == root.Name
+                ? ["marconi"]
+                : new[] { "marconi" }.Concat(CommandPath(parsed.CommandResult)));
+            return Task.FromResult(Fail(Usage, $"'{parsed.UnmatchedTokens[0]}' is not a verb or option of '{path}' (see {path} --help)"));
+        }
+
         if (parsed.Errors.Count > 0)
         {
             // A bad invocation: one line, exit code 2 (help is one --help away).
@@ -118,14 +109,30 @@ internal sealed class ClientCommands
         return parsed.InvokeAsync(new InvocationConfiguration { Output = _stdout, Error = _stderr });
     }
 
-    private static Command ServeCommand()
+    private static IEnumerable<string> CommandPath(System.CommandLine.Parsing.CommandResult? result)
     {
-        var serve = new Command("serve", "Run the server (the default with no verb); settings as --Section:Key=value")
+        var names = new Stack<string>();
+        for (var current = result; current?.Parent is not null; current = current.Parent as System.CommandLine.Parsing.CommandResult)
         {
-            TreatUnmatchedTokensAsErrors = false,
-        };
-        serve.SetAction(_ => 0); // the entry point routes 'serve' to the server before this tree is built
-        return serve;
+            names.Push(current.Command.Name);
+        }
+
+        return names;
+    }
+
+    // serve, backup and version are listed here for --help; MarconiCommandLine runs them when they come first.
+    private Command ServeCommand() => Listed("serve",
+        "Run the server (the default with no verb): --url, --db, --config FILE, and any setting as --Section:Key=value");
+
+    private Command BackupCommand() => Listed("backup", "Copy a store file while a server runs on it: --db PATH --to FILE [--force]");
+
+    private Command VersionCommand() => Listed("version", "Print the version");
+
+    private Command Listed(string name, string description)
+    {
+        var command = new Command(name, description) { TreatUnmatchedTokensAsErrors = false };
+        command.SetAction(_ => Fail(Usage, $"'{name}' must come first: marconi {name} --help tells its options"));
+        return command;
     }
 
     private Command QueueCommand()

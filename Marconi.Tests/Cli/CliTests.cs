@@ -188,21 +188,6 @@ public sealed class CliTests(MarconiZmqFactory factory) : IClassFixture<MarconiZ
         result.Stderr.TrimEnd().Should().NotContain("\n");
     }
 
-    [Theory]
-    [InlineData(true, "queue", "list")]
-    [InlineData(true, "--project", "p", "queue", "list")]
-    [InlineData(true, "--url", "http://x", "health")]
-    [InlineData(true, "key", "create", "--admin", "--name", "ops", "--db", "marconi.db")]
-    [InlineData(true, "--token", "t", "key", "list")]
-    [InlineData(true, "serve", "--help")]
-    [InlineData(true, "--help")]
-    [InlineData(false)]
-    [InlineData(false, "serve")]
-    [InlineData(false, "serve", "--Marconi:Storage:Sqlite:Path=queue")]
-    [InlineData(false, "--Marconi:Transports:Zmq:Enabled=true")]
-    public void ClientVerbsAndHelpGoToTheClientEverythingElseToTheServer(bool client, params string[] args) =>
-        ClientCommands.IsClientInvocation(args).Should().Be(client);
-
     [Fact]
     public async Task KeyVerbsOnAServerWithoutKeysAreRefusedInOneLine()
     {
