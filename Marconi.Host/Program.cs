@@ -2,6 +2,7 @@ using Marconi.Api;
 using Marconi.Core;
 using Marconi.Host;
 using Marconi.Host.Cli;
+using Marconi.Transport.Http;
 
 // `marconi queue|message|claim|subscription|health|key …` are client verbs; anything else (no verb, `serve`, or
 // --Section:Key=value settings) runs the server.
@@ -24,9 +25,11 @@ return await MarconiHost.RunAsync(builder, () =>
     builder.AddMarconiApi();
     builder.AddStorageDriver();
     builder.AddTransports();
+    builder.AddMarconiMetrics();
 
     var app = builder.Build();
     app.MapTransports();
+    app.MapMarconiMetrics();
     return app;
 });
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Marconi.Core;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
@@ -11,8 +12,11 @@ namespace Marconi.Transport.Http;
 /// Answers below 500 are logged at Debug, so the shipped configuration (Information) does not write
 /// them: the line cost a post 25-40% of the server's CPU even through the async console sink. The
 /// access log comes back with <c>Serilog:MinimumLevel:Override:Marconi.Transport.Http.RequestLogging=Debug</c>.
+/// It is also where HTTP requests are counted, since only here is the final status known. A request
+/// routed to no catalogue operation (probes, <c>/metrics</c>, the root) is not an API request and is
+/// not counted, unless it matched no route at all.
 /// </summary>
-internal sealed partial class RequestLogging(RequestDelegate next, ILogger<RequestLogging> logger)
+internal sealed partial class RequestLogging(RequestDelegate next, MarconiMetrics metrics, ILogger<RequestLogging> logger)
 {
     /// <summary>How the default namespace (no <c>X-Project-Id</c>) appears in logs.</summary>
     private const string DefaultProject = "(default)";
@@ -29,9 +33,21 @@ internal sealed partial class RequestLogging(RequestDelegate next, ILogger<Reque
         }
         finally
         {
-            var elapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText;
+            var elapsedTime = Stopwatch.GetElapsedTime(start);
+            var elapsed = elapsedTime.TotalMilliseconds;
+            var endpoint = context.GetEndpoint();
+            var route = (endpoint as RouteEndpoint)?.RoutePattern.RawText;
             var status = context.Response.StatusCode;
+            if (endpoint is null)
+            {
+                metrics.Request("http", "none", MarconiMetrics.UnknownOperation, status, elapsedTime);
+            }
+            else if (endpoint.Metadata.GetMetadata<ApiActionMetadata>() is { } action)
+            {
+                var operation = context.Features.Get<ChosenOperation>()?.Name ?? action.Action;
+                metrics.Request("http", action.Version, operation, status, elapsedTime);
+            }
+
             if (status >= StatusCodes.Status500InternalServerError)
             {
                 LogFailedRequest(method, path, route, status, elapsed, ProjectOf(context.Request));

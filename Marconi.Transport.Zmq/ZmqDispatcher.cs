@@ -22,12 +22,15 @@ internal sealed partial class ZmqDispatcher
     private readonly ProjectQuotas _quotas;
     private readonly AccessGate _gate;
     private readonly LoadShedding _shedding;
+    private readonly MarconiMetrics _metrics;
     private readonly ILogger<ZmqDispatcher> _logger;
 
     public ZmqDispatcher(
         V1Catalogue v1, V1_1Catalogue v1_1, V2Catalogue v2, IOptions<ApiOptions> api, ProjectQuotas quotas, AccessGate gate,
-        LoadShedding shedding, IOptions<ZmqTransportOptions> options, IOptions<LimitsOptions> limits, ILogger<ZmqDispatcher> logger)
+        LoadShedding shedding, IOptions<ZmqTransportOptions> options, IOptions<LimitsOptions> limits, MarconiMetrics metrics,
+        ILogger<ZmqDispatcher> logger)
     {
+        _metrics = metrics;
         _quotas = quotas;
         _gate = gate;
         _shedding = shedding;
@@ -52,9 +55,20 @@ internal sealed partial class ZmqDispatcher
     /// <summary>Handles one request payload and returns the reply payload. Never throws for client input.</summary>
     public async Task<byte[]> HandleAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
+        var start = System.Diagnostics.Stopwatch.GetTimestamp();
+        var (reply, status, version, operation) = await DispatchAsync(payload, cancellationToken);
+        _metrics.Request("zmq", version, operation, status, System.Diagnostics.Stopwatch.GetElapsedTime(start));
+        return reply;
+    }
+
+    /// <summary>The reply, with its status and the catalogue version and operation it was counted under.</summary>
+    private async Task<(byte[] Reply, int Status, string Version, string Operation)> DispatchAsync(
+        ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        const string None = "none";
         if (payload.Length > MaxPayloadBytes)
         {
-            return Error(null, EnvelopeErrors.TooLarge(MaxPayloadBytes));
+            return Error(null, EnvelopeErrors.TooLarge(MaxPayloadBytes), None, MarconiMetrics.UnknownOperation);
         }
 
         Envelope request;
@@ -66,10 +80,12 @@ internal sealed partial class ZmqDispatcher
         {
             using (exception.Request?.Document)
             {
-                return Error(exception.Request, exception.Error);
+                return Error(exception.Request, exception.Error, None, MarconiMetrics.UnknownOperation);
             }
         }
 
+        var version = None;
+        var operation = MarconiMetrics.UnknownOperation;
         using (request.Document)
         {
             try
@@ -79,10 +95,15 @@ internal sealed partial class ZmqDispatcher
                     throw EnvelopeErrors.InvalidRequest($"API {request.Api} is not served here.");
                 }
 
+                version = catalogue.Version;
+
                 if (request.Action is not { } name || !catalogue.TryGetAction(name, out var action))
                 {
                     throw EnvelopeErrors.InvalidAction(request.Action);
                 }
+
+                // Only now a name of the catalogue's, so a bounded tag value whatever clients send.
+                operation = name;
 
                 // The same credentials as HTTP, in the envelope's headers; no pre-signed URLs (they sign HTTP paths).
                 var credentials = new Credentials(
@@ -97,7 +118,7 @@ internal sealed partial class ZmqDispatcher
 
                 var caller = catalogue.Caller(name, project, request.Header("Client-ID"));
                 var outcome = await action(new ZmqApiRequest(caller, request.Body), cancellationToken);
-                return Reply.Write(request, outcome.Status, outcome.Location, outcome.Body);
+                return (Reply.Write(request, outcome.Status, outcome.Location, outcome.Body), outcome.Status, version, operation);
             }
             catch (MarconiException exception)
             {
@@ -110,13 +131,13 @@ internal sealed partial class ZmqDispatcher
                     _shedding.Record("zmq", exception.Description);
                 }
 
-                return Error(request, exception);
+                return Error(request, exception, version, operation);
             }
             catch (Exception exception)
             {
                 LogUnexpected(exception, request.Action);
                 var unexpected = ApiErrors.Unexpected();
-                return Reply.Write(request, unexpected.Status, null, unexpected.Body);
+                return (Reply.Write(request, unexpected.Status, null, unexpected.Body), unexpected.Status, version, operation);
             }
         }
     }
@@ -128,6 +149,7 @@ internal sealed partial class ZmqDispatcher
     public byte[] Refuse(ReadOnlyMemory<byte> payload, MarconiException error)
     {
         _shedding.Record("zmq", error.Description);
+        _metrics.Request("zmq", "none", MarconiMetrics.UnknownOperation, ApiErrors.Outcome(error).Status, TimeSpan.Zero);
         if (payload.Length > MaxPayloadBytes)
         {
             return Error(null, error);
@@ -154,6 +176,13 @@ internal sealed partial class ZmqDispatcher
     {
         var outcome = ApiErrors.Outcome(error);
         return Reply.Write(request, outcome.Status, null, outcome.Body);
+    }
+
+    private static (byte[] Reply, int Status, string Version, string Operation) Error(
+        Envelope? request, MarconiException error, string version, string operation)
+    {
+        var outcome = ApiErrors.Outcome(error);
+        return (Reply.Write(request, outcome.Status, null, outcome.Body), outcome.Status, version, operation);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Storage failure on ZeroMQ action {Action}")]
