@@ -6,6 +6,7 @@ using Marconi.Tests.Http;
 using Marconi.Tests.Support;
 using Marconi.Tests.Zmq;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Marconi.Tests.Metrics;
 
@@ -138,6 +139,64 @@ public sealed class MetricsTests
         free.Select(s => (s.Labels["queue"], s.Value)).Should().BeEquivalentTo(new[] { ("q5", 5.0), ("q4", 4.0), ("q3", 3.0) });
         scrape.Series("marconi_queue_messages", ("state", "claimed")).Should().HaveCount(3);
         scrape.Sum("marconi_messages", ("state", "free")).Should().Be(15, "the totals count every queue");
+    }
+
+    [Fact]
+    public async Task TheCollectorCountsWhatExpiredAndSubscribersCountDeliveries()
+    {
+        using var factory = new MetricsFactory();
+        var project = "p-" + Guid.NewGuid().ToString("N")[..8];
+        var token = await factory.IssueAsync(project);
+        using var http = factory.CreateClient(new() { BaseAddress = factory.ServerAddress });
+        await using var listener = await Zaqar.WebhookListener.StartAsync();
+        listener.Answer("/down", 500, 500);
+
+        // A notification's outcome is counted after the subscriber answered: the test waits for the measurements themselves.
+        var outcomes = 0;
+        var allOutcomes = new TaskCompletionSource();
+        using var measurements = new System.Diagnostics.Metrics.MeterListener();
+        measurements.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "Marconi" && instrument.Name.StartsWith("marconi.subscription.", StringComparison.Ordinal))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        measurements.SetMeasurementEventCallback<long>((_, _, _, _) =>
+        {
+            // Two messages, two subscribers.
+            if (Interlocked.Increment(ref outcomes) == 4)
+            {
+                allOutcomes.TrySetResult();
+            }
+        });
+        measurements.Start();
+
+        // No retry at all for the failing subscriber: one attempt, then it is given up on.
+        const string noRetry = """{"_retry_policy": {"retries_with_no_delay": 0, "minimum_delay_retries": 0, "maximum_delay_retries": 0, "minimum_delay": 10, "maximum_delay": 20, "retry_backoff_function": "geometric"}}""";
+        foreach (var (path, options) in new[] { ("/up", "{}"), ("/down", noRetry) })
+        {
+            (await SendAsync(http, HttpMethod.Post, "/v2/queues/hooked/subscriptions", project, token,
+                $$"""{"subscriber": "{{listener.BaseUrl}}{{path}}", "options": {{options}}}""")).Should().Be(HttpStatusCode.Created);
+        }
+
+        (await SendAsync(http, HttpMethod.Post, "/v2/queues/hooked/messages", project, token, """{"messages":[{"ttl":60,"body":1},{"ttl":60,"body":2}]}"""))
+            .Should().Be(HttpStatusCode.Created);
+        (await SendAsync(http, HttpMethod.Post, "/v2/queues/hooked/claims?limit=1", project, token, """{"ttl":60,"grace":60}"""))
+            .Should().Be(HttpStatusCode.Created);
+        await allOutcomes.Task.WaitAsync(TimeSpan.FromSeconds(15));
+
+        // What the collector runs, once everything has expired.
+        factory.Clock.Advance(TimeSpan.FromHours(1));
+        await factory.Services.GetRequiredService<Marconi.Core.Storage.IDataDriver>().CollectGarbageAsync(factory.Clock.GetUtcNow(), default);
+
+        var scrape = await ScrapeAsync(http);
+        scrape.Sum("marconi_subscription_deliveries_total").Should().Be(2, "two messages reached the subscriber that answers 200");
+        scrape.Sum("marconi_subscription_delivery_failures_total").Should().Be(2, "the failing subscriber got one attempt per message");
+        scrape.Sum("marconi_messages_expired_total").Should().Be(2);
+        scrape.Sum("marconi_claims_expired_total").Should().Be(1);
+        scrape.Sum("marconi_messages").Should().Be(0);
+        scrape.Series("marconi_queue_messages").Should().BeEmpty("a queue holding no message has no depth series");
     }
 
     [Fact]
