@@ -37,6 +37,7 @@ switch (mode)
                    dotnet run -c Release --project Marconi.Bench -- flood [--seconds 10] [--clients 256,1024]
                    dotnet run -c Release --project Marconi.Bench -- delete [--counts 100000,1000000]
                    dotnet run -c Release --project Marconi.Bench -- perf  [--seconds 5] [--connections 16] [--json FILE] [--compare FILE] [--server DIR] [--only ROWS]
+                                                                         [--set Key=Value]... [--variant LABEL:Key=Value[,Key=Value]]... [--rounds N]
             post:  message post round trips, HTTP and ZeroMQ, against the real server process on loopback
             api:   v1 and v2 side by side over HTTP: one-message posts, and claim-one-then-delete
             auth:  Mode=none beside Mode=keys over HTTP: one-message posts, and claim-one-then-delete
@@ -44,7 +45,9 @@ switch (mode)
             flood: N HTTP connections posting flat out: answers/s, p50/p99, 503 share, server peak RSS, stored vs acknowledged
             delete: longest wait of a concurrent poster while a big queue is deleted (storage driver)
             perf:  the performance issue's table: HTTP post-1, post-10, list-10, claim 10 + delete each, ZeroMQ
-                   post and stats latency, each beside its ceiling (minimal Kestrel app, raw SQLite fsync loop)
+                   post and stats latency, each beside its ceiling (minimal Kestrel app, raw SQLite fsync loop);
+                   --variant runs the server rows again with other settings in the same run, beside the plain
+                   server, e.g. --variant metrics-off:Marconi:Metrics:Enabled=false --rounds 2
             """);
         return mode == "help" ? 0 : 2;
 }
