@@ -552,7 +552,11 @@ internal static partial class PerfBench
         }
     }
 
-    /// <summary>Each variant beside the plain server, workload by workload, averaged over the rounds.</summary>
+    /// <summary>
+    /// Each variant beside the plain server, workload by workload: mean rate and CPU over the rounds,
+    /// and the median of the round-by-round changes (each round's variant against the same round's
+    /// base), which a burst of load from elsewhere in one round moves less than the means.
+    /// </summary>
     private static void PrintVariants(PerfRun run)
     {
         var variants = run.Rows.Where(r => r.Variant is not null and not "base").Select(r => r.Variant!).Distinct().ToList();
@@ -562,24 +566,36 @@ internal static partial class PerfBench
         }
 
         Console.WriteLine();
-        Console.WriteLine("| workload | variant | rate base → variant | change | server CPU µs/req base → variant | change |");
-        Console.WriteLine("| --- | --- | ---: | ---: | ---: | ---: |");
+        Console.WriteLine("| workload | variant | rate base → variant (mean) | median change of rate | server CPU µs/req base → variant (mean) | median change of CPU | rounds |");
+        Console.WriteLine("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
         foreach (var workload in run.Rows.Where(r => r.Variant == "base").Select(r => r.Workload!).Distinct())
         {
             var baseRows = run.Rows.Where(r => r.Variant == "base" && r.Workload == workload).ToList();
             foreach (var variant in variants)
             {
-                var rows = run.Rows.Where(r => r.Variant == variant && r.Workload == workload).ToList();
-                if (rows.Count == 0)
+                var pairs = run.Rows.Where(r => r.Variant == variant && r.Workload == workload)
+                    .Select(v => (Base: baseRows.FirstOrDefault(b => b.Round == v.Round), Variant: v))
+                    .Where(p => p.Base is not null).Select(p => (Base: p.Base!, p.Variant)).ToList();
+                if (pairs.Count == 0)
                 {
                     continue;
                 }
 
-                var (rateBefore, rateAfter) = (baseRows.Average(r => r.Rate), rows.Average(r => r.Rate));
-                var (cpuBefore, cpuAfter) = (baseRows.Average(r => r.CpuUsPerRequest ?? 0), rows.Average(r => r.CpuUsPerRequest ?? 0));
-                Console.WriteLine($"| {workload} | {variant} | {rateBefore:F0} → {rateAfter:F0} | {(rateAfter / rateBefore - 1) * 100:+0.0;-0.0}% | " +
-                                  $"{cpuBefore:F1} → {cpuAfter:F1} | {(cpuBefore > 0 ? $"{(cpuAfter / cpuBefore - 1) * 100:+0.0;-0.0}%" : "")} |");
+                var rateChange = Median(pairs.Select(p => p.Variant.Rate / p.Base.Rate - 1));
+                var cpuChange = Median(pairs.Where(p => p.Base.CpuUsPerRequest > 0)
+                    .Select(p => (p.Variant.CpuUsPerRequest ?? 0) / p.Base.CpuUsPerRequest!.Value - 1));
+                Console.WriteLine($"| {workload} | {variant} | {pairs.Average(p => p.Base.Rate):F0} → {pairs.Average(p => p.Variant.Rate):F0} | " +
+                                  $"{rateChange * 100:+0.0;-0.0}% | {pairs.Average(p => p.Base.CpuUsPerRequest ?? 0):F1} → " +
+                                  $"{pairs.Average(p => p.Variant.CpuUsPerRequest ?? 0):F1} | {cpuChange * 100:+0.0;-0.0}% | {pairs.Count} |");
             }
+        }
+
+        static double Median(IEnumerable<double> values)
+        {
+            var sorted = values.Order().ToList();
+            return sorted.Count == 0 ? double.NaN
+                : sorted.Count % 2 == 1 ? sorted[sorted.Count / 2]
+                : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
         }
     }
 

@@ -29,9 +29,10 @@ public static class MetricsEndpoint
                 $"{MetricsOptions.SectionName}:DepthRefreshSeconds must be 0 (every scrape) or a positive number of seconds.")
             .ValidateOnStart();
 
-        // Decided while services are registered, as the transports are: off means no listener on the
-        // meter at all, so recording costs only the instruments' check that nobody listens.
-        if (!(builder.Configuration.GetValue<bool?>($"{MetricsOptions.SectionName}:Enabled") ?? new MetricsOptions().Enabled))
+        // Decided while services are registered, as the transports are: off (or no HTTP transport to
+        // serve the scrape) means no listener on the meter at all, so recording costs only the
+        // instruments' check that nobody listens.
+        if (!Served(builder.Configuration))
         {
             return builder;
         }
@@ -48,8 +49,7 @@ public static class MetricsEndpoint
     public static WebApplication MapMarconiMetrics(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<IOptions<MetricsOptions>>().Value;
-        var httpEnabled = app.Configuration.GetValue<bool?>($"{HttpTransportOptions.SectionName}:Enabled") ?? new HttpTransportOptions().Enabled;
-        if (!options.Enabled || !httpEnabled)
+        if (!Served(app.Configuration))
         {
             return app;
         }
@@ -64,4 +64,8 @@ public static class MetricsEndpoint
             .DisableRateLimiting();
         return app;
     }
+
+    private static bool Served(IConfiguration configuration) =>
+        (configuration.GetValue<bool?>($"{MetricsOptions.SectionName}:Enabled") ?? new MetricsOptions().Enabled)
+        && (configuration.GetValue<bool?>($"{HttpTransportOptions.SectionName}:Enabled") ?? new HttpTransportOptions().Enabled);
 }
