@@ -47,6 +47,9 @@ internal static partial class PerfBench
             return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
         }
 
+        IEnumerable<string> Values(string name) =>
+            args.Select((a, i) => (a, i)).Where(p => p.a == name && p.i + 1 < args.Length).Select(p => args[p.i + 1]);
+
         var seconds = double.Parse(Value("--seconds") ?? "5", CultureInfo.InvariantCulture);
         var connections = int.Parse(Value("--connections") ?? "16", CultureInfo.InvariantCulture);
         var jsonPath = Value("--json");
@@ -57,6 +60,23 @@ internal static partial class PerfBench
         // Tiered compilation with PGO takes seconds to reach optimised code on 2 busy cores: rows
         // measured after 1 s of warm-up varied from 8k to 20k list-10 req/s between runs.
         Warmup = double.Parse(Value("--warmup") ?? "3", CultureInfo.InvariantCulture);
+        // Server settings for every server row (--set Key=Value), and variants of the server rows
+        // (--variant LABEL:Key=Value,Key=Value) measured in the same run beside the plain server.
+        string[] settings = [.. Values("--set").Select(s => "--" + s)];
+        var variants = new List<(string Label, string[] Settings)> { ("", []) };
+        foreach (var variant in Values("--variant"))
+        {
+            var colon = variant.IndexOf(':');
+            if (colon <= 0)
+            {
+                Console.Error.WriteLine($"--variant {variant}: expected LABEL:Key=Value[,Key=Value]");
+                return 2;
+            }
+
+            variants.Add((variant[..colon], [.. variant[(colon + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => "--" + s)]));
+        }
+
+        var rounds = int.Parse(Value("--rounds") ?? "1", CultureInfo.InvariantCulture);
         var run = new PerfRun
         {
             When = DateTimeOffset.UtcNow,
@@ -72,7 +92,24 @@ internal static partial class PerfBench
         try
         {
             await CeilingAsync(run, folder, seconds, connections);
-            await ServerAsync(run, server, folder, seconds, connections);
+            for (var round = 1; round <= rounds; round++)
+            {
+                // Every other round runs the variants in reverse order, so drift over a run favours none of them.
+                var order = round % 2 == 1 ? variants : Enumerable.Reverse(variants).ToList();
+                foreach (var (label, extra) in order)
+                {
+                    var first = run.Rows.Count;
+                    await ServerAsync(run, server, Path.Combine(folder, $"bench-{round}-{variants.IndexOf((label, extra))}.db"),
+                        seconds, connections, [.. settings, .. extra]);
+                    foreach (var row in run.Rows.Skip(first))
+                    {
+                        row.Workload = row.Name;
+                        row.Variant = variants.Count > 1 ? (label == "" ? "base" : label) : null;
+                        row.Round = rounds > 1 ? round : null;
+                        row.Name += (row.Variant is null ? "" : $" [{row.Variant}]") + (row.Round is null ? "" : $" #{round}");
+                    }
+                }
+            }
         }
         finally
         {
@@ -83,6 +120,7 @@ internal static partial class PerfBench
         run.LoadAverageAtEnd = LoadAverage();
         AddRatios(run);
         Print(run);
+        PrintVariants(run);
         if (jsonPath is not null)
         {
             await File.WriteAllTextAsync(jsonPath, JsonSerializer.Serialize(run, Json));
@@ -231,11 +269,12 @@ internal static partial class PerfBench
 
     // ---- the server -------------------------------------------------------------------------
 
-    private static async Task ServerAsync(PerfRun run, string server, string folder, double seconds, int connections)
+    private static async Task ServerAsync(
+        PerfRun run, string server, string database, double seconds, int connections, string[] settings)
     {
         var httpPort = PostBench.FreePort();
         var zmqEndpoint = $"tcp://127.0.0.1:{PostBench.FreePort()}";
-        using var host = PostBench.StartHostFrom(server, Path.Combine(folder, "bench.db"), httpPort, zmqEndpoint);
+        using var host = PostBench.StartHostFrom(server, database, httpPort, zmqEndpoint, settings);
         try
         {
             using (var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") })
@@ -513,6 +552,53 @@ internal static partial class PerfBench
         }
     }
 
+    /// <summary>
+    /// Each variant beside the plain server, workload by workload: mean rate and CPU over the rounds,
+    /// and the median of the round-by-round changes (each round's variant against the same round's
+    /// base), which a burst of load from elsewhere in one round moves less than the means.
+    /// </summary>
+    private static void PrintVariants(PerfRun run)
+    {
+        var variants = run.Rows.Where(r => r.Variant is not null and not "base").Select(r => r.Variant!).Distinct().ToList();
+        if (variants.Count == 0)
+        {
+            return;
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("| workload | variant | rate base → variant (mean) | median change of rate | server CPU µs/req base → variant (mean) | median change of CPU | rounds |");
+        Console.WriteLine("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var workload in run.Rows.Where(r => r.Variant == "base").Select(r => r.Workload!).Distinct())
+        {
+            var baseRows = run.Rows.Where(r => r.Variant == "base" && r.Workload == workload).ToList();
+            foreach (var variant in variants)
+            {
+                var pairs = run.Rows.Where(r => r.Variant == variant && r.Workload == workload)
+                    .Select(v => (Base: baseRows.FirstOrDefault(b => b.Round == v.Round), Variant: v))
+                    .Where(p => p.Base is not null).Select(p => (Base: p.Base!, p.Variant)).ToList();
+                if (pairs.Count == 0)
+                {
+                    continue;
+                }
+
+                var rateChange = Median(pairs.Select(p => p.Variant.Rate / p.Base.Rate - 1));
+                var cpuChange = Median(pairs.Where(p => p.Base.CpuUsPerRequest > 0)
+                    .Select(p => (p.Variant.CpuUsPerRequest ?? 0) / p.Base.CpuUsPerRequest!.Value - 1));
+                Console.WriteLine($"| {workload} | {variant} | {pairs.Average(p => p.Base.Rate):F0} → {pairs.Average(p => p.Variant.Rate):F0} | " +
+                                  $"{rateChange * 100:+0.0;-0.0}% | {pairs.Average(p => p.Base.CpuUsPerRequest ?? 0):F1} → " +
+                                  $"{pairs.Average(p => p.Variant.CpuUsPerRequest ?? 0):F1} | {cpuChange * 100:+0.0;-0.0}% | {pairs.Count} |");
+            }
+        }
+
+        static double Median(IEnumerable<double> values)
+        {
+            var sorted = values.Order().ToList();
+            return sorted.Count == 0 ? double.NaN
+                : sorted.Count % 2 == 1 ? sorted[sorted.Count / 2]
+                : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+        }
+    }
+
     private static void Compare(PerfRun before, PerfRun after)
     {
         Console.WriteLine();
@@ -619,6 +705,10 @@ internal sealed class PerfRun
 internal sealed class PerfRow
 {
     public string Name { get; set; } = "";
+    /// <summary>The row's workload and the server variant and round it ran in (<c>--variant</c>, <c>--rounds</c>).</summary>
+    public string? Workload { get; set; }
+    public string? Variant { get; set; }
+    public int? Round { get; set; }
     public double Rate { get; set; }
     public string Unit { get; set; } = "";
     public double? MessagesPerSecond { get; set; }

@@ -18,6 +18,7 @@ public static class CoreServiceExtensions
         builder.Services.AddSingleton<IValidateOptions<LimitsOptions>>(
             new FluentValidateOptions<LimitsOptions>(new LimitsOptionsValidator()));
         builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<MarconiMetrics>();
         builder.Services.AddSingleton<QueueSettingsCache>();
         builder.Services.AddSingleton<QueueOperations>();
         builder.Services.AddSingleton<MessageOperations>();

@@ -2,6 +2,7 @@ using Marconi.Api;
 using Marconi.Core;
 using Marconi.Host;
 using Marconi.Host.Cli;
+using Marconi.Transport.Http;
 
 // `marconi` with no verb (settings only) or `marconi serve` runs the server; `backup`, `version`, `help` and the
 // client verbs are the command line's, and anything it does not understand is a usage error.
@@ -24,9 +25,11 @@ static async Task<int> Serve(ServeRequest request)
         builder.AddMarconiApi();
         builder.AddStorageDriver();
         builder.AddTransports();
+        builder.AddMarconiMetrics();
 
         var app = builder.Build();
         app.MapTransports();
+        app.MapMarconiMetrics();
         app.CheckConfiguration();
         return app;
     });

@@ -14,8 +14,9 @@ namespace Marconi.Storage.Sqlite;
 internal sealed class SqliteDataDriver : IDataDriver, IAsyncDisposable
 {
     private readonly string _readConnectionString;
+    private readonly MarconiMetrics? _metrics;
 
-    public SqliteDataDriver(IOptions<SqliteStorageOptions> options, ILogger<SqliteDataDriver> logger)
+    public SqliteDataDriver(IOptions<SqliteStorageOptions> options, ILogger<SqliteDataDriver> logger, MarconiMetrics? metrics = null)
     {
         var settings = options.Value;
         var path = Path.GetFullPath(settings.Path);
@@ -56,7 +57,8 @@ internal sealed class SqliteDataDriver : IDataDriver, IAsyncDisposable
 
         Space = new SqliteDiskSpace(path, settings.MinFreeBytes, settings.ReserveBytes, logger);
         Space.EnsureReserve();
-        Writer = new SqliteWriter(connection, settings.MaxWriteBatch, settings.PendingWriteLimit, Space, logger);
+        Writer = new SqliteWriter(connection, settings.MaxWriteBatch, settings.PendingWriteLimit, Space, logger, metrics);
+        _metrics = metrics;
         CollectorChunk = settings.CollectorChunk;
         Queues = new SqliteQueueController(this);
         Messages = new SqliteMessageController(this);
@@ -173,10 +175,12 @@ internal sealed class SqliteDataDriver : IDataDriver, IAsyncDisposable
         var nowMs = now.ToUnixTimeMilliseconds();
         // Expired messages, claims and subscriptions alike go in chunks, each its own background write,
         // so posts and claims interleave with a large collection (a burst of short claims can leave many).
-        var removed = await CollectInChunksAsync((c, t) => Sql.CollectExpiredMessages(c, t, nowMs, CollectorChunk), cancellationToken);
-        removed += await CollectInChunksAsync((c, t) => c.Exec(
+        var messages = await CollectInChunksAsync((c, t) => Sql.CollectExpiredMessages(c, t, nowMs, CollectorChunk), cancellationToken);
+        var claims = await CollectInChunksAsync((c, t) => c.Exec(
             "DELETE FROM claims WHERE id IN (SELECT id FROM claims INDEXED BY claims_expires WHERE expires <= @now LIMIT @chunk)",
             new { now = nowMs, chunk = CollectorChunk }, t), cancellationToken);
+        _metrics?.Collected(messages, claims);
+        var removed = messages + claims;
         removed += await CollectInChunksAsync((c, t) => c.Exec(
             """
             DELETE FROM subscriptions

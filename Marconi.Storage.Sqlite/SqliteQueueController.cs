@@ -86,6 +86,35 @@ internal sealed class SqliteQueueController(SqliteDataDriver driver) : IQueueCon
         driver.ReadAsync("Queue count", c => c.Scalar<long>(
             "SELECT count(*) FROM queues WHERE project = @project", new { project }));
 
+    public Task<IReadOnlyList<QueueDepth>> ListDeepestAsync(int count, DateTimeOffset now, CancellationToken cancellationToken) =>
+        driver.ReadAsync<IReadOnlyList<QueueDepth>>("Deepest queues", c =>
+        {
+            // One read transaction, and the same counting as stats for each of a few queues: no
+            // message row is scanned but expired and claimed ones.
+            using var transaction = c.BeginTransaction(deferred: true);
+            var queues = c.Rows<(long Id, string Project, string Name, long Count)>(
+                "SELECT id, project, name, message_count FROM queues WHERE message_count > 0 ORDER BY message_count DESC, id LIMIT @count",
+                new { count }, transaction).ToList();
+            var depths = new List<QueueDepth>(queues.Count);
+            foreach (var q in queues)
+            {
+                var args = new { queue = q.Id, now = now.ToUnixTimeMilliseconds() };
+                var expired = c.Scalar<long>(
+                    "SELECT count(*) FROM messages INDEXED BY messages_expires WHERE expires <= @now AND queue_id = @queue",
+                    args, transaction);
+                var claimed = c.Scalar<long>(
+                    """
+                    SELECT count(*) FROM claims AS k JOIN messages AS m ON m.claim_id = k.id
+                    WHERE k.queue_id = @queue AND k.expires > @now AND m.expires > @now
+                    """,
+                    args, transaction);
+                var total = Math.Max(0, q.Count - expired);
+                depths.Add(new QueueDepth(new QueueRef(q.Project, q.Name), Math.Max(0, total - claimed), claimed));
+            }
+
+            return depths;
+        });
+
     public Task<QueueStats?> GetStatsAsync(QueueRef queue, DateTimeOffset now, CancellationToken cancellationToken) =>
         driver.ReadAsync("Queue stats", c =>
         {

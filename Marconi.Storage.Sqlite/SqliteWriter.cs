@@ -28,9 +28,11 @@ internal sealed partial class SqliteWriter : IAsyncDisposable
     private volatile bool _closed;
     private readonly SqliteDiskSpace? _space;
     private readonly ILogger _logger;
+    private readonly MarconiMetrics? _metrics;
     private readonly Task _loop;
 
-    public SqliteWriter(SqliteConnection connection, int maxBatch, int maxPending, SqliteDiskSpace? space, ILogger logger)
+    public SqliteWriter(
+        SqliteConnection connection, int maxBatch, int maxPending, SqliteDiskSpace? space, ILogger logger, MarconiMetrics? metrics = null)
     {
         _connection = connection;
         _space = space;
@@ -42,6 +44,7 @@ internal sealed partial class SqliteWriter : IAsyncDisposable
             FullMode = BoundedChannelFullMode.Wait,
         });
         _logger = logger;
+        _metrics = metrics;
         _loop = Task.Factory.StartNew(Run, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
@@ -216,7 +219,9 @@ internal sealed partial class SqliteWriter : IAsyncDisposable
                 }
             }
 
+            var committing = System.Diagnostics.Stopwatch.GetTimestamp();
             transaction.Commit();
+            _metrics?.Commit(batch.Count, System.Diagnostics.Stopwatch.GetElapsedTime(committing));
         }
         catch (Exception exception)
         {

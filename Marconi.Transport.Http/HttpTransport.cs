@@ -32,10 +32,16 @@ public sealed class HttpTransportOptions
     public long MaxConnections { get; set; } = 1024;
 
     /// <summary>Answers 200 while the process runs, whatever the store does (for restarts by an orchestrator).</summary>
-    public string LivenessPath { get; set; } = "/healthz/live";
+    public string LivenessPath { get; set; } = "/healthz";
 
     /// <summary>Answers 200 only while the store takes writes, 503 otherwise (for load balancers).</summary>
-    public string ReadinessPath { get; set; } = "/healthz/ready";
+    public string ReadinessPath { get; set; } = "/readyz";
+
+    /// <summary>The probes' paths before <c>/healthz</c> and <c>/readyz</c>, still answered for the probes configured with them.</summary>
+    public const string FormerLivenessPath = "/healthz/live";
+
+    /// <inheritdoc cref="FormerLivenessPath"/>
+    public const string FormerReadinessPath = "/healthz/ready";
 }
 
 public static class HttpTransportExtensions
@@ -119,13 +125,26 @@ public static class HttpTransportExtensions
 
         // Probes for orchestrators and load balancers, outside every API version and its checks.
         var http = app.Services.GetRequiredService<IOptions<HttpTransportOptions>>().Value;
-        app.MapHealthChecks(http.LivenessPath, new HealthCheckOptions { Predicate = _ => false }).DisableRateLimiting();
-        app.MapHealthChecks(http.ReadinessPath, new HealthCheckOptions { Predicate = c => c.Tags.Contains(StorageReadinessCheck.Tag) })
-            .DisableRateLimiting();
+        var live = new HealthCheckOptions { Predicate = _ => false };
+        var ready = new HealthCheckOptions { Predicate = c => c.Tags.Contains(StorageReadinessCheck.Tag) };
+        var mapped = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (path, probe) in new[]
+                 {
+                     (http.LivenessPath, live), (http.ReadinessPath, ready),
+                     (HttpTransportOptions.FormerLivenessPath, live), (HttpTransportOptions.FormerReadinessPath, ready),
+                 })
+        {
+            // A former path configured as the other probe keeps that meaning; twice the same route would be ambiguous.
+            if (mapped.Add(path))
+            {
+                app.MapHealthChecks(path, probe).DisableRateLimiting();
+            }
+        }
+
         return app;
     }
 
-    private static bool IsProbePath(string path) =>
+    internal static bool IsProbePath(string path) =>
         path.StartsWith('/') && path.Length > 1
         && !new[] { "/v1", "/v1.1", "/v2" }.Any(v => path == v || path.StartsWith(v + "/", StringComparison.OrdinalIgnoreCase));
 }

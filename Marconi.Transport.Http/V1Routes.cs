@@ -35,7 +35,7 @@ internal static class V1Routes
         // 3.11 when ids is absent or empty-valued, else 3.12.
         v1.MapAction(HttpMethods.Get, "/queues/{queue_name}/messages",
             api, "message_list",
-            request => new HttpApiRequest(request).List("message_ids") is null ? api["message_list"] : api["message_get_many"]);
+            request => new HttpApiRequest(request).List("message_ids") is null ? "message_list" : "message_get_many");
         v1.MapAction(HttpMethods.Delete, "/queues/{queue_name}/messages", api, "message_delete_many");
         v1.MapAction(HttpMethods.Get, "/queues/{queue_name}/messages/{message_id}", api, "message_get");
         v1.MapAction(HttpMethods.Delete, "/queues/{queue_name}/messages/{message_id}", api, "message_delete");

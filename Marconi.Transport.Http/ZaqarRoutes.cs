@@ -65,7 +65,7 @@ internal static class ZaqarRoutes
         // 7.2 when ids is absent or empty-valued, else 7.3.
         group.MapAction(HttpMethods.Get, "/queues/{queue_name}/messages",
             api, "message_list",
-            request => new HttpApiRequest(request).List("message_ids") is null ? api["message_list"] : api["message_get_many"]);
+            request => new HttpApiRequest(request).List("message_ids") is null ? "message_list" : "message_get_many");
         group.MapAction(HttpMethods.Delete, "/queues/{queue_name}/messages", api, "message_delete_many");
         group.MapAction(HttpMethods.Get, "/queues/{queue_name}/messages/{message_id}", api, "message_get");
         group.MapAction(HttpMethods.Delete, "/queues/{queue_name}/messages/{message_id}", api, "message_delete");

@@ -23,6 +23,7 @@ internal sealed partial class ZmqDispatcher
     private readonly ProjectQuotas _quotas;
     private readonly AccessGate _gate;
     private readonly LoadShedding _shedding;
+    private readonly MarconiMetrics _metrics;
     private readonly ILogger<ZmqDispatcher> _logger;
     private readonly LogLevel _requestLevel;
 
@@ -32,9 +33,10 @@ internal sealed partial class ZmqDispatcher
     public ZmqDispatcher(
         V1Catalogue v1, V1_1Catalogue v1_1, V2Catalogue v2, IOptions<ApiOptions> api, ProjectQuotas quotas, AccessGate gate,
         LoadShedding shedding, IOptions<ZmqTransportOptions> options, IOptions<LimitsOptions> limits, IOptions<RequestLogOptions> requestLog,
-        ILogger<ZmqDispatcher> logger)
+        MarconiMetrics metrics, ILogger<ZmqDispatcher> logger)
     {
         _requestLevel = requestLog.Value.Level;
+        _metrics = metrics;
         _quotas = quotas;
         _gate = gate;
         _shedding = shedding;
@@ -136,6 +138,7 @@ internal sealed partial class ZmqDispatcher
     public byte[] Refuse(ReadOnlyMemory<byte> payload, MarconiException error)
     {
         _shedding.Record("zmq", error.Description);
+        _metrics.Request("zmq", "none", MarconiMetrics.UnknownOperation, ApiErrors.Outcome(error).Status, TimeSpan.Zero);
         if (payload.Length > MaxPayloadBytes)
         {
             return Error(null, error);
@@ -174,6 +177,18 @@ internal sealed partial class ZmqDispatcher
     /// </summary>
     private byte[] Answer(long start, Envelope? request, string? project, int status, byte[] reply)
     {
+        // Counted under the catalogue's version and operation, or none/unknown, so a client cannot invent labels.
+        var elapsed = Stopwatch.GetElapsedTime(start);
+        if (request is not null && _catalogues.TryGetValue(request.Api, out var catalogue))
+        {
+            var known = request.Action is { } action && catalogue.TryGetAction(action, out _);
+            _metrics.Request("zmq", catalogue.Version, known ? request.Action! : MarconiMetrics.UnknownOperation, status, elapsed);
+        }
+        else
+        {
+            _metrics.Request("zmq", "none", MarconiMetrics.UnknownOperation, status, elapsed);
+        }
+
         var level = status >= 500 ? LogLevel.Warning : _requestLevel;
         if (_logger.IsEnabled(level))
         {
@@ -181,7 +196,7 @@ internal sealed partial class ZmqDispatcher
             var queue = request is { Body.ValueKind: JsonValueKind.Object } && JsonBody.TryGetMember(request.Body, "queue_name", out var value)
                 && value.ValueKind == JsonValueKind.String && JsonText.TryGetString(value, out var name) ? name : null;
             LogRequest(level, "zmq", request?.Api, request?.Action, queue, status,
-                Stopwatch.GetElapsedTime(start).TotalMilliseconds, project ?? request?.Header("X-Project-ID") ?? DefaultProject);
+                elapsed.TotalMilliseconds, project ?? request?.Header("X-Project-ID") ?? DefaultProject);
         }
 
         return reply;

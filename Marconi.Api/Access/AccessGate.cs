@@ -38,7 +38,7 @@ public readonly record struct Credentials(string? Token, bool Grant)
 /// </summary>
 public sealed partial class AccessGate
 {
-    public const string MeterName = "Marconi";
+    public const string MeterName = MarconiMetrics.MeterName;
     public const string FailureCounterName = "marconi.auth.failures";
 
     private readonly AuthOptions _options;

@@ -57,6 +57,7 @@ public sealed partial class WebhookNotifier : BackgroundService, IPostObserver
     private readonly NotificationOptions _options;
     private readonly TimeProvider _clock;
     private readonly ILogger<WebhookNotifier> _logger;
+    private readonly MarconiMetrics _metrics;
     private readonly SemaphoreSlim _inFlight;
     private readonly SemaphoreSlim _pending;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _perSubscription = new();
@@ -66,8 +67,9 @@ public sealed partial class WebhookNotifier : BackgroundService, IPostObserver
 
     public WebhookNotifier(
         IDataDriver driver, QueueOperations queues, IHttpClientFactory http, SignedUrls signedUrls,
-        IOptions<NotificationOptions> options, TimeProvider clock, ILogger<WebhookNotifier> logger)
+        IOptions<NotificationOptions> options, TimeProvider clock, MarconiMetrics metrics, ILogger<WebhookNotifier> logger)
     {
+        _metrics = metrics;
         _driver = driver;
         _queues = queues;
         _http = http;
@@ -182,6 +184,7 @@ public sealed partial class WebhookNotifier : BackgroundService, IPostObserver
         {
             _perSubscription.AddOrUpdate(subscription.Id, 0, (_, count) => count - 1);
             LogSubscriberBacklogFull(subscription.Id, target.GetLeftPart(UriPartial.Path));
+            _metrics.DeliveryFailed();
             return;
         }
 
@@ -198,6 +201,7 @@ public sealed partial class WebhookNotifier : BackgroundService, IPostObserver
             catch (Exception exception)
             {
                 LogDeliveryFailed(exception, subscription.Id);
+                _metrics.DeliveryFailed();
             }
             finally
             {
@@ -233,6 +237,7 @@ public sealed partial class WebhookNotifier : BackgroundService, IPostObserver
             {
                 if (await AttemptAsync(target, options.RootElement, body, stoppingToken))
                 {
+                    _metrics.Delivered();
                     return;
                 }
             }
@@ -243,6 +248,7 @@ public sealed partial class WebhookNotifier : BackgroundService, IPostObserver
         }
 
         LogGaveUp(subscription.Id, target.GetLeftPart(UriPartial.Path), attempt);
+        _metrics.DeliveryFailed();
     }
 
     /// <summary>One POST; true when the answer is final (200–499), false when it should be retried.</summary>

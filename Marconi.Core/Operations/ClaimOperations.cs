@@ -9,7 +9,7 @@ public sealed record ClaimResult(QueueRef Queue, ClaimData Claim, DateTimeOffset
 
 /// <summary>Claim operations, shared by every API version and transport.</summary>
 public sealed class ClaimOperations(
-    IDataDriver driver, QueueOperations queues, MessageCipher cipher, IOptions<LimitsOptions> limits, TimeProvider clock)
+    IDataDriver driver, QueueOperations queues, MessageCipher cipher, IOptions<LimitsOptions> limits, TimeProvider clock, MarconiMetrics metrics)
 {
     private readonly LimitsOptions _limits = limits.Value;
     private readonly ClaimCreateValidator _createValidator = new(limits.Value);
@@ -36,6 +36,11 @@ public sealed class ClaimOperations(
             : null;
         var now = clock.GetUtcNow();
         var claim = await driver.Claims.CreateAsync(queue, (int)ttl, (int)grace, (int)limitValue, now, cancellationToken, deadLetter);
+        if (claim is not null)
+        {
+            metrics.MessagesClaimed(claim.Messages.Count);
+        }
+
         return claim is null ? null : new ClaimResult(queue, await DecryptAsync(claim, cancellationToken), now);
     }
 

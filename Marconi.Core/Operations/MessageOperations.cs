@@ -22,7 +22,7 @@ public sealed record MessageListRequest(string? Marker, long? Limit, bool Echo, 
 /// <summary>Message operations, shared by every API version and transport.</summary>
 public sealed class MessageOperations(
     IDataDriver driver, QueueOperations queues, MessageCipher cipher, IEnumerable<IPostObserver> observers,
-    IOptions<LimitsOptions> limits, TimeProvider clock)
+    IOptions<LimitsOptions> limits, TimeProvider clock, MarconiMetrics metrics)
 {
     private readonly IPostObserver[] _observers = observers.ToArray();
     private readonly LimitsOptions _limits = limits.Value;
@@ -59,6 +59,7 @@ public sealed class MessageOperations(
 
         var ids = await driver.Messages.PostAsync(queue, messages, clientId, clock.GetUtcNow(), cancellationToken, createQueue)
             ?? throw Errors.NotFound("Messages could not be posted because the queue does not exist.");
+        metrics.MessagesPosted(ids.Count);
         if (_observers.Length > 0)
         {
             var posted = new PostedMessage[ids.Count];
@@ -123,6 +124,10 @@ public sealed class MessageOperations(
                 throw Errors.NotHeldByClaim();
             case MessageDeleteOutcome.NoSuchLiveClaim:
                 throw Errors.NoSuchLiveClaim();
+            case MessageDeleteOutcome.Done:
+                // The store does not tell a delete from a message already gone: both count.
+                metrics.MessagesDeleted(1);
+                break;
         }
     }
 
@@ -153,6 +158,8 @@ public sealed class MessageOperations(
         }
 
         await driver.Messages.DeleteManyAsync(queue, ids, cancellationToken);
+        // The store does not say how many of the ids it found: the ids named count.
+        metrics.MessagesDeleted(ids.Count);
     }
 
     /// <summary>
@@ -169,6 +176,7 @@ public sealed class MessageOperations(
 
         var now = clock.GetUtcNow();
         var popped = await driver.Messages.PopAsync(queue, (int)count, now, cancellationToken);
+        metrics.MessagesDeleted(popped.Count);
         return new MessagesResult(queue, await cipher.DecryptAsync(popped, cancellationToken), now);
     }
 

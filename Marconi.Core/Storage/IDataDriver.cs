@@ -67,6 +67,13 @@ public interface IQueueController
 
     /// <summary>Counts of unexpired messages, or null when the queue does not exist.</summary>
     Task<QueueStats?> GetStatsAsync(QueueRef queue, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Up to <paramref name="count"/> queues of every project that hold messages, the deepest first
+    /// (by rows stored, expired ones the collector has not reached included), with their unexpired
+    /// free and claimed messages; for metrics, whose cardinality it bounds.
+    /// </summary>
+    Task<IReadOnlyList<QueueDepth>> ListDeepestAsync(int count, DateTimeOffset now, CancellationToken cancellationToken);
 }
 
 public interface IMessageController

@@ -42,6 +42,9 @@ public sealed record MessageStamp(string Id, DateTimeOffset Created);
 /// <summary>Unexpired message counts of a queue.</summary>
 public sealed record QueueStats(long Claimed, long Total, MessageStamp? Oldest, MessageStamp? Newest);
 
+/// <summary>A queue's unexpired messages, free and held by a live claim.</summary>
+public sealed record QueueDepth(QueueRef Queue, long Free, long Claimed);
+
 /// <summary>Unexpired message counts over every project, for the health report.</summary>
 /// <param name="Claimed">Messages held by a live claim.</param>
 public sealed record MessageVolume(long Free, long Claimed, long Total);

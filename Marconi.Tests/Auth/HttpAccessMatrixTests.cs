@@ -262,8 +262,11 @@ public sealed class HttpAccessMatrixTests(SeededAccessMatrixFactory factory) : I
             .ToList();
         var listed = HttpRoute.All.Select(r => $"{r.Method} /{r.Version}{r.Pattern} {r.Action}")
             .Append("GET  ") // the versions document at /, outside every version
-            .Append("* /healthz/live ") // the probes, outside every version, open like health
+            .Append("* /healthz ") // the probes, outside every version, open like health
+            .Append("* /readyz ")
+            .Append("* /healthz/live ") // the probes' former paths, still answered
             .Append("* /healthz/ready ")
+            .Append("* /metrics ") // the Prometheus scrape, an operator's endpoint outside the API and its keys
             .Distinct()
             .Order(StringComparer.Ordinal)
             .ToList();

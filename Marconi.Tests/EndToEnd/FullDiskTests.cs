@@ -79,11 +79,14 @@ public sealed class FullDiskTests
         refused.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
         refused.Body.GetProperty("description").GetString().Should().StartWith("Storage full");
         (await StatusAsync(host, "/v1/health")).Should().Be(HttpStatusCode.ServiceUnavailable);
-        (await StatusAsync(host, "/healthz/ready")).Should().Be(HttpStatusCode.ServiceUnavailable);
+        (await StatusAsync(host, "/readyz")).Should().Be(HttpStatusCode.ServiceUnavailable);
+        (await StatusAsync(host, "/healthz/ready")).Should().Be(HttpStatusCode.ServiceUnavailable, "the former readiness path still answers");
+        (await StatusAsync(host, "/healthz")).Should().Be(HttpStatusCode.OK);
         (await StatusAsync(host, "/healthz/live")).Should().Be(HttpStatusCode.OK);
 
         disk.Unfill();
         await EventuallyAsync(async () => await StatusAsync(host, "/v1/health") == HttpStatusCode.NoContent ? "healthy" : null);
+        (await StatusAsync(host, "/readyz")).Should().Be(HttpStatusCode.OK);
         (await StatusAsync(host, "/healthz/ready")).Should().Be(HttpStatusCode.OK);
         kept.AddRange(await PostAsync(host, "kept", 1));
 
