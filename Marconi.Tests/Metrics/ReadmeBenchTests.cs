@@ -27,12 +27,12 @@ public sealed class ReadmeBenchTests
         code.Should().Be(0, error);
         output.Should().Contain("| off (no listener) |").And.Contain("| on (OpenTelemetry, Prometheus exporter) |");
 
-        const string Long = "--rounds 6 --seconds 4 --warmup 2";
+        const string Long = "--rounds 4 --seconds 4 --warmup 2";
         commands[1].Should().EndWith(Long);
         var shortened = commands[1].Replace(Long, "--rounds 2 --seconds 1 --warmup 0", StringComparison.Ordinal);
         (code, output, error) = await Cli.CliScriptTests.BashAsync($"dotnet '{bench}'{shortened[Run.Length..]}");
         code.Should().Be(0, error);
-        output.Should().Contain("| list-10 [metrics-off] #2 |").And.Contain("| post-1 [base] #1 |");
+        output.Should().Contain("| list-10 [metrics-off] #2 |").And.Contain("| post-1 [base] #1 |").And.Contain("| post-1 [log-information] #2 |");
         output.Should().MatchRegex(@"\| list-10 \| metrics-off \| \d+ → \d+ \| [+-]\d+\.\d% \| [\d.]+ → [\d.]+ \| [+-]\d+\.\d% \| 2 \|");
     }
 }
