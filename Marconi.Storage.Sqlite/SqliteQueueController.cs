@@ -1,5 +1,6 @@
 using Marconi.Core;
 using Marconi.Core.Storage;
+using Microsoft.Data.Sqlite;
 
 namespace Marconi.Storage.Sqlite;
 
@@ -98,17 +99,8 @@ internal sealed class SqliteQueueController(SqliteDataDriver driver) : IQueueCon
             var depths = new List<QueueDepth>(queues.Count);
             foreach (var q in queues)
             {
-                var args = new { queue = q.Id, now = now.ToUnixTimeMilliseconds() };
-                var expired = c.Scalar<long>(
-                    "SELECT count(*) FROM messages INDEXED BY messages_expires WHERE expires <= @now AND queue_id = @queue",
-                    args, transaction);
-                var claimed = c.Scalar<long>(
-                    """
-                    SELECT count(*) FROM claims AS k JOIN messages AS m ON m.claim_id = k.id
-                    WHERE k.queue_id = @queue AND k.expires > @now AND m.expires > @now
-                    """,
-                    args, transaction);
-                var total = Math.Max(0, q.Count - expired);
+                var (total, claimed) = LiveAndClaimed(c, q.Id, q.Count, now, transaction);
+                total = Math.Max(0, total);
                 depths.Add(new QueueDepth(new QueueRef(q.Project, q.Name), Math.Max(0, total - claimed), claimed));
             }
 
@@ -128,18 +120,8 @@ internal sealed class SqliteQueueController(SqliteDataDriver driver) : IQueueCon
                 return (QueueStats?)null;
             }
 
+            var (total, claimed) = LiveAndClaimed(c, q.Id, q.Count, now, transaction);
             var args = new { queue = q.Id, now = now.ToUnixTimeMilliseconds() };
-            // message_count includes expired rows the collector has not reached; they are few and indexed.
-            var expired = c.Scalar<long>(
-                "SELECT count(*) FROM messages INDEXED BY messages_expires WHERE expires <= @now AND queue_id = @queue",
-                args, transaction);
-            var claimed = c.Scalar<long>(
-                """
-                SELECT count(*) FROM claims AS k JOIN messages AS m ON m.claim_id = k.id
-                WHERE k.queue_id = @queue AND k.expires > @now AND m.expires > @now
-                """,
-                args, transaction);
-            var total = q.Count - expired;
             if (total <= 0)
             {
                 return new QueueStats(0, 0, null, null);
@@ -153,6 +135,27 @@ internal sealed class SqliteQueueController(SqliteDataDriver driver) : IQueueCon
                 args, transaction);
             return new QueueStats(claimed, total, Stamp(oldest), Stamp(newest));
         });
+
+    /// <summary>
+    /// A queue's unexpired messages and those of them a live claim holds. The stored count includes
+    /// expired rows the collector has not reached yet; they are few and indexed, so they are counted
+    /// and taken off rather than the live rows scanned.
+    /// </summary>
+    private static (long Total, long Claimed) LiveAndClaimed(
+        SqliteConnection c, long queueId, long messageCount, DateTimeOffset now, SqliteTransaction transaction)
+    {
+        var args = new { queue = queueId, now = now.ToUnixTimeMilliseconds() };
+        var expired = c.Scalar<long>(
+            "SELECT count(*) FROM messages INDEXED BY messages_expires WHERE expires <= @now AND queue_id = @queue",
+            args, transaction);
+        var claimed = c.Scalar<long>(
+            """
+            SELECT count(*) FROM claims AS k JOIN messages AS m ON m.claim_id = k.id
+            WHERE k.queue_id = @queue AND k.expires > @now AND m.expires > @now
+            """,
+            args, transaction);
+        return (messageCount - expired, claimed);
+    }
 
     // Markers start at 1, so a default row means "none".
     private static MessageStamp? Stamp((long Marker, long Created) row) =>
