@@ -58,6 +58,8 @@ public static class HttpTransportExtensions
             .Validate(o => IsProbePath(o.ReadinessPath), $"{HttpTransportOptions.SectionName}:ReadinessPath must start with / and lie outside /v1, /v1.1 and /v2.")
             .ValidateOnStart();
         builder.Services.AddSingleton<RequestBodyBudget>();
+        builder.Services.AddOptions<OpenApiOptions>().BindConfiguration(OpenApiOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<OpenApiDocuments>();
         // Kestrel binds only endpoints and certificates from configuration, not its limits.
         builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<HttpTransportOptions>>((kestrel, http) =>
             kestrel.Limits.MaxConcurrentConnections = http.Value.MaxConnections == 0 ? null : http.Value.MaxConnections);
@@ -139,6 +141,15 @@ public static class HttpTransportExtensions
             {
                 app.MapHealthChecks(path, probe).DisableRateLimiting();
             }
+        }
+
+        // The documents describe the API and serve no data, so like the probes they need no key and count against no quota.
+        if (app.Services.GetRequiredService<IOptions<OpenApiOptions>>().Value.Enabled)
+        {
+            var documents = app.Services.GetRequiredService<OpenApiDocuments>();
+            app.MapGet(OpenApiDocuments.Pattern, (string version) => documents.Answer(version))
+                .DisableRateLimiting();
+            app.Lifetime.ApplicationStarted.Register(documents.Build);
         }
 
         return app;

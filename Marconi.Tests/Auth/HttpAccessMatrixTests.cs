@@ -267,6 +267,7 @@ public sealed class HttpAccessMatrixTests(SeededAccessMatrixFactory factory) : I
             .Append("* /healthz/live ") // the probes' former paths, still answered
             .Append("* /healthz/ready ")
             .Append("* /metrics ") // the Prometheus scrape, an operator's endpoint outside the API and its keys
+            .Append("GET /openapi/{version}.json ") // the OpenAPI documents: they describe the API, open like the home documents
             .Distinct()
             .Order(StringComparer.Ordinal)
             .ToList();

@@ -157,7 +157,7 @@ public sealed class CommandLineTests
     {
         var keys = ConfigurationKeys.OfMarconi();
         keys.Keys.Should().Contain(["Marconi:Limits:MaxMessageTtl", "Marconi:Storage:Driver", "Marconi:Storage:Sqlite:Path",
-            "Marconi:Transports:Http:Url", "Marconi:Transports:Zmq:CurveSecretKey", "Marconi:Api:Versions"]);
+            "Marconi:Transports:Http:Url", "Marconi:Transports:Zmq:CurveSecretKey", "Marconi:Api:Versions", "Marconi:OpenApi:Enabled"]);
         keys.IsKnown("Marconi:Api:Versions:2").Should().BeTrue("a list's items are its children");
         keys.IsKnown("MARCONI:LIMITS:MAXMESSAGETTL").Should().BeTrue("configuration keys ignore case");
 
