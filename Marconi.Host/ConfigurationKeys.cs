@@ -121,9 +121,14 @@ public sealed class ConfigurationKeys
             }
             else if (typeof(IEnumerable).IsAssignableFrom(propertyType))
             {
-                // Lists and dictionaries: the binder fills them even without a setter, and their children are free.
-                _keys.Add(key);
-                _open.Add(key);
+                // Lists and dictionaries: their children are free. The binder fills one without a setter only
+                // when it can add to it (a read-only view such as a computed IReadOnlyList is not a setting).
+                var fillable = !propertyType.IsArray && (typeof(IList).IsAssignableFrom(propertyType) || typeof(IDictionary).IsAssignableFrom(propertyType));
+                if (settable || fillable)
+                {
+                    _keys.Add(key);
+                    _open.Add(key);
+                }
             }
             else if (depth < 4 && propertyType.IsClass)
             {
