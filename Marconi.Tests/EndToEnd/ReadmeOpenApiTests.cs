@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Marconi.Tests.Support;
 
 namespace Marconi.Tests.EndToEnd;
@@ -13,23 +12,7 @@ public sealed class ReadmeOpenApiTests : IDisposable
     [Fact]
     public async Task TheOpenApiExampleOfTheReadmePrintsWhatItSays()
     {
-        var script = Readme.Block("operating-openapi", "bash");
-        script.Should().Contain("M=http://127.0.0.1:8888");
-        await using var host = HostProcess.Start(_database.Path);
-        await host.WaitUntilServingAsync();
-        script = script.Replace("M=http://127.0.0.1:8888", $"M={host.BaseAddress.ToString().TrimEnd('/')}");
-
-        var start = new ProcessStartInfo("bash", ["-euo", "pipefail", "-c", script]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var bash = Process.Start(start)!;
-        var output = await bash.StandardOutput.ReadToEndAsync();
-        await bash.WaitForExitAsync();
-        bash.ExitCode.Should().Be(0, await bash.StandardError.ReadToEndAsync());
-
-        var readme = File.ReadAllText(Path.Combine(Readme.RepositoryRoot(), "README.md"));
-        var promised = readme[readme.IndexOf("<!-- operating-openapi:end -->", StringComparison.Ordinal)..];
-        promised = promised[(promised.IndexOf("```text\n", StringComparison.Ordinal) + "```text\n".Length)..];
-        promised = promised[..promised.IndexOf("```", StringComparison.Ordinal)];
-        output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Should().Equal(promised.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        var lines = await Readme.RunAgainstServerAsync("operating-openapi", _database.Path);
+        lines.Should().Equal(Readme.PromisedOutput("operating-openapi"));
     }
 }

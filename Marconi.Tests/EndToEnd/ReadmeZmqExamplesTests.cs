@@ -119,4 +119,34 @@ internal static class Readme
         var close = block.LastIndexOf("```", StringComparison.Ordinal);
         return block[open..close];
     }
+
+    /// <summary>
+    /// Runs a bash block of the README verbatim against a real server process, but for its address
+    /// (the block sets <c>M=http://127.0.0.1:8888</c>), and returns the lines it printed.
+    /// </summary>
+    public static async Task<string[]> RunAgainstServerAsync(string name, string databasePath)
+    {
+        var script = Block(name, "bash");
+        script.Should().Contain("M=http://127.0.0.1:8888");
+        await using var host = HostProcess.Start(databasePath);
+        await host.WaitUntilServingAsync();
+        script = script.Replace("M=http://127.0.0.1:8888", $"M={host.BaseAddress.ToString().TrimEnd('/')}");
+
+        var start = new System.Diagnostics.ProcessStartInfo("bash", ["-euo", "pipefail", "-c", script]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var bash = System.Diagnostics.Process.Start(start)!;
+        var output = await bash.StandardOutput.ReadToEndAsync();
+        await bash.WaitForExitAsync();
+        bash.ExitCode.Should().Be(0, await bash.StandardError.ReadToEndAsync());
+        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+    }
+
+    /// <summary>The lines of the first <c>text</c> block after block <paramref name="name"/>: what the README says it prints.</summary>
+    public static string[] PromisedOutput(string name)
+    {
+        var readme = File.ReadAllText(Path.Combine(RepositoryRoot(), "README.md"));
+        var promised = readme[readme.IndexOf($"<!-- {name}:end -->", StringComparison.Ordinal)..];
+        promised = promised[(promised.IndexOf("```text\n", StringComparison.Ordinal) + "```text\n".Length)..];
+        promised = promised[..promised.IndexOf("```", StringComparison.Ordinal)];
+        return promised.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+    }
 }
