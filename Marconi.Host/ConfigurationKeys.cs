@@ -40,9 +40,16 @@ public sealed class ConfigurationKeys
     /// <summary>The configured keys under <c>Marconi:</c> that no options class binds.</summary>
     public IEnumerable<string> Unknown(IConfiguration configuration) =>
         configuration.GetSection(Root).AsEnumerable()
-            .Where(pair => pair.Value is not null && !IsKnown(pair.Key))
+            // A section may carry a value of its own (WebApplicationFactory passes --Marconi=, hosts set
+            // sections empty): only a leaf that no options class binds is a likely typo.
+            .Where(pair => pair.Value is not null && !IsSection(pair.Key) && !IsKnown(pair.Key))
             .Select(pair => pair.Key)
             .Order(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Whether <paramref name="key"/> is the root or a section above some valid key, e.g. <c>Marconi:Storage</c>.</summary>
+    private bool IsSection(string key) =>
+        key.Equals(Root, StringComparison.OrdinalIgnoreCase)
+        || _keys.Any(k => k.Length > key.Length && k[key.Length] == ':' && k.StartsWith(key, StringComparison.OrdinalIgnoreCase));
 
     public bool IsKnown(string key)
     {

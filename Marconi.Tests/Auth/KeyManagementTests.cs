@@ -250,7 +250,9 @@ public sealed class KeyManagementTests(KeysFactory factory) : IClassFixture<Keys
 
         var refusals = factory.Logs.Events.Where(e => e.Level == LogEventLevel.Warning && e.MessageTemplate.Text.StartsWith("Refused", StringComparison.Ordinal)).ToList();
         refusals.Should().Contain(e => e.Properties["KeyId"].ToString() == $"\"{issued.Key.Id}\"" && e.Properties["Reason"].ToString() == "\"revoked\"");
-        var secret = issued.Token[(issued.Token.LastIndexOf('_') + 1)..];
+        // mk_{id}_{secret}: the id is fixed-length hex; the secret is base64url and may hold '_' itself.
+        var secret = issued.Token[(KeyTokens.Prefix.Length + issued.Key.Id.Length + 1)..];
+        secret.Should().HaveLength(43);
         factory.Logs.Events.Should().NotContain(e => e.RenderMessage(null).Contains(secret, StringComparison.Ordinal)
             || e.Properties.Values.Any(v => v.ToString().Contains(secret, StringComparison.Ordinal)));
     }
