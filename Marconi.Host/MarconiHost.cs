@@ -264,7 +264,7 @@ public static class MarconiHost
         // text format when the format itself is what was wrong.
         var json = string.Equals(builder.Configuration[$"{RequestLogOptions.SectionName}:Format"], "json", StringComparison.OrdinalIgnoreCase);
         using var logger = ConfigureLogger(new LoggerConfiguration(), builder.Configuration, json).CreateLogger();
-        logger.Fatal(template, reason);
+        logger.ForContext(Serilog.Core.Constants.SourceContextPropertyName, "Marconi.Host").Fatal(template, reason);
     }
 
     private static bool HttpEnabled(IConfiguration configuration) =>
