@@ -55,6 +55,12 @@ internal sealed partial class ZmqDispatcher
             : limits.Value.MaxMessagesPostSize + ZmqTransportOptions.EnvelopeAllowance;
     }
 
+    /// <summary>
+    /// What a request is counted under until the catalogue knows its version and action: a client
+    /// cannot invent metric labels.
+    /// </summary>
+    private static readonly (string Version, string Operation) Unrouted = ("none", MarconiMetrics.UnknownOperation);
+
     /// <summary>Largest payload that is parsed; larger ones are answered without parsing.</summary>
     public int MaxPayloadBytes { get; }
 
@@ -64,7 +70,7 @@ internal sealed partial class ZmqDispatcher
         var start = Stopwatch.GetTimestamp();
         if (payload.Length > MaxPayloadBytes)
         {
-            return Answer(start, null, null, ApiErrors.Outcome(EnvelopeErrors.TooLarge(MaxPayloadBytes)));
+            return Answer(start, null, null, Unrouted, ApiErrors.Outcome(EnvelopeErrors.TooLarge(MaxPayloadBytes)));
         }
 
         Envelope request;
@@ -76,13 +82,14 @@ internal sealed partial class ZmqDispatcher
         {
             using (exception.Request?.Document)
             {
-                return Answer(start, exception.Request, null, ApiErrors.Outcome(exception.Error));
+                return Answer(start, exception.Request, null, Unrouted, ApiErrors.Outcome(exception.Error));
             }
         }
 
         using (request.Document)
         {
             string? project = null;
+            var counted = Unrouted;
             try
             {
                 if (!_catalogues.TryGetValue(request.Api, out var catalogue))
@@ -90,10 +97,13 @@ internal sealed partial class ZmqDispatcher
                     throw EnvelopeErrors.InvalidRequest($"API {request.Api} is not served here.");
                 }
 
+                counted = (catalogue.Version, MarconiMetrics.UnknownOperation);
                 if (request.Action is not { } name || !catalogue.TryGetAction(name, out var action))
                 {
                     throw EnvelopeErrors.InvalidAction(request.Action);
                 }
+
+                counted = (catalogue.Version, name);
 
                 // The same credentials as HTTP, in the envelope's headers; no pre-signed URLs (they sign HTTP paths).
                 var credentials = new Credentials(
@@ -108,7 +118,7 @@ internal sealed partial class ZmqDispatcher
 
                 var caller = catalogue.Caller(name, project, request.Header("Client-ID"));
                 var outcome = await action(new ZmqApiRequest(caller, request.Body), cancellationToken);
-                return Answer(start, request, project, outcome.Status, Reply.Write(request, outcome.Status, outcome.Location, outcome.Body));
+                return Answer(start, request, project, counted, outcome.Status, Reply.Write(request, outcome.Status, outcome.Location, outcome.Body));
             }
             catch (MarconiException exception)
             {
@@ -121,12 +131,12 @@ internal sealed partial class ZmqDispatcher
                     _shedding.Record("zmq", exception.Description);
                 }
 
-                return Answer(start, request, project, ApiErrors.Outcome(exception));
+                return Answer(start, request, project, counted, ApiErrors.Outcome(exception));
             }
             catch (Exception exception)
             {
                 LogUnexpected(exception, request.Action);
-                return Answer(start, request, project, ApiErrors.Unexpected());
+                return Answer(start, request, project, counted, ApiErrors.Unexpected());
             }
         }
     }
@@ -138,7 +148,7 @@ internal sealed partial class ZmqDispatcher
     public byte[] Refuse(ReadOnlyMemory<byte> payload, MarconiException error)
     {
         _shedding.Record("zmq", error.Description);
-        _metrics.Request("zmq", "none", MarconiMetrics.UnknownOperation, ApiErrors.Outcome(error).Status, TimeSpan.Zero);
+        _metrics.Request("zmq", Unrouted.Version, Unrouted.Operation, ApiErrors.Outcome(error).Status, TimeSpan.Zero);
         if (payload.Length > MaxPayloadBytes)
         {
             return Error(null, error);
@@ -167,27 +177,18 @@ internal sealed partial class ZmqDispatcher
         return Reply.Write(request, outcome.Status, null, outcome.Body);
     }
 
-    private byte[] Answer(long start, Envelope? request, string? project, ApiOutcome error) =>
-        Answer(start, request, project, error.Status, Reply.Write(request, error.Status, null, error.Body));
+    private byte[] Answer(long start, Envelope? request, string? project, (string Version, string Operation) counted, ApiOutcome error) =>
+        Answer(start, request, project, counted, error.Status, Reply.Write(request, error.Status, null, error.Body));
 
     /// <summary>
     /// Logs the request's one line (the HTTP line's properties, where they apply) and returns its reply.
     /// The level is checked first, so a request whose line is not written builds nothing for it. The
     /// project is the one admitted, else the one asked for; no credential is ever part of it.
     /// </summary>
-    private byte[] Answer(long start, Envelope? request, string? project, int status, byte[] reply)
+    private byte[] Answer(long start, Envelope? request, string? project, (string Version, string Operation) counted, int status, byte[] reply)
     {
-        // Counted under the catalogue's version and operation, or none/unknown, so a client cannot invent labels.
         var elapsed = Stopwatch.GetElapsedTime(start);
-        if (request is not null && _catalogues.TryGetValue(request.Api, out var catalogue))
-        {
-            var known = request.Action is { } action && catalogue.TryGetAction(action, out _);
-            _metrics.Request("zmq", catalogue.Version, known ? request.Action! : MarconiMetrics.UnknownOperation, status, elapsed);
-        }
-        else
-        {
-            _metrics.Request("zmq", "none", MarconiMetrics.UnknownOperation, status, elapsed);
-        }
+        _metrics.Request("zmq", counted.Version, counted.Operation, status, elapsed);
 
         var level = status >= 500 ? LogLevel.Warning : _requestLevel;
         if (_logger.IsEnabled(level))
