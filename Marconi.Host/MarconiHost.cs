@@ -72,13 +72,15 @@ public static class MarconiHost
         });
     }
 
-    /// <summary>The shipped appsettings.json, as embedded in the binary.</summary>
-    public static IConfigurationRoot Defaults()
+    /// <summary>The shipped appsettings.json, as embedded in the binary; read once (the command line and the host both ask).</summary>
+    public static IConfigurationRoot Defaults() => EmbeddedDefaults.Value;
+
+    private static readonly Lazy<IConfigurationRoot> EmbeddedDefaults = new(() =>
     {
         using var embedded = typeof(MarconiHost).Assembly.GetManifestResourceStream("Marconi.Host.appsettings.json")
                              ?? throw new InvalidOperationException("the embedded appsettings.json is missing");
         return new ConfigurationBuilder().AddJsonStream(embedded).Build();
-    }
+    });
 
     /// <summary>
     /// Checks the configuration before the host starts, so a bad value is one line and not the host's own error
@@ -106,7 +108,7 @@ public static class MarconiHost
             endpoints.AddRange(addresses.Addresses);
         }
 
-        if (ReadEnabled(app.Configuration, ZmqTransportOptions.SectionName, false))
+        if (ZmqEnabled(app.Configuration))
         {
             // The bound endpoint (tcp://…:* picks a port), read off the transport's hosted service; else as configured.
             var bound = app.Services.GetServices<IHostedService>()
@@ -191,7 +193,7 @@ public static class MarconiHost
         }
 
         var http = HttpEnabled(builder.Configuration);
-        var zmq = ReadEnabled(builder.Configuration, ZmqTransportOptions.SectionName, new ZmqTransportOptions().Enabled);
+        var zmq = ZmqEnabled(builder.Configuration);
         if (!http && !zmq)
         {
             throw new ConfigurationKeyException(
@@ -269,6 +271,9 @@ public static class MarconiHost
 
     private static bool HttpEnabled(IConfiguration configuration) =>
         ReadEnabled(configuration, HttpTransportOptions.SectionName, new HttpTransportOptions().Enabled);
+
+    private static bool ZmqEnabled(IConfiguration configuration) =>
+        ReadEnabled(configuration, ZmqTransportOptions.SectionName, new ZmqTransportOptions().Enabled);
 
     /// <summary>A transport's <c>Enabled</c> flag, read the same way for every transport.</summary>
     private static bool ReadEnabled(IConfiguration configuration, string section, bool defaultValue)
