@@ -11,6 +11,9 @@ public sealed class RequestLogOptions
 {
     public const string SectionName = "Marconi:Logging";
 
+    /// <summary>How the default namespace (no <c>X-Project-Id</c>) appears in request lines, on every transport.</summary>
+    public const string DefaultProject = "(default)";
+
     public static readonly string[] Formats = ["text", "json"];
 
     /// <summary>The levels <see cref="RequestLevel"/> may name (Microsoft.Extensions.Logging's).</summary>

@@ -23,13 +23,11 @@ namespace Marconi.Transport.Http;
 /// </summary>
 internal static class RequestLogging
 {
-    /// <summary>How the default namespace (no <c>X-Project-Id</c>) appears in logs.</summary>
-    public const string DefaultProject = "(default)";
 
     public const string Template = "HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.00} ms";
 
     /// <summary>The project a request is made for, as it should appear in logs.</summary>
-    public static string ProjectOf(HttpRequest request) => ApiAccess.ProjectOf(request) ?? DefaultProject;
+    public static string ProjectOf(HttpRequest request) => ApiAccess.ProjectOf(request) ?? RequestLogOptions.DefaultProject;
 
     public static IApplicationBuilder UseRequestLogging(this IApplicationBuilder app)
     {

@@ -27,9 +27,6 @@ internal sealed partial class ZmqDispatcher
     private readonly ILogger<ZmqDispatcher> _logger;
     private readonly LogLevel _requestLevel;
 
-    /// <summary>How the default namespace (no <c>X-Project-ID</c>) appears in logs, as over HTTP.</summary>
-    private const string DefaultProject = "(default)";
-
     public ZmqDispatcher(
         V1Catalogue v1, V1_1Catalogue v1_1, V2Catalogue v2, IOptions<ApiOptions> api, ProjectQuotas quotas, AccessGate gate,
         LoadShedding shedding, IOptions<ZmqTransportOptions> options, IOptions<LimitsOptions> limits, IOptions<RequestLogOptions> requestLog,
@@ -197,7 +194,7 @@ internal sealed partial class ZmqDispatcher
             var queue = request is { Body.ValueKind: JsonValueKind.Object } && JsonBody.TryGetMember(request.Body, "queue_name", out var value)
                 && value.ValueKind == JsonValueKind.String && JsonText.TryGetString(value, out var name) ? name : null;
             LogRequest(level, "zmq", request?.Api, request?.Action, queue, status,
-                elapsed.TotalMilliseconds, project ?? request?.Header("X-Project-ID") ?? DefaultProject);
+                elapsed.TotalMilliseconds, project ?? request?.Header("X-Project-ID") ?? RequestLogOptions.DefaultProject);
         }
 
         return reply;
