@@ -144,7 +144,8 @@ internal sealed partial class ZmqServer : IHostedService, IDisposable
         }
 
         _poller?.Dispose();
-        _monitor?.Dispose();
+        // Dispose may come twice (the server is also the hosted service); the monitor's own does not allow that.
+        Interlocked.Exchange(ref _monitor, null)?.Dispose();
         _replies?.Dispose();
         _socket?.Dispose();
     }
@@ -175,6 +176,7 @@ internal sealed partial class ZmqServer : IHostedService, IDisposable
 
         // The poller is a task scheduler: this runs on its thread, after the replies already queued.
         await Task.Factory.StartNew(SendReplies, CancellationToken.None, TaskCreationOptions.None, _poller);
+        await Task.Factory.StartNew(() => _monitor?.DetachFromPoller(), CancellationToken.None, TaskCreationOptions.None, _poller);
         _poller.Stop();
     }
 
