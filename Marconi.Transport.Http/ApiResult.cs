@@ -42,9 +42,33 @@ internal sealed class ApiResult(ApiOutcome outcome) : IResult, IStatusCodeHttpRe
 
         response.ContentType = outcome.ContentType ?? ApiOutcome.JsonContentType;
         response.ContentLength = body.Length;
-        if (!HttpMethods.IsHead(httpContext.Request.Method))
+        if (HttpMethods.IsHead(httpContext.Request.Method))
+        {
+            return;
+        }
+
+        if (outcome.Undeliverable is not { } undo)
         {
             await response.Body.WriteAsync(body, httpContext.RequestAborted);
+            return;
+        }
+
+        // A claim whose caller has gone would stay claimed until it expires: undo it when the
+        // connection is seen closed before or while the answer is written.
+        try
+        {
+            if (!httpContext.RequestAborted.IsCancellationRequested)
+            {
+                await response.Body.WriteAsync(body, httpContext.RequestAborted);
+                await response.CompleteAsync();
+            }
+        }
+        finally
+        {
+            if (httpContext.RequestAborted.IsCancellationRequested)
+            {
+                await undo();
+            }
         }
     }
 }
