@@ -56,22 +56,14 @@ public sealed class ConsumedMessage
     /// <inheritdoc/>
     public override string ToString() => Message.ToString();
 
-    /// <summary>The consumer's handler for this message: waits for the caller's decision, deletes on completion.</summary>
+    /// <summary>
+    /// The consumer's handler for this message: waits for the caller's decision, deletes on completion. The decision is
+    /// awaited even once the consumer stops, so a message the loop body handled is still deleted; the enumerator gives
+    /// back every message it will not yield.
+    /// </summary>
     internal async Task SettleAsync(TimeSpan settleTimeout)
     {
-        bool complete;
-        try
-        {
-            complete = await _decision.Task.WaitAsync(CancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            _decision.TrySetResult(false);
-            _deleted.TrySetException(new OperationCanceledException("The consumer stopped or lost the claim before the message was completed.", CancellationToken));
-            _ = _deleted.Task.Exception; // observed: the caller may never complete it
-            throw;
-        }
-
+        var complete = await _decision.Task.ConfigureAwait(false);
         if (!complete)
         {
             _deleted.TrySetException(new InvalidOperationException($"Message {Id} was abandoned."));

@@ -515,12 +515,17 @@ public sealed class MarconiQueue
         var running = Task.Run(() => consumer.RunAsync(async (message, held) =>
         {
             var consumed = new ConsumedMessage(message, held);
-            await ready.Writer.WriteAsync(consumed, held).ConfigureAwait(false);
+            if (!ready.Writer.TryWrite(consumed))
+            {
+                throw new ConsumedMessage.AbandonedException(); // the loop has ended: given back
+            }
+
             await consumed.SettleAsync(options.SettleTimeout).ConfigureAwait(false);
         }, stop.Token), CancellationToken.None);
         _ = running.ContinueWith(_ => ready.Writer.TryComplete(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
         ConsumedMessage? current = null;
+        var ended = false;
         try
         {
             while (true)
@@ -546,21 +551,33 @@ public sealed class MarconiQueue
                 current.Abandon();
             }
 
-            await running.ConfigureAwait(false); // a claim that failed for good ends the loop with its exception
+            ended = true;
         }
         finally
         {
+            // Give back the unsettled message and every one claimed ahead; none is yielded any more.
             current?.Abandon();
-            await stop.CancelAsync().ConfigureAwait(false);
-            try
+            ready.Writer.TryComplete();
+            while (ready.Reader.TryRead(out var left))
             {
-                await running.ConfigureAwait(false);
+                left.Abandon();
             }
-            catch (Exception)
+
+            await stop.CancelAsync().ConfigureAwait(false);
+            if (!ended)
             {
-                // Already surfaced above, or the caller is leaving with an exception of its own.
+                try
+                {
+                    await running.ConfigureAwait(false); // settled before the caller goes on
+                }
+                catch (Exception)
+                {
+                    // The caller is leaving (break, or an exception of its own, which is the one to see).
+                }
             }
         }
+
+        await running.ConfigureAwait(false); // a claim that failed for good ends the loop with its exception
     }
 
     /// <summary>

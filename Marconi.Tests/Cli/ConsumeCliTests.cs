@@ -137,6 +137,27 @@ public sealed class ConsumeCliTests(MarconiZmqFactory factory) : IClassFixture<M
         claim!.Messages.Select(m => m.Id).Should().Equal(id);
     }
 
+    [Fact]
+    public async Task TheReadmeConsumeExampleRunsFromAShell()
+    {
+        using var database = new Marconi.Tests.Support.TempDatabase();
+        await using var host = Marconi.Tests.Support.HostProcess.Start(database.Path);
+        await host.WaitUntilServingAsync();
+        var script = Marconi.Tests.EndToEnd.Readme.Block("consume-cli", "bash");
+        script.Should().Contain("M=http://127.0.0.1:8888");
+        script = script.Replace("M=http://127.0.0.1:8888", $"M={host.BaseAddress.ToString().TrimEnd('/')}");
+
+        var (code, stdout, stderr) = await CliScriptTests.BashAsync("set -euo pipefail\n" + script);
+
+        code.Should().Be(0, stdout + stderr);
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        lines.Should().HaveCount(4, stdout);
+        lines[0].Should().MatchRegex("""^\{"id":"[0-9a-f]+","href":"/v2/queues/jobs/messages/[0-9a-f]+\?claim_id=[0-9a-f]+","ttl":3600,"age":[0-9]+,"claim_id":"[0-9a-f]+","body":\{"job":1\}\}$""");
+        lines[1].Should().MatchRegex("""^job [0-9a-f]+: \{"job":2\}$""");
+        lines[2].Should().MatchRegex("""^job [0-9a-f]+: \{"job":3\}$""");
+        lines[3].Should().Be("""{"messages":{"claimed":0,"free":0,"total":0}}""");
+    }
+
     [Theory]
     [InlineData("--max", "0")]
     [InlineData("--concurrency", "0")]
