@@ -39,6 +39,10 @@ public sealed class ClientConsumeReadmeTests(MarconiHttpFactory factory) : IClas
         console.Lines.Should().Equal("""{"job":1}""", """{"job":2}""");
         (await client.Queue("jobs").GetStatsAsync()).Total.Should().Be(0, "each message was completed, so deleted, even the one handled as Ctrl-C came");
 
+        // The same lines stand in the repository's README and in the package's.
+        var package = await File.ReadAllTextAsync(Path.Combine(Readme.RepositoryRoot(), "Marconi.Client", "README.md"));
+        var packaged = package[package.IndexOf("<!-- consume-csharp:start -->", StringComparison.Ordinal)..package.IndexOf("<!-- consume-csharp:end -->", StringComparison.Ordinal)];
+        packaged.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith("```") && !l.StartsWith("<!--")).Should().Equal(Code("consume-csharp"));
         Code("consume-csharp").Should().Equal(
             "using Marconi.Client;",
             $"await using var client = new MarconiClient(\"{ReadmeEndpoint}\", projectId: \"demo-project\");",
