@@ -241,7 +241,10 @@ public sealed class V1Catalogue : ApiCatalogue
         var claim = await _claims.CreateAsync(queue, ttl, grace, limit, t, wait);
         return claim is null
             ? ApiOutcome.NoContent
-            : new ApiOutcome(201, V1Representation.ClaimedMessages(claim)) { Location = Hrefs.Claim(queue.Name, claim.Claim.Id) };
+            : new ApiOutcome(201, V1Representation.ClaimedMessages(claim)) {
+                Location = Hrefs.Claim(queue.Name, claim.Claim.Id),
+                Undeliverable = () => _claims.DeleteAsync(queue, claim.Claim.Id, CancellationToken.None),
+            };
     }
 
     /// <summary>3.17.</summary>

@@ -338,7 +338,10 @@ public class V1_1Catalogue : ApiCatalogue
         var claim = await Claims.CreateAsync(queue, ttl, grace, limit, t, wait);
         return claim is null
             ? ApiOutcome.NoContent
-            : new ApiOutcome(201, Representation.ClaimedMessages(claim)) { Location = Hrefs.Claim(queue.Name, claim.Claim.Id) };
+            : new ApiOutcome(201, Representation.ClaimedMessages(claim)) {
+                Location = Hrefs.Claim(queue.Name, claim.Claim.Id),
+                Undeliverable = () => Claims.DeleteAsync(queue, claim.Claim.Id, CancellationToken.None),
+            };
     }
 
     /// <summary>8.2.</summary>
