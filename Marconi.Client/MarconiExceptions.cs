@@ -28,6 +28,9 @@ public class MarconiException : Exception
 
     /// <summary>The server's description of the error.</summary>
     public string Description { get; }
+
+    /// <summary>How long the server asked the client to wait before trying again (HTTP <c>Retry-After</c>, on 503 and 429); <see langword="null"/> when it did not say.</summary>
+    public TimeSpan? RetryAfter { get; internal set; }
 }
 
 /// <summary>The queue does not exist (v1: 404 on metadata, stats or posting messages; v2: 404 on changing metadata).</summary>

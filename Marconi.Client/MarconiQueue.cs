@@ -362,19 +362,27 @@ public sealed class MarconiQueue
     /// (<c>DELETE …/messages?pop=n</c>, <c>message_pop</c>). Like claiming, it is retried only when the request never left.
     /// </summary>
     /// <param name="count">1 to the server's maximum (20 by default).</param>
+    /// <param name="wait">A long poll, as for <see cref="ClaimAsync(int?, int, int, int?, CancellationToken)"/>: seconds the server may hold the request until a message is there.</param>
     /// <param name="ct">Cancels the call.</param>
     /// <returns>The removed messages in FIFO order; none when the queue is empty or does not exist.</returns>
     /// <exception cref="NotSupportedException">The client speaks v1.</exception>
-    /// <exception cref="MarconiValidationException"><paramref name="count"/> is out of range.</exception>
-    public async Task<IReadOnlyList<PoppedMessage>> PopAsync(int count = 1, CancellationToken ct = default)
+    /// <exception cref="MarconiValidationException"><paramref name="count"/> or <paramref name="wait"/> is out of range.</exception>
+    public async Task<IReadOnlyList<PoppedMessage>> PopAsync(int count = 1, int? wait = null, CancellationToken ct = default)
     {
         _client.RequireV2("Popping");
-        var response = await _client.SendAsync(Request("message_pop", ("pop", count)) with { Idempotent = false }, ct);
+        var response = await _client.SendAsync(Request("message_pop", ("pop", count), ("wait", wait is > 0 ? wait : null)) with { Idempotent = false }, ct);
         return MessagesOf(response.Body) is { } array
             ? array.EnumerateArray().Select(m => new PoppedMessage(m.GetProperty("id").GetString()!, m.GetProperty("ttl").GetInt32(),
                 m.GetProperty("age").GetInt32(), m.GetProperty("body").Clone(), m.GetProperty("claim_count").GetInt32())).ToList()
             : [];
     }
+
+    /// <summary>The earlier signature, without a wait: kept so that code built against it still runs.</summary>
+    /// <param name="count">See the other overload.</param>
+    /// <param name="ct">Cancels the call.</param>
+    /// <returns>See the other overload.</returns>
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    public Task<IReadOnlyList<PoppedMessage>> PopAsync(int count, CancellationToken ct) => PopAsync(count, null, ct);
 
     /// <summary>Deletes a message; nothing happens if it does not exist.</summary>
     /// <param name="messageId">The message id.</param>
@@ -407,12 +415,18 @@ public sealed class MarconiQueue
     /// <param name="limit">Most messages to claim (1 to the server's maximum, 20 by default); the server's default (10) when <see langword="null"/>.</param>
     /// <param name="ttl">Seconds the claim lasts, 60 to 43200.</param>
     /// <param name="grace">Seconds claimed messages outlive the claim if they would expire before it, 60 to 43200.</param>
+    /// <param name="wait">
+    /// A long poll: seconds the server may hold the request until a message is free (0 to its
+    /// <c>Marconi:Limits:MaxClaimWaitSeconds</c>, 20 by default); it answers as soon as one is. <see langword="null"/> or 0 answers at once.
+    /// Each attempt's <see cref="MarconiClientOptions.Timeout"/> is lengthened by the wait. Cancelling the call while the server waits
+    /// closes the request (HTTP), and the server claims nothing for it.
+    /// </param>
     /// <param name="ct">Cancels the call.</param>
     /// <returns>The claim with its messages, or <see langword="null"/> when no message was free (or the queue does not exist).</returns>
     /// <exception cref="MarconiValidationException">A value is out of range.</exception>
-    public async Task<MarconiClaim?> ClaimAsync(int? limit = null, int ttl = 60, int grace = 60, CancellationToken ct = default)
+    public async Task<MarconiClaim?> ClaimAsync(int? limit = null, int ttl = 60, int grace = 60, int? wait = null, CancellationToken ct = default)
     {
-        var request = Request("claim_create", ("limit", limit), ("ttl", ttl), ("grace", grace)) with { Idempotent = false };
+        var request = Request("claim_create", ("limit", limit), ("ttl", ttl), ("grace", grace), ("wait", wait is > 0 ? wait : null)) with { Idempotent = false };
         var response = await _client.SendAsync(request, ct);
         if (response.Status == 204 || MessagesOf(response.Body) is not { } messages)
         {
@@ -422,6 +436,15 @@ public sealed class MarconiQueue
         var href = response.Location ?? throw MarconiClient.UnexpectedAnswer("claim_create");
         return new MarconiClaim(this, href, ttl, 0, messages.EnumerateArray().Select(m => new MarconiMessage(this, m)).ToList());
     }
+
+    /// <summary>The earlier signature, without a wait: kept so that code built against it still runs.</summary>
+    /// <param name="limit">See the other overload.</param>
+    /// <param name="ttl">See the other overload.</param>
+    /// <param name="grace">See the other overload.</param>
+    /// <param name="ct">Cancels the call.</param>
+    /// <returns>See the other overload.</returns>
+    [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
+    public Task<MarconiClaim?> ClaimAsync(int? limit, int ttl, int grace, CancellationToken ct) => ClaimAsync(limit, ttl, grace, null, ct);
 
     /// <summary>A live claim with its remaining messages.</summary>
     /// <param name="claimId">The claim id.</param>
@@ -459,6 +482,123 @@ public sealed class MarconiQueue
     {
         ArgumentNullException.ThrowIfNull(claimId);
         return _client.SendAsync(Request("claim_delete", ("claim_id", claimId)), ct);
+    }
+
+    /// <summary>
+    /// Consumes the queue until <paramref name="ct"/> is cancelled: claims (long-polling, see <see cref="ConsumeOptions.Wait"/>) and
+    /// yields each message, renewing its claim until the loop body settles it with <see cref="ConsumedMessage.CompleteAsync"/>
+    /// (deleted) or <see cref="ConsumedMessage.Abandon"/> (given back); one left unsettled when the loop moves on or leaves is
+    /// given back. <see cref="ConsumeOptions.MaxConcurrency"/> messages are claimed ahead and held until their turn.
+    /// Cancelling ends the enumeration without an exception, once what is held and unsettled is released.
+    /// A claim that fails for good (a 400 or 401, a missing v1 queue) ends it with the exception; 5xx, 429 and
+    /// unreachable servers are waited out with back-off.
+    /// </summary>
+    /// <param name="options">How to claim and hold; the defaults when <see langword="null"/>.</param>
+    /// <param name="ct">Stops consuming.</param>
+    /// <returns>The messages, as they come.</returns>
+    /// <example>
+    /// <code>
+    /// await foreach (var message in queue.ConsumeAsync(new ConsumeOptions { Wait = 20 }, ct))
+    /// {
+    ///     Console.WriteLine(message.Body);
+    ///     await message.CompleteAsync();
+    /// }
+    /// </code>
+    /// </example>
+    public async IAsyncEnumerable<ConsumedMessage> ConsumeAsync(ConsumeOptions? options = null, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        options ??= new ConsumeOptions();
+        options.Validate();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var ready = System.Threading.Channels.Channel.CreateUnbounded<ConsumedMessage>();
+        var consumer = new QueueConsumer(this, options, deleteOnSuccess: false);
+        var running = Task.Run(() => consumer.RunAsync(async (message, held) =>
+        {
+            var consumed = new ConsumedMessage(message, held);
+            if (!ready.Writer.TryWrite(consumed))
+            {
+                throw new ConsumedMessage.AbandonedException(); // the loop has ended: given back
+            }
+
+            await consumed.SettleAsync(options.SettleTimeout).ConfigureAwait(false);
+        }, stop.Token), CancellationToken.None);
+        _ = running.ContinueWith(_ => ready.Writer.TryComplete(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
+        ConsumedMessage? current = null;
+        var ended = false;
+        try
+        {
+            while (true)
+            {
+                try
+                {
+                    if (!await ready.Reader.WaitToReadAsync(stop.Token).ConfigureAwait(false))
+                    {
+                        break;
+                    }
+                }
+                catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                {
+                    break;
+                }
+
+                if (!ready.Reader.TryRead(out current))
+                {
+                    continue;
+                }
+
+                yield return current;
+                current.Abandon();
+            }
+
+            ended = true;
+        }
+        finally
+        {
+            // Give back the unsettled message and every one claimed ahead; none is yielded any more.
+            current?.Abandon();
+            ready.Writer.TryComplete();
+            while (ready.Reader.TryRead(out var left))
+            {
+                left.Abandon();
+            }
+
+            await stop.CancelAsync().ConfigureAwait(false);
+            if (!ended)
+            {
+                try
+                {
+                    await running.ConfigureAwait(false); // settled before the caller goes on
+                }
+                catch (Exception)
+                {
+                    // The caller is leaving (break, or an exception of its own, which is the one to see).
+                }
+            }
+        }
+
+        await running.ConfigureAwait(false); // a claim that failed for good ends the loop with its exception
+    }
+
+    /// <summary>
+    /// Consumes the queue with a handler until <paramref name="ct"/> is cancelled: claims (long-polling), runs
+    /// <paramref name="handler"/> for each message, up to <see cref="ConsumeOptions.MaxConcurrency"/> at once, renews each
+    /// claim while its messages are handled, deletes a message when its handler returns, and gives it back (released, or
+    /// left to expire, by <see cref="ConsumeOptions.OnFailure"/>) when the handler throws. The handler's token is cancelled
+    /// when the consumer stops or the claim is lost. Returns once cancelled and settled (messages whose handlers did not
+    /// finish are released), or when the queue is empty with <see cref="ConsumeOptions.StopWhenEmpty"/>.
+    /// </summary>
+    /// <param name="handler">Handles one message; returning is success, throwing is failure.</param>
+    /// <param name="options">How to claim and hold; the defaults when <see langword="null"/>.</param>
+    /// <param name="ct">Stops consuming.</param>
+    /// <returns>When stopped.</returns>
+    /// <exception cref="MarconiException">A claim failed for good (a 400 or 401, a missing v1 queue); 5xx, 429 and unreachable servers are waited out with back-off.</exception>
+    public Task ConsumeAsync(Func<MarconiMessage, CancellationToken, Task> handler, ConsumeOptions? options = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        options ??= new ConsumeOptions();
+        options.Validate();
+        return new QueueConsumer(this, options).RunAsync(handler, ct);
     }
 
     /// <summary>

@@ -14,7 +14,7 @@ public sealed record OutgoingMessage(object? Body, int? Ttl = null)
     public int? Delay { get; init; }
 }
 
-/// <summary>A message removed and returned by <see cref="MarconiQueue.PopAsync"/> (v2).</summary>
+/// <summary>A message removed and returned by <see cref="MarconiQueue.PopAsync(int, int?, CancellationToken)"/> (v2).</summary>
 /// <param name="Id">The message id.</param>
 /// <param name="Ttl">Seconds the message would have lived.</param>
 /// <param name="Age">Seconds since it was posted.</param>

@@ -25,10 +25,17 @@ internal sealed record ClientRequest(string Action, IReadOnlyDictionary<string, 
     public int? AnswerStatus { get; init; }
 
     public string? Text(string name) => Parameters.TryGetValue(name, out var value) ? value as string : null;
+
+    /// <summary>How long the server may hold the request before answering: a long-poll's <c>wait</c> (claim create, pop).</summary>
+    public TimeSpan ServerWait => Parameters.TryGetValue("wait", out var value) && value is int seconds && seconds > 0 ? TimeSpan.FromSeconds(seconds) : TimeSpan.Zero;
 }
 
 /// <summary>What both transports return: the HTTP status, the <c>Location</c> and the JSON body (null when none).</summary>
-internal sealed record ClientResponse(int Status, string? Location, JsonElement? Body);
+internal sealed record ClientResponse(int Status, string? Location, JsonElement? Body)
+{
+    /// <summary>How long the server asked to be left alone (HTTP <c>Retry-After</c> on 503 and 429); ZeroMQ replies carry none.</summary>
+    public TimeSpan? RetryAfter { get; init; }
+}
 
 /// <summary>A request that failed below the protocol: no answer came.</summary>
 internal sealed class TransportException(string message, bool mayHaveReachedServer, Exception? innerException = null)

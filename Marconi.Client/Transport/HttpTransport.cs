@@ -101,7 +101,10 @@ internal sealed class HttpTransport : ITransport
         {
             var location = response.Headers.Location?.OriginalString;
             var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken);
-            return new ClientResponse((int)response.StatusCode, location, ParseBody(bytes));
+            var retryAfter = response.Headers.RetryAfter is { } header
+                ? header.Delta ?? (header.Date is { } date ? date - DateTimeOffset.UtcNow : null)
+                : null;
+            return new ClientResponse((int)response.StatusCode, location, ParseBody(bytes)) { RetryAfter = retryAfter };
         }
     }
 
@@ -227,6 +230,7 @@ internal sealed class HttpTransport : ITransport
                 break;
             case "message_pop":
                 Query("pop");
+                Query("wait");
                 break;
             case "message_delete":
                 Query("claim_id");
@@ -239,6 +243,7 @@ internal sealed class HttpTransport : ITransport
                 if (request.Action == "claim_create")
                 {
                     Query("limit");
+                    Query("wait");
                 }
 
                 content = ObjectContent(p, "ttl", "grace");

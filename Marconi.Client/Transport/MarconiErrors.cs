@@ -7,6 +7,13 @@ internal static class MarconiErrors
 {
     public static MarconiException FromResponse(ClientRequest request, ClientResponse response)
     {
+        var exception = Typed(request, response);
+        exception.RetryAfter = response.RetryAfter is { } delay && delay > TimeSpan.Zero ? delay : null;
+        return exception;
+    }
+
+    private static MarconiException Typed(ClientRequest request, ClientResponse response)
+    {
         var (title, description) = ErrorBody(response);
         return response.Status switch
         {

@@ -85,7 +85,11 @@ internal sealed class RequestExecutor : IAsyncDisposable
             });
         }
 
-        return builder.AddTimeout(options.Timeout).Build();
+        // A long-poll is answered up to its wait later than any other request: its attempt gets that much longer.
+        return builder.AddTimeout(new TimeoutStrategyOptions
+        {
+            TimeoutGenerator = args => ValueTask.FromResult(options.Timeout + args.Context.Properties.GetValue(RequestKey, null!).ServerWait),
+        }).Build();
     }
 
     /// <summary>

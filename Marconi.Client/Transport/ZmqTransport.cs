@@ -66,7 +66,7 @@ internal sealed class ZmqTransport : ITransport
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var id = Interlocked.Increment(ref _nextRequestId).ToString(CultureInfo.InvariantCulture);
-        var pending = new Pending(Envelope(request, id));
+        var pending = new Pending(Envelope(request, id), request);
         _pending[id] = pending;
         try
         {
@@ -78,7 +78,12 @@ internal sealed class ZmqTransport : ITransport
         }
         finally
         {
-            _pending.TryRemove(id, out _);
+            // A claim given up after it was sent may still be made (a long poll above all, which the server holds
+            // and ZeroMQ cannot call back): its late reply is kept for, so that the claim is released at once.
+            if (!(pending.Abandoned && request.Action == "claim_create"))
+            {
+                _pending.TryRemove(id, out _);
+            }
         }
     }
 
@@ -220,12 +225,38 @@ internal sealed class ZmqTransport : ITransport
         _flushTimer.Enable = false;
     }
 
+    /// <summary>A claim whose caller gave up before its reply came: released, so its messages are free again at once.</summary>
+    private void ReleaseLateClaim(ClientRequest claim, string href)
+    {
+        var release = new ClientRequest("claim_delete", new Dictionary<string, object?>(StringComparer.Ordinal)
+        {
+            ["queue_name"] = claim.Text("queue_name"),
+            ["claim_id"] = href.Split('?')[0].Split('/')[^1],
+        });
+        _ = Task.Run(async () =>
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try
+            {
+                await SendAsync(release, timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is TransportException or OperationCanceledException or ObjectDisposedException)
+            {
+                // The claim then ends with its TTL, as it would have without this.
+            }
+        });
+    }
+
     /// <summary>The connection dropped: requests sent on it will get no reply.</summary>
     private void FailInFlight()
     {
-        foreach (var pending in _pending.Values)
+        foreach (var (id, pending) in _pending)
         {
-            if (pending.WasSent)
+            if (pending.Abandoned)
+            {
+                _pending.TryRemove(id, out _);
+            }
+            else if (pending.WasSent)
             {
                 pending.Fail(new TransportException($"The connection to {_endpoint} was lost.", mayHaveReachedServer: true));
             }
@@ -251,7 +282,15 @@ internal sealed class ZmqTransport : ITransport
                     && headers.TryGetProperty("X-Request-ID", out var id) && id.ValueKind == JsonValueKind.String
                     && _pending.TryGetValue(id.GetString()!, out var pending))
                 {
-                    if (TryReadResponse(root, out var response))
+                    if (pending.Abandoned)
+                    {
+                        _pending.TryRemove(id.GetString()!, out _);
+                        if (TryReadResponse(root, out var late) && late is { Status: 201, Location: { } href })
+                        {
+                            ReleaseLateClaim(pending.Request, href);
+                        }
+                    }
+                    else if (TryReadResponse(root, out var response))
                     {
                         pending.Complete(response);
                     }
@@ -285,12 +324,18 @@ internal sealed class ZmqTransport : ITransport
     }
 
     /// <summary>One request on its way: waiting (not sent), sent, or done.</summary>
-    private sealed class Pending(byte[] payload)
+    private sealed class Pending(byte[] payload, ClientRequest request)
     {
         private const int Waiting = 0, Sent = 1, Done = 2;
         private int _state;
+        private volatile bool _abandoned;
 
         public byte[] Payload { get; } = payload;
+
+        public ClientRequest Request { get; } = request;
+
+        /// <summary>Cancelled after it was sent: a reply may still come, for nobody.</summary>
+        public bool Abandoned => _abandoned;
 
         public TaskCompletionSource<ClientResponse> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -319,6 +364,11 @@ internal sealed class ZmqTransport : ITransport
             if (previous == Waiting)
             {
                 Completion.TrySetException(new TransportException("No connection was made before the attempt ended.", mayHaveReachedServer: false));
+            }
+            else if (previous == Sent)
+            {
+                _abandoned = true;
+                Completion.TrySetCanceled();
             }
             else
             {

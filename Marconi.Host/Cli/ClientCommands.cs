@@ -106,7 +106,8 @@ internal sealed class ClientCommands
             return Task.FromResult(Fail(Usage, $"{parsed.Errors[0].Message} (see --help)"));
         }
 
-        return parsed.InvokeAsync(new InvocationConfiguration { Output = _stdout, Error = _stderr });
+        // Ctrl-C and SIGTERM cancel the verb; 'message consume' then releases what it holds, which may take a moment.
+        return parsed.InvokeAsync(new InvocationConfiguration { Output = _stdout, Error = _stderr, ProcessTerminationTimeout = TimeSpan.FromSeconds(10) });
     }
 
     private static IEnumerable<string> CommandPath(System.CommandLine.Parsing.CommandResult? result)
@@ -350,7 +351,161 @@ internal sealed class ClientCommands
             return 0;
         }));
 
-        return new Command("message", "Messages: post, list, get, delete, pop") { post, list, get, delete, pop };
+        return new Command("message", "Messages: post, list, get, delete, pop, consume") { post, list, get, delete, pop, ConsumeCommand() };
+    }
+
+    /// <summary>
+    /// <c>message consume</c>: the client's consumer on the command line. Without <c>--exec</c> each message is printed as a
+    /// JSON line and deleted; with it, the command gets the body on stdin and the message is deleted only when it exits 0.
+    /// </summary>
+    private Command ConsumeCommand()
+    {
+        var name = QueueName();
+        var exec = new Option<string?>("--exec")
+        {
+            HelpName = "CMD",
+            Description = "Run CMD through /bin/sh -c for each message, with the body (JSON) on stdin and MARCONI_QUEUE, MARCONI_MESSAGE_ID, " +
+                "MARCONI_CLAIM_ID in its environment; its output passes through. The message is deleted when CMD exits 0, else given back",
+        };
+        var max = new Option<int?>("--max") { HelpName = "N", Description = "Stop after N messages (handled or given back)" };
+        var once = new Option<bool>("--once") { Description = "Stop when no message is free (drain the queue); --wait defaults to 0 then" };
+        var wait = new Option<int?>("--wait") { HelpName = "SECONDS", Description = "Long-poll: seconds each claim waits on the server for a message (default 20, 0 with --once)" };
+        var concurrency = new Option<int>("--concurrency") { HelpName = "N", Description = "Messages handled at once (with --exec, commands in parallel)", DefaultValueFactory = _ => 1 };
+        var limit = new Option<int>("--limit") { HelpName = "N", Description = "Most messages one claim takes (1 to 20; no more than --concurrency are taken)", DefaultValueFactory = _ => 10 };
+        var ttl = new Option<int>("--ttl") { Description = "Seconds each claim lasts (60 to 43200); renewed while a message is handled", DefaultValueFactory = _ => 60 };
+        var grace = new Option<int>("--grace") { Description = "Extra seconds claimed messages live beyond the claim", DefaultValueFactory = _ => 60 };
+        var expire = new Option<bool>("--expire-failed") { Description = "Leave a failed message's claim to expire (a delay before it comes back) instead of releasing it" };
+        var consume = new Command("consume",
+            "Consume messages until Ctrl-C or SIGTERM (what is held and unfinished is released): print each as one JSON line and delete it, " +
+            "or with --exec run a command per message and delete it only when the command exits 0. " +
+            "Exit code 0 (also when stopped by a signal), or 1 when a command failed or the server refused")
+        {
+            name, exec, max, once, wait, concurrency, limit, ttl, grace, expire,
+        };
+        consume.SetAction(Run(async (r, client, output, ct) =>
+        {
+            var most = r.GetValue(max);
+            if (most is < 1 || r.GetValue(concurrency) < 1 || r.GetValue(limit) < 1 || r.GetValue(wait) is < 0)
+            {
+                throw new UsageException("--max, --concurrency and --limit must be at least 1, and --wait at least 0");
+            }
+
+            var queue = r.GetValue(once) ? await ExistingQueueAsync(r, client, r.GetValue(name)!, ct) : client.Queue(r.GetValue(name)!);
+            var command = r.GetValue(exec);
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var taken = 0;
+            var settled = 0;
+            var failed = 0;
+            var print = new object();
+            var options = new ConsumeOptions
+            {
+                MaxConcurrency = Math.Min(r.GetValue(concurrency), most ?? int.MaxValue),
+                BatchSize = Math.Min(r.GetValue(limit), most ?? int.MaxValue),
+                ClaimTtl = r.GetValue(ttl),
+                ClaimGrace = r.GetValue(grace),
+                Wait = r.GetValue(wait) ?? (r.GetValue(once) ? 0 : 20),
+                StopWhenEmpty = r.GetValue(once),
+                OnFailure = r.GetValue(expire) ? ConsumeFailure.Expire : ConsumeFailure.Release,
+            };
+
+            await queue.ConsumeAsync(async (message, held) =>
+            {
+                // Past --max, a message claimed alongside the last ones is given back untouched.
+                if (Interlocked.Increment(ref taken) > (most ?? int.MaxValue))
+                {
+                    throw new OperationCanceledException();
+                }
+
+                try
+                {
+                    if (command is null)
+                    {
+                        lock (print)
+                        {
+                            output.Message(message);
+                            _stdout.Flush();
+                        }
+
+                        return;
+                    }
+
+                    var code = await ExecAsync(command, message, queue.Name, print, held);
+                    if (code != 0)
+                    {
+                        Interlocked.Increment(ref failed);
+                        lock (print)
+                        {
+                            _stderr.WriteLine($"marconi: '{command}' exited {code} for message {message.Id}; it is given back");
+                        }
+
+                        throw new InvalidOperationException($"exit code {code}");
+                    }
+                }
+                finally
+                {
+                    if (Interlocked.Increment(ref settled) >= (most ?? int.MaxValue))
+                    {
+                        await stop.CancelAsync();
+                    }
+                }
+            }, options, stop.Token);
+            return failed == 0 ? 0 : Failed;
+        }));
+        return consume;
+    }
+
+    /// <summary>Runs the command with the body on stdin; its output goes to ours, line by line. Killed (and counted failed) when <paramref name="ct"/> fires.</summary>
+    private async Task<int> ExecAsync(string command, MarconiMessage message, string queue, object print, CancellationToken ct)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("/bin/sh")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add(command);
+        start.Environment["MARCONI_QUEUE"] = queue;
+        start.Environment["MARCONI_MESSAGE_ID"] = message.Id;
+        start.Environment["MARCONI_CLAIM_ID"] = message.ClaimId ?? "";
+        using var process = System.Diagnostics.Process.Start(start)
+            ?? throw new InvalidOperationException($"could not start /bin/sh for '{command}'");
+
+        async Task Pump(TextReader from, TextWriter to)
+        {
+            while (await from.ReadLineAsync(CancellationToken.None) is { } line)
+            {
+                lock (print)
+                {
+                    to.WriteLine(line);
+                    to.Flush();
+                }
+            }
+        }
+
+        var pumps = Task.WhenAll(Pump(process.StandardOutput, _stdout), Pump(process.StandardError, _stderr));
+        try
+        {
+            try
+            {
+                await process.StandardInput.WriteAsync(message.Body.GetRawText().AsMemory(), ct);
+                process.StandardInput.Close();
+            }
+            catch (IOException)
+            {
+                // The command did not read its stdin: its exit code still decides.
+            }
+
+            await process.WaitForExitAsync(ct);
+            await pumps;
+            return process.ExitCode;
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
     }
 
     private Command ClaimCommand()
