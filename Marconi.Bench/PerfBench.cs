@@ -622,12 +622,12 @@ internal static partial class PerfBench
 
     // ---- machinery --------------------------------------------------------------------------
 
-    private static string LoadAverage() =>
+    internal static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
     private static readonly Process Self = Process.GetCurrentProcess();
 
-    private static TimeSpan CpuTime(Process process)
+    internal static TimeSpan CpuTime(Process process)
     {
         process.Refresh();
         return process.TotalProcessorTime;
