@@ -26,6 +26,12 @@ public sealed record ApiOutcome(int Status, byte[]? Body = null)
     /// <summary>Other response headers the contract names for this outcome (e.g. <c>Accept-Patch</c>).</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Headers { get; init; } = [];
 
+    /// <summary>
+    /// Undoes the request's effect when its answer cannot be delivered because the caller has gone
+    /// (a claim nobody would process); null when there is nothing to undo.
+    /// </summary>
+    public Func<Task>? Undeliverable { get; init; }
+
     /// <summary>200 with a JSON body.</summary>
     public static ApiOutcome Ok(byte[] body) => new(200, body);
 }

@@ -22,6 +22,7 @@ public static class CoreServiceExtensions
         builder.Services.AddSingleton<QueueSettingsCache>();
         builder.Services.AddSingleton<QueueOperations>();
         builder.Services.AddSingleton<MessageOperations>();
+        builder.Services.AddSingleton<ClaimWaiters>();
         builder.Services.AddSingleton<ClaimOperations>();
         builder.Services.AddSingleton<HealthOperations>();
         builder.Services.AddSingleton<SubscriptionOperations>();

@@ -48,6 +48,19 @@ public sealed class LimitsOptions
     public int MinClientIdLength { get; set; } = 10;
     public int MaxClientIdLength { get; set; } = 36;
 
+    /// <summary>
+    /// Longest <c>wait</c> a claim or pop may ask for, in seconds: the request is answered as soon as
+    /// a message is claimable, or empty when the wait ends. 0 turns long-polling off (any wait above 0 is refused).
+    /// </summary>
+    public int MaxClaimWaitSeconds { get; set; } = 20;
+
+    /// <summary>
+    /// How often a waiting claim looks at the store again on its own, in seconds; 0: never. Posts through
+    /// this host wake waiters at once; hosts that share one database with other hosts set this, so a
+    /// post made through another host is found within it.
+    /// </summary>
+    public int ClaimWaitRecheckSeconds { get; set; }
+
     /// <summary>v2 contract 7.6: deleting by ids also requires the claims that hold them.</summary>
     public bool MessageDeleteWithClaimId { get; set; }
 
@@ -94,6 +107,9 @@ public sealed class LimitsOptionsValidator : AbstractValidator<LimitsOptions>
             .Must(v => v is not null && (v.Equals("strict", StringComparison.OrdinalIgnoreCase) || v.Equals("off", StringComparison.OrdinalIgnoreCase)))
             .OverridePropertyName(Key(nameof(LimitsOptions.ClientIdFormat)))
             .WithMessage($"{Key(nameof(LimitsOptions.ClientIdFormat))} must be strict or off.");
+        // A wait holds a connection (and over ZeroMQ a slot of the requests in flight): an hour is long enough.
+        Between(x => x.MaxClaimWaitSeconds, _ => 0, _ => 3600, nameof(LimitsOptions.MaxClaimWaitSeconds), "0 and 3600");
+        AtLeast(x => x.ClaimWaitRecheckSeconds, 0, nameof(LimitsOptions.ClaimWaitRecheckSeconds));
         AtLeast(x => x.MinClientIdLength, 1, nameof(LimitsOptions.MinClientIdLength));
         Between(x => x.MaxClientIdLength, x => x.MinClientIdLength, _ => int.MaxValue,
             nameof(LimitsOptions.MaxClientIdLength), $"{Key(nameof(LimitsOptions.MinClientIdLength))} and {int.MaxValue}");

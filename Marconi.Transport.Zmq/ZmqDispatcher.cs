@@ -62,12 +62,12 @@ internal sealed partial class ZmqDispatcher
     public int MaxPayloadBytes { get; }
 
     /// <summary>Handles one request payload and returns the reply payload. Never throws for client input.</summary>
-    public async Task<byte[]> HandleAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    public async Task<ZmqAnswer> HandleAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
         var start = Stopwatch.GetTimestamp();
         if (payload.Length > MaxPayloadBytes)
         {
-            return Answer(start, null, null, Unrouted, ApiErrors.Outcome(EnvelopeErrors.TooLarge(MaxPayloadBytes)));
+            return new ZmqAnswer(Answer(start, null, null, Unrouted, ApiErrors.Outcome(EnvelopeErrors.TooLarge(MaxPayloadBytes))));
         }
 
         Envelope request;
@@ -79,7 +79,7 @@ internal sealed partial class ZmqDispatcher
         {
             using (exception.Request?.Document)
             {
-                return Answer(start, exception.Request, null, Unrouted, ApiErrors.Outcome(exception.Error));
+                return new ZmqAnswer(Answer(start, exception.Request, null, Unrouted, ApiErrors.Outcome(exception.Error)));
             }
         }
 
@@ -115,7 +115,9 @@ internal sealed partial class ZmqDispatcher
 
                 var caller = catalogue.Caller(name, project, request.Header("Client-ID"));
                 var outcome = await action(new ZmqApiRequest(caller, request.Body), cancellationToken);
-                return Answer(start, request, project, counted, outcome.Status, Reply.Write(request, outcome.Status, outcome.Location, outcome.Body));
+                return new ZmqAnswer(
+                    Answer(start, request, project, counted, outcome.Status, Reply.Write(request, outcome.Status, outcome.Location, outcome.Body)),
+                    outcome.Undeliverable);
             }
             catch (MarconiException exception)
             {
@@ -128,12 +130,12 @@ internal sealed partial class ZmqDispatcher
                     _shedding.Record("zmq", exception.Description);
                 }
 
-                return Answer(start, request, project, counted, ApiErrors.Outcome(exception));
+                return new ZmqAnswer(Answer(start, request, project, counted, ApiErrors.Outcome(exception)));
             }
             catch (Exception exception)
             {
                 LogUnexpected(exception, request.Action);
-                return Answer(start, request, project, counted, ApiErrors.Unexpected());
+                return new ZmqAnswer(Answer(start, request, project, counted, ApiErrors.Unexpected()));
             }
         }
     }
@@ -363,3 +365,6 @@ internal sealed class ZmqApiRequest(RequestContext caller, JsonElement body) : A
     private static MarconiException WrongType(string name, string expected) =>
         Errors.InvalidParameter($"\"{name}\" must be {expected}.");
 }
+
+/// <summary>A reply, and what undoes the request when the reply cannot reach its peer (see <see cref="ApiOutcome.Undeliverable"/>).</summary>
+internal readonly record struct ZmqAnswer(byte[] Payload, Func<Task>? Undeliverable = null);

@@ -218,7 +218,7 @@ internal sealed partial class ZmqServer : IHostedService, IDisposable
             var answer = AnswerAsync(payload);
             if (answer.IsCompletedSuccessfully)
             {
-                Send(new OutgoingReply(envelope, answer.Result));
+                Send(new OutgoingReply(envelope, answer.Result.Payload, answer.Result.Undeliverable));
                 Answered(bytes);
             }
             else
@@ -235,7 +235,7 @@ internal sealed partial class ZmqServer : IHostedService, IDisposable
     }
 
     /// <summary>The reply to one admitted request; never throws.</summary>
-    private async Task<byte[]> AnswerAsync(ReadOnlyMemory<byte> payload)
+    private async Task<ZmqAnswer> AnswerAsync(ReadOnlyMemory<byte> payload)
     {
         try
         {
@@ -245,14 +245,14 @@ internal sealed partial class ZmqServer : IHostedService, IDisposable
         {
             // The dispatcher answers every failure itself; this is a last resort, and still a reply.
             LogDispatchFailed(exception);
-            return Reply.Write(null, 500, null, Api.ApiErrors.Document(Core.Errors.InternalErrorTitle, Api.ApiErrors.UnexpectedDescription));
+            return new ZmqAnswer(Reply.Write(null, 500, null, Api.ApiErrors.Document(Core.Errors.InternalErrorTitle, Api.ApiErrors.UnexpectedDescription)));
         }
     }
 
     /// <summary>Queues a reply made off the poller's thread, then gives back the request's share of the in-flight counts.</summary>
-    private void QueueReply(NetMQFrame[] envelope, byte[] reply, long bytes)
+    private void QueueReply(NetMQFrame[] envelope, ZmqAnswer reply, long bytes)
     {
-        _replies!.Enqueue(new OutgoingReply(envelope, reply));
+        _replies!.Enqueue(new OutgoingReply(envelope, reply.Payload, reply.Undeliverable));
         Answered(bytes);
     }
 
@@ -294,6 +294,21 @@ internal sealed partial class ZmqServer : IHostedService, IDisposable
         catch (HostUnreachableException)
         {
             Dropped("peer_gone", "the peer had gone");
+            if (reply.Undeliverable is { } undo)
+            {
+                // Off the poller's thread: undoing goes to the store.
+                _ = Task.Run(async () =>
+                {
+                    try
+                    {
+                        await undo();
+                    }
+                    catch (Exception exception)
+                    {
+                        LogUndoFailed(exception);
+                    }
+                });
+            }
         }
     }
 
@@ -326,5 +341,8 @@ internal sealed partial class ZmqServer : IHostedService, IDisposable
         Message = "ZeroMQ: {Count} replies dropped since the last report (at most one every {Interval} s); latest: {Reason}")]
     private partial void LogRepliesDropped(long count, string reason, int interval);
 
-    private sealed record OutgoingReply(NetMQFrame[] Envelope, byte[] Payload);
+    private sealed record OutgoingReply(NetMQFrame[] Envelope, byte[] Payload, Func<Task>? Undeliverable = null);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "ZeroMQ: could not undo a request whose reply found its peer gone (a claim stays until it expires)")]
+    private partial void LogUndoFailed(Exception exception);
 }

@@ -224,19 +224,27 @@ public sealed class V1Catalogue : ApiCatalogue
         return ApiOutcome.NoContent;
     }
 
-    /// <summary>3.16: 201 with the claimed messages, or 204 (no Location) when nothing was claimed.</summary>
+    /// <summary>
+    /// 3.16: 201 with the claimed messages, or 204 (no Location) when nothing was claimed; with
+    /// <c>wait</c> (not in the contract), 204 only once that many seconds passed with nothing to claim.
+    /// </summary>
     private async Task<ApiOutcome> ClaimCreate(ApiRequest r, CancellationToken t)
     {
         var name = r.Name("queue_name");
         var limitText = r.Text("limit", ParameterType.Integer);
+        var waitText = r.Text("wait", ParameterType.Integer);
         var body = r.Document(DocumentSource.ObjectOf("ttl", "grace"));
         var queue = QueueNames.Validate(r.Caller, name);
         var limit = QueryParameters.Integer("limit", limitText);
+        var wait = QueryParameters.Integer("wait", waitText);
         var (ttl, grace) = await V1Documents.ReadClaimAsync(body, _limits, graceRequired: true, t);
-        var claim = await _claims.CreateAsync(queue, ttl, grace, limit, t);
+        var claim = await _claims.CreateAsync(queue, ttl, grace, limit, t, wait);
         return claim is null
             ? ApiOutcome.NoContent
-            : new ApiOutcome(201, V1Representation.ClaimedMessages(claim)) { Location = Hrefs.Claim(queue.Name, claim.Claim.Id) };
+            : new ApiOutcome(201, V1Representation.ClaimedMessages(claim)) {
+                Location = Hrefs.Claim(queue.Name, claim.Claim.Id),
+                Undeliverable = () => _claims.DeleteAsync(queue, claim.Claim.Id, CancellationToken.None),
+            };
     }
 
     /// <summary>3.17.</summary>

@@ -276,9 +276,11 @@ public class V1_1Catalogue : ApiCatalogue
         var name = r.Name("queue_name");
         var ids = r.List("message_ids");
         var popText = r.Text("pop", ParameterType.Integer);
+        var waitText = r.Text("wait", ParameterType.Integer);
         var claimIds = Limits.MessageDeleteWithClaimId ? r.List("claim_ids") : null;
         var queue = QueueNames.Validate(r.Caller, name);
         var pop = QueryParameters.Integer("pop", popText);
+        var wait = QueryParameters.Integer("wait", waitText);
         if (claimIds is not null && ids is null)
         {
             throw Errors.InvalidApiRequest("\"claim_ids\" go with \"ids\": the claims of the messages to delete.");
@@ -291,7 +293,7 @@ public class V1_1Catalogue : ApiCatalogue
 
         if (pop is { } count)
         {
-            return await PopAsync(queue, count, t);
+            return await PopAsync(queue, count, wait, t);
         }
 
         if (ids is null)
@@ -309,30 +311,37 @@ public class V1_1Catalogue : ApiCatalogue
     {
         var name = r.Name("queue_name");
         var popText = r.Text("pop", ParameterType.Integer);
+        var waitText = r.Text("wait", ParameterType.Integer);
         var queue = QueueNames.Validate(r.Caller, name);
         var pop = QueryParameters.Integer("pop", popText) ?? throw Errors.MissingParameter("pop");
-        return await PopAsync(queue, pop, t);
+        var wait = QueryParameters.Integer("wait", waitText);
+        return await PopAsync(queue, pop, wait, t);
     }
 
-    private async Task<ApiOutcome> PopAsync(QueueRef queue, long count, CancellationToken t)
+    private async Task<ApiOutcome> PopAsync(QueueRef queue, long count, long? wait, CancellationToken t)
     {
-        var popped = await Messages.PopAsync(queue, count, t);
+        var popped = await Messages.PopAsync(queue, count, t, wait);
         return ApiOutcome.Ok(Representation.Popped(popped.Messages, popped.Now));
     }
 
-    /// <summary>8.1: the body is optional; 201 with the claimed messages or 204.</summary>
+    /// <summary>8.1: the body is optional; 201 with the claimed messages or 204 (after <c>wait</c> seconds, when given).</summary>
     private async Task<ApiOutcome> ClaimCreate(ApiRequest r, CancellationToken t)
     {
         var name = r.Name("queue_name");
         var limitText = r.Text("limit", ParameterType.Integer);
+        var waitText = r.Text("wait", ParameterType.Integer);
         var body = r.Document(DocumentSource.OptionalObjectOf("ttl", "grace"));
         var queue = QueueNames.Validate(r.Caller, name);
         var limit = QueryParameters.Integer("limit", limitText);
+        var wait = QueryParameters.Integer("wait", waitText);
         var (ttl, grace) = await V1_1Documents.ReadClaimAsync(body, Limits, optional: true, t);
-        var claim = await Claims.CreateAsync(queue, ttl, grace, limit, t);
+        var claim = await Claims.CreateAsync(queue, ttl, grace, limit, t, wait);
         return claim is null
             ? ApiOutcome.NoContent
-            : new ApiOutcome(201, Representation.ClaimedMessages(claim)) { Location = Hrefs.Claim(queue.Name, claim.Claim.Id) };
+            : new ApiOutcome(201, Representation.ClaimedMessages(claim)) {
+                Location = Hrefs.Claim(queue.Name, claim.Claim.Id),
+                Undeliverable = () => Claims.DeleteAsync(queue, claim.Claim.Id, CancellationToken.None),
+            };
     }
 
     /// <summary>8.2.</summary>

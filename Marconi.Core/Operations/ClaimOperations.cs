@@ -9,7 +9,8 @@ public sealed record ClaimResult(QueueRef Queue, ClaimData Claim, DateTimeOffset
 
 /// <summary>Claim operations, shared by every API version and transport.</summary>
 public sealed class ClaimOperations(
-    IDataDriver driver, QueueOperations queues, MessageCipher cipher, IOptions<LimitsOptions> limits, TimeProvider clock, MarconiMetrics metrics)
+    IDataDriver driver, QueueOperations queues, MessageCipher cipher, ClaimWaiters waiters, IOptions<LimitsOptions> limits,
+    TimeProvider clock, MarconiMetrics metrics)
 {
     private readonly LimitsOptions _limits = limits.Value;
     private readonly ClaimCreateValidator _createValidator = new(limits.Value);
@@ -19,13 +20,16 @@ public sealed class ClaimOperations(
     /// Claims up to <paramref name="limit"/> free messages (the default when null); null when
     /// nothing was claimed (missing queue or no free message), which is not an error. A queue with
     /// <c>_max_claim_count</c> and <c>_dead_letter_queue</c> moves messages claimed that often to
-    /// its dead-letter queue instead (v2 9.5), in every API version.
+    /// its dead-letter queue instead (v2 9.5), in every API version. With <paramref name="wait"/>
+    /// seconds, an empty claim waits until a message is claimable or the wait ends (long-polling);
+    /// a claim made for a caller that went away meanwhile is released.
     /// </summary>
     public async Task<ClaimResult?> CreateAsync(
-        QueueRef queue, long ttl, long grace, long? limit, CancellationToken cancellationToken)
+        QueueRef queue, long ttl, long grace, long? limit, CancellationToken cancellationToken, long? wait = null)
     {
         var limitValue = limit ?? _limits.DefaultMessagesPerClaim;
         _createValidator.Check(new ClaimRequest(ttl, grace, limitValue));
+        var waitFor = CheckWait(wait, _limits);
 
         var settings = await queues.GetSettingsAsync(queue, cancellationToken);
         var deadLetter = settings.DeadLetters
@@ -34,14 +38,58 @@ public sealed class ClaimOperations(
                 (int)Math.Min(settings.MaxClaimCount!.Value, int.MaxValue), settings.DeadLetterQueue!,
                 (int?)settings.DeadLetterQueueMessagesTtl)
             : null;
-        var now = clock.GetUtcNow();
-        var claim = await driver.Claims.CreateAsync(queue, (int)ttl, (int)grace, (int)limitValue, now, cancellationToken, deadLetter);
-        if (claim is not null)
+        var (claim, now) = await waiters.WaitAsync(
+            queue, (int)limitValue, waitFor,
+            async t =>
+            {
+                var now = clock.GetUtcNow();
+                var claim = await driver.Claims.CreateAsync(queue, (int)ttl, (int)grace, (int)limitValue, now, t, deadLetter);
+                if (deadLetter is not null)
+                {
+                    // Messages may have moved to the dead-letter queue, where someone may be waiting.
+                    waiters.Freed(queue with { Name = deadLetter.DeadLetterQueue });
+                }
+
+                return (claim, now);
+            },
+            static attempt => attempt.claim?.Messages.Count ?? 0,
+            cancellationToken);
+        if (claim is null)
         {
-            metrics.MessagesClaimed(claim.Messages.Count);
+            return null;
         }
 
-        return claim is null ? null : new ClaimResult(queue, await DecryptAsync(claim, cancellationToken), now);
+        metrics.MessagesClaimed(claim.Messages.Count);
+        waiters.Claimed(queue, now.AddSeconds(ttl));
+        if (waitFor > TimeSpan.Zero && cancellationToken.IsCancellationRequested)
+        {
+            // The caller left while the claim was being made: nobody will process these messages.
+            await driver.Claims.DeleteAsync(queue, claim.Id, CancellationToken.None);
+            waiters.Freed(queue);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        return new ClaimResult(queue, await DecryptAsync(claim, cancellationToken), now);
+    }
+
+    /// <summary>
+    /// A claim's or pop's <c>wait</c> in seconds: 0 (the default) to answer at once, at most
+    /// <see cref="LimitsOptions.MaxClaimWaitSeconds"/>.
+    /// </summary>
+    internal static TimeSpan CheckWait(long? wait, LimitsOptions limits)
+    {
+        if (wait is not { } seconds)
+        {
+            return TimeSpan.Zero;
+        }
+
+        if (seconds < 0 || seconds > limits.MaxClaimWaitSeconds)
+        {
+            throw Errors.InvalidApiRequest(
+                $"The wait must be at least 0 and may not be greater than {limits.MaxClaimWaitSeconds} seconds.");
+        }
+
+        return TimeSpan.FromSeconds(seconds);
     }
 
     /// <summary>Reads a live claim with its messages.</summary>
@@ -67,6 +115,9 @@ public sealed class ClaimOperations(
         claim with { Messages = await cipher.DecryptAsync(claim.Messages, cancellationToken) };
 
     /// <summary>Releases a claim; always succeeds for valid input.</summary>
-    public Task DeleteAsync(QueueRef queue, string claimId, CancellationToken cancellationToken) =>
-        driver.Claims.DeleteAsync(queue, claimId, cancellationToken);
+    public async Task DeleteAsync(QueueRef queue, string claimId, CancellationToken cancellationToken)
+    {
+        await driver.Claims.DeleteAsync(queue, claimId, cancellationToken);
+        waiters.Freed(queue);
+    }
 }

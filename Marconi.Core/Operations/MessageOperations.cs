@@ -21,7 +21,7 @@ public sealed record MessageListRequest(string? Marker, long? Limit, bool Echo, 
 
 /// <summary>Message operations, shared by every API version and transport.</summary>
 public sealed class MessageOperations(
-    IDataDriver driver, QueueOperations queues, MessageCipher cipher, IEnumerable<IPostObserver> observers,
+    IDataDriver driver, QueueOperations queues, MessageCipher cipher, IEnumerable<IPostObserver> observers, ClaimWaiters waiters,
     IOptions<LimitsOptions> limits, TimeProvider clock, MarconiMetrics metrics)
 {
     private readonly IPostObserver[] _observers = observers.ToArray();
@@ -60,6 +60,11 @@ public sealed class MessageOperations(
         var ids = await driver.Messages.PostAsync(queue, messages, clientId, clock.GetUtcNow(), cancellationToken, createQueue)
             ?? throw Errors.NotFound("Messages could not be posted because the queue does not exist.");
         metrics.MessagesPosted(ids.Count);
+        if (waiters.Count > 0)
+        {
+            WakeWaiters(queue, documents);
+        }
+
         if (_observers.Length > 0)
         {
             var posted = new PostedMessage[ids.Count];
@@ -75,6 +80,25 @@ public sealed class MessageOperations(
         }
 
         return new PostResult(queue, ids);
+    }
+
+    private void WakeWaiters(QueueRef queue, IReadOnlyList<MessageDocument> documents)
+    {
+        var visible = 0;
+        long? firstDelay = null;
+        foreach (var message in documents)
+        {
+            if (message.Delay <= 0)
+            {
+                visible++;
+            }
+            else if (firstDelay is null || message.Delay < firstDelay)
+            {
+                firstDelay = message.Delay;
+            }
+        }
+
+        waiters.Posted(queue, visible, firstDelay is { } delay ? TimeSpan.FromSeconds(delay) : null);
     }
 
     /// <summary>Lists messages in FIFO order after the marker.</summary>
@@ -164,9 +188,10 @@ public sealed class MessageOperations(
 
     /// <summary>
     /// Removes and returns up to <paramref name="count"/> of the oldest claimable messages (free,
-    /// unexpired, delay elapsed), whoever posted them (v2 7.6).
+    /// unexpired, delay elapsed), whoever posted them (v2 7.6); with <paramref name="wait"/> seconds,
+    /// waits for one as a claim does.
     /// </summary>
-    public async Task<MessagesResult> PopAsync(QueueRef queue, long count, CancellationToken cancellationToken)
+    public async Task<MessagesResult> PopAsync(QueueRef queue, long count, CancellationToken cancellationToken, long? wait = null)
     {
         if (count < 1 || count > _limits.MaxMessagesPerClaimOrPop)
         {
@@ -174,8 +199,16 @@ public sealed class MessageOperations(
                 $"The number of messages to pop must be at least 1 and may not be greater than {_limits.MaxMessagesPerClaimOrPop}.");
         }
 
-        var now = clock.GetUtcNow();
-        var popped = await driver.Messages.PopAsync(queue, (int)count, now, cancellationToken);
+        var waitFor = ClaimOperations.CheckWait(wait, _limits);
+        var (popped, now) = await waiters.WaitAsync(
+            queue, (int)count, waitFor,
+            async t =>
+            {
+                var now = clock.GetUtcNow();
+                return (await driver.Messages.PopAsync(queue, (int)count, now, t), now);
+            },
+            static attempt => attempt.Item1.Count,
+            cancellationToken);
         metrics.MessagesDeleted(popped.Count);
         return new MessagesResult(queue, await cipher.DecryptAsync(popped, cancellationToken), now);
     }

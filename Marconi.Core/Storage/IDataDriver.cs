@@ -117,6 +117,13 @@ public interface IMessageController
         QueueRef queue, int limit, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>
+    /// The earliest time after <paramref name="now"/> when an unexpired message of the queue that is
+    /// not claimable now becomes claimable (its delay ends, its claim expires), or null when there is
+    /// none; for waking long-polling claims then. Earlier is harmless (a waiter looks for nothing).
+    /// </summary>
+    Task<DateTimeOffset?> NextClaimableAsync(QueueRef queue, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Deletes every message of the queue (free, claimed, delayed) and ends its claims; the queue and
     /// its metadata stay. A missing queue is a no-op.
     /// </summary>
