@@ -627,7 +627,7 @@ internal static partial class PerfBench
 
     private static readonly Process Self = Process.GetCurrentProcess();
 
-    internal static TimeSpan CpuTime(Process process)
+    private static TimeSpan CpuTime(Process process)
     {
         process.Refresh();
         return process.TotalProcessorTime;

@@ -45,7 +45,7 @@ switch (mode)
                    dotnet run -c Release --project Marconi.Bench -- perf  [--seconds 5] [--connections 16] [--json FILE] [--compare FILE] [--server DIR] [--only ROWS]
                                                                          [--set Key=Value]... [--variant LABEL:Key=Value[,Key=Value]]... [--rounds N]
                    dotnet run -c Release --project Marconi.Bench -- consume [--seconds 10] [--interval 50] [--consumers 1] [--limit 1] [--wait 20]
-                                                                         [--polls 100,1000] [--warmup 1] [--server DIR] [--set Key=Value]... [--only WORDS]
+                                                                         [--polls 100,1000] [--warmup 2] [--server DIR] [--set Key=Value]... [--only WORDS]
             post:  message post round trips, HTTP and ZeroMQ, against the real server process on loopback
             api:   v1 and v2 side by side over HTTP: one-message posts, and claim-one-then-delete
             auth:  Mode=none beside Mode=keys over HTTP: one-message posts, and claim-one-then-delete
