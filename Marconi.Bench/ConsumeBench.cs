@@ -150,7 +150,7 @@ internal static class ConsumeBench
         public List<double> Latencies = [];
         public List<double> PostLatencies = [];
 
-        /// <summary>Requests are counted from the producer's first post until the last message is delivered.</summary>
+        /// <summary>Requests are counted from the producer's first post until the last message is deleted.</summary>
         public volatile bool Counting;
 
         public readonly HashSet<int> Seen = [];
