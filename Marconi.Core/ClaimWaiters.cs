@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using Marconi.Core.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -30,8 +31,10 @@ public sealed partial class ClaimWaiters : IDisposable
 
     public ClaimWaiters(
         IDataDriver driver, TimeProvider clock, IOptions<LimitsOptions> limits, IHostApplicationLifetime lifetime,
-        ILogger<ClaimWaiters> logger)
+        IMeterFactory meters, ILogger<ClaimWaiters> logger)
     {
+        meters.Create(MarconiMetrics.MeterName).CreateObservableUpDownCounter(
+            "marconi.claims.waiting", () => Count, "{request}", "Claims and pops waiting for a message (long-polling).");
         _driver = driver;
         _clock = clock;
         _recheck = TimeSpan.FromSeconds(limits.Value.ClaimWaitRecheckSeconds);
@@ -43,8 +46,8 @@ public sealed partial class ClaimWaiters : IDisposable
     /// <summary>Requests waiting now, over every queue.</summary>
     public int Count => Volatile.Read(ref _waiting);
 
-    /// <summary>Requests waiting now on one queue.</summary>
-    public int CountOn(QueueRef queue)
+    /// <summary>Requests of one queue waiting now for a wake-up or the end of their wait (not looking at the store).</summary>
+    public int SleepingOn(QueueRef queue)
     {
         if (!_lines.TryGetValue(queue, out var line))
         {
@@ -53,41 +56,52 @@ public sealed partial class ClaimWaiters : IDisposable
 
         lock (line)
         {
-            return line.Members;
+            return line.Sleeping;
         }
     }
 
     /// <summary>
     /// Runs <paramref name="attempt"/> (a claim or pop of up to <paramref name="limit"/> messages)
-    /// until it takes at least one message, <paramref name="wait"/> has passed, or the host stops,
-    /// and returns its last result (empty when nothing was taken). Cancellation leaves the line
-    /// at once; an attempt already running completes, so the caller undoes what it took.
+    /// once at once without a <paramref name="wait"/>; with one, whenever the store has a message
+    /// claimable, until an attempt takes one, the wait has passed or the host stops. Returns the
+    /// last attempt's result, or <paramref name="nothing"/>. Cancellation leaves the line at once;
+    /// an attempt already running completes, so the caller undoes what it took.
     /// </summary>
     public async Task<T> WaitAsync<T>(
-        QueueRef queue, int limit, TimeSpan wait, Func<CancellationToken, Task<T>> attempt, Func<T, int> taken,
+        QueueRef queue, int limit, TimeSpan wait, Func<CancellationToken, Task<T>> attempt, Func<T, int> taken, T nothing,
         CancellationToken cancellationToken)
     {
-        var start = _clock.GetTimestamp();
-        var result = await attempt(cancellationToken);
-        if (taken(result) > 0 || wait <= TimeSpan.Zero || _closed)
+        if (wait <= TimeSpan.Zero || _closed)
         {
-            return result;
+            return await attempt(cancellationToken);
         }
 
+        var start = _clock.GetTimestamp();
+        var result = nothing;
         var waiter = new Waiter(Interlocked.Increment(ref _arrivals), limit);
         var line = Join(queue);
         try
         {
             while (true)
             {
-                // In line before looking, so a post committed after this attempt's look still wakes it.
+                // In line before looking, so a post committed after this look still wakes it.
                 line.Park(waiter, _closed);
-                result = await attempt(cancellationToken);
-                var count = taken(result);
-                if (count > 0)
+                // A read first: only a message claimable now is worth an attempt, which is a write.
+                var now = _clock.GetUtcNow();
+                var next = await _driver.Messages.NextClaimableAsync(queue, now, cancellationToken);
+                if (next <= now)
                 {
-                    line.Leave(waiter, passOn: count >= limit);
-                    return result;
+                    result = await attempt(cancellationToken);
+                    var count = taken(result);
+                    if (count > 0)
+                    {
+                        line.Leave(waiter, passOn: count >= limit);
+                        return result;
+                    }
+                }
+                else if (next is { } at)
+                {
+                    Due(line, at);
                 }
 
                 var remaining = wait - _clock.GetElapsedTime(start);
@@ -97,9 +111,11 @@ public sealed partial class ClaimWaiters : IDisposable
                 }
 
                 var timeout = _recheck > TimeSpan.Zero && _recheck < remaining ? _recheck : remaining;
+                var woken = waiter.Woken.WaitAsync(timeout, _clock, cancellationToken);
+                line.Sleep(+1);
                 try
                 {
-                    await waiter.Woken.WaitAsync(timeout, _clock, cancellationToken);
+                    await woken;
                 }
                 catch (TimeoutException) when (timeout < remaining)
                 {
@@ -108,6 +124,10 @@ public sealed partial class ClaimWaiters : IDisposable
                 catch (TimeoutException)
                 {
                     return result;
+                }
+                finally
+                {
+                    line.Sleep(-1);
                 }
 
                 if (_closed)
@@ -195,12 +215,7 @@ public sealed partial class ClaimWaiters : IDisposable
                     continue;
                 }
 
-                // A line lives while it has members: the first one sets its timer.
-                if (++line.Members == 1)
-                {
-                    _ = LookAheadAsync(line);
-                }
-
+                line.Members++;
                 Interlocked.Increment(ref _waiting);
 
                 return line;
@@ -226,15 +241,16 @@ public sealed partial class ClaimWaiters : IDisposable
     }
 
     /// <summary>
-    /// Sets the line's timer for when the store says a message that is not claimable now becomes
-    /// claimable (a delay ends, a claim expires). When the store fails, waiters still wake on posts
-    /// and answer when their wait ends.
+    /// After a timer's wake-up: sets the line's timer for the next time the store says a message
+    /// becomes claimable (a delay ends, a claim expires), for the waiters the woken one leaves in
+    /// line. When the store fails, they still wake on posts and answer when their wait ends.
     /// </summary>
     private async Task LookAheadAsync(Line line)
     {
         try
         {
-            if (await _driver.Messages.NextClaimableAsync(line.Queue, _clock.GetUtcNow(), CancellationToken.None) is { } next)
+            var now = _clock.GetUtcNow();
+            if (await _driver.Messages.NextClaimableAsync(line.Queue, now, CancellationToken.None) is { } next && next > now)
             {
                 Due(line, next);
             }
@@ -317,6 +333,8 @@ public sealed partial class ClaimWaiters : IDisposable
 
         public int Members { get; set; }
 
+        public int Sleeping { get; private set; }
+
         public bool Retired { get; set; }
 
         public DateTimeOffset? DueAt { get; set; }
@@ -396,6 +414,14 @@ public sealed partial class ClaimWaiters : IDisposable
                 {
                     Wake(1);
                 }
+            }
+        }
+
+        public void Sleep(int change)
+        {
+            lock (this)
+            {
+                Sleeping += change;
             }
         }
 

@@ -339,16 +339,28 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
     public Task<DateTimeOffset?> NextClaimableAsync(QueueRef queue, DateTimeOffset now, CancellationToken cancellationToken) =>
         driver.ReadAsync("Message look-ahead", c =>
         {
-            // A message is claimable from the later of its delay's end and its claim's expiry.
+            using var transaction = c.BeginTransaction(deferred: true);
+            if (Sql.FindQueue(c, QueueRefArgs.Of(queue), transaction) is not { } queueId)
+            {
+                return (DateTimeOffset?)null;
+            }
+
+            var args = new { queueId, after = 0, now = now.ToUnixTimeMilliseconds(), limit = 1 };
+            if (c.Rows<(long Marker, long ClaimCount)>(Sql.Claimable, args, transaction).Count > 0)
+            {
+                return now;
+            }
+
+            // Nothing claimable: every unexpired message is delayed or claimed, and becomes claimable
+            // at the later of its delay's end and its claim's expiry.
             var next = c.Scalar<long?>(
-                $"""
+                """
                 SELECT min(max(m.visible_at, CASE WHEN m.claim_expires > @now THEN m.claim_expires ELSE 0 END))
                 FROM messages AS m INDEXED BY messages_queue
-                WHERE m.queue_id = ({Sql.QueueId}) AND m.expires > @now
-                  AND (m.visible_at > @now OR m.claim_expires > @now)
+                WHERE m.queue_id = @queueId AND m.expires > @now
                 """,
-                new { project = queue.Project, name = queue.Name, now = now.ToUnixTimeMilliseconds() });
-            return next is { } at ? DateTimeOffset.FromUnixTimeMilliseconds(at) : (DateTimeOffset?)null;
+                args, transaction);
+            return next is { } at ? DateTimeOffset.FromUnixTimeMilliseconds(at) : null;
         });
 
     public Task<MessageVolume> GetMessageVolumeAsync(DateTimeOffset now, CancellationToken cancellationToken) =>

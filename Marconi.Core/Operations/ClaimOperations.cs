@@ -53,6 +53,7 @@ public sealed class ClaimOperations(
                 return (claim, now);
             },
             static attempt => attempt.claim?.Messages.Count ?? 0,
+            (null, clock.GetUtcNow()),
             cancellationToken);
         if (claim is null)
         {

@@ -208,6 +208,7 @@ public sealed class MessageOperations(
                 return (await driver.Messages.PopAsync(queue, (int)count, now, t), now);
             },
             static attempt => attempt.Item1.Count,
+            ([], clock.GetUtcNow()),
             cancellationToken);
         metrics.MessagesDeleted(popped.Count);
         return new MessagesResult(queue, await cipher.DecryptAsync(popped, cancellationToken), now);

@@ -117,9 +117,10 @@ public interface IMessageController
         QueueRef queue, int limit, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>
-    /// The earliest time after <paramref name="now"/> when an unexpired message of the queue that is
-    /// not claimable now becomes claimable (its delay ends, its claim expires), or null when there is
-    /// none; for waking long-polling claims then. Earlier is harmless (a waiter looks for nothing).
+    /// When a message of the queue is claimable: <paramref name="now"/> when one is (free, visible,
+    /// unexpired), else the earliest time an unexpired message becomes claimable (its delay ends, its
+    /// claim expires), else null (also for a missing queue). A read, for long-polling claims, so an
+    /// idle waiter costs no write; a time too early is harmless (a waiter looks again).
     /// </summary>
     Task<DateTimeOffset?> NextClaimableAsync(QueueRef queue, DateTimeOffset now, CancellationToken cancellationToken);
 

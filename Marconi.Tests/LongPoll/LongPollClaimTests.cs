@@ -226,10 +226,10 @@ public sealed class LongPollClaimTests(MarconiHttpFactory factory) : IClassFixtu
     {
         var deadline = Stopwatch.StartNew();
         var queueRef = new QueueRef(project, queue);
-        while (waiters.CountOn(queueRef) != count)
+        while (waiters.SleepingOn(queueRef) != count)
         {
             deadline.Elapsed.Should().BeLessThan(
-                TimeSpan.FromSeconds(10), $"{count} waiters on {queue} were expected, {waiters.CountOn(queueRef)} are there");
+                TimeSpan.FromSeconds(10), $"{count} waiters on {queue} were expected, {waiters.SleepingOn(queueRef)} are there");
             await Task.Delay(5);
         }
     }
