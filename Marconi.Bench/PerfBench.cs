@@ -622,7 +622,7 @@ internal static partial class PerfBench
 
     // ---- machinery --------------------------------------------------------------------------
 
-    private static string LoadAverage() =>
+    internal static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
     private static readonly Process Self = Process.GetCurrentProcess();

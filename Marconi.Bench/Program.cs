@@ -28,6 +28,8 @@ switch (mode)
         return 0;
     case "perf":
         return await PerfBench.RunAsync(args.Skip(1).ToArray());
+    case "consume":
+        return await ConsumeBench.RunAsync(args.Skip(1).ToArray());
     case "ceiling-kestrel":
         // The minimal Kestrel app of perf's ceiling, started by perf itself as a process of its own.
         return await PerfBench.RunKestrelCeilingAsync(int.Parse(args[1]));
@@ -42,6 +44,8 @@ switch (mode)
                    dotnet run -c Release --project Marconi.Bench -- metrics [CALLS]
                    dotnet run -c Release --project Marconi.Bench -- perf  [--seconds 5] [--connections 16] [--json FILE] [--compare FILE] [--server DIR] [--only ROWS]
                                                                          [--set Key=Value]... [--variant LABEL:Key=Value[,Key=Value]]... [--rounds N]
+                   dotnet run -c Release --project Marconi.Bench -- consume [--seconds 10] [--interval 50] [--consumers 1] [--limit 1] [--wait 20]
+                                                                         [--polls 100,1000] [--warmup 2] [--server DIR] [--set Key=Value]... [--only WORDS]
             post:  message post round trips, HTTP and ZeroMQ, against the real server process on loopback
             api:   v1 and v2 side by side over HTTP: one-message posts, and claim-one-then-delete
             auth:  Mode=none beside Mode=keys over HTTP: one-message posts, and claim-one-then-delete
@@ -53,6 +57,8 @@ switch (mode)
                    post and stats latency, each beside its ceiling (minimal Kestrel app, raw SQLite fsync loop);
                    --variant runs the server rows again with other settings in the same run, beside the plain
                    server, e.g. --variant metrics-off:Marconi:Metrics:Enabled=false --rounds 2
+            consume: long-poll beside polling every 100 ms and 1 s, HTTP and ZeroMQ: one producer posting every
+                   --interval ms, post-to-consumer latency p50/p99/max and requests (claims + deletes) per message
             """);
         return mode == "help" ? 0 : 2;
 }

@@ -1,10 +1,11 @@
+using System.Globalization;
 using Marconi.Tests.EndToEnd;
 
 namespace Marconi.Tests.Metrics;
 
 /// <summary>
-/// The README's metrics benchmarks run as written but shorter (fewer calls, rounds and seconds), on
-/// the bench the solution build made, so the commands and their tables stay true.
+/// The README's metrics and consume benchmarks run as written but shorter (fewer calls, rounds and
+/// seconds), on the bench the solution build made, so the commands and their tables stay true.
 /// </summary>
 public sealed class ReadmeBenchTests
 {
@@ -16,11 +17,7 @@ public sealed class ReadmeBenchTests
         var commands = Readme.Block("bench-metrics", "bash").Split('\n').Where(l => l.StartsWith("dotnet", StringComparison.Ordinal)).ToList();
         commands.Should().HaveCount(2);
         commands.Should().OnlyContain(c => c.StartsWith(Run, StringComparison.Ordinal));
-
-        // The test binaries' configuration (bin/<Configuration>/net10.0): the solution build made the bench's too.
-        var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
-        var bench = Path.Combine(Readme.RepositoryRoot(), "Marconi.Bench", "bin", configuration, "net10.0", "Marconi.Bench.dll");
-        File.Exists(bench).Should().BeTrue($"building the tests builds {bench} (a project reference)");
+        var bench = Bench();
 
         commands[0].Should().EndWith("-- metrics");
         var (code, output, error) = await Cli.CliScriptTests.BashAsync($"dotnet '{bench}'{commands[0][Run.Length..]} 20000");
@@ -34,5 +31,49 @@ public sealed class ReadmeBenchTests
         code.Should().Be(0, error);
         output.Should().Contain("| list-10 [metrics-off] #2 |").And.Contain("| post-1 [base] #1 |").And.Contain("| post-1 [log-information] #2 |");
         output.Should().MatchRegex(@"\| list-10 \| metrics-off \| \d+ → \d+ \| [+-]\d+\.\d% \| [\d.]+ → [\d.]+ \| [+-]\d+\.\d% \| 2 \|");
+    }
+
+    [Fact]
+    public async Task TheConsumeBenchmarkOfTheReadmeRunsAndLongPollTakesOneClaimAndOneDeletePerMessage()
+    {
+        var command = Readme.Block("bench-consume", "bash").Split('\n').Single(l => l.StartsWith("dotnet", StringComparison.Ordinal));
+        command.Should().StartWith(Run + " consume");
+
+        // Two seconds a row, no warm-up and the 100 ms poll only: four rows and the server's start in about 15 s.
+        const string Long = "--seconds 10 --interval 50 --consumers 1 --polls 100,1000";
+        command.Should().EndWith(Long);
+        var shortened = command.Replace(Long, "--seconds 2 --interval 50 --consumers 1 --polls 100 --warmup 0", StringComparison.Ordinal);
+        var (code, output, error) = await Cli.CliScriptTests.BashAsync($"dotnet '{Bench()}'{shortened[Run.Length..]}");
+        code.Should().Be(0, "every posted message is delivered exactly once: " + output + error);
+
+        // | transport | mode | delivered | p50 | p99 | max | claims (empty) | deletes | requests/message | post p50 |
+        var rows = output.Split('\n').Where(l => l.StartsWith("| http v2 |", StringComparison.Ordinal) || l.StartsWith("| zmq v2 |", StringComparison.Ordinal))
+            .Select(l => l.Split('|', StringSplitOptions.TrimEntries)).ToDictionary(c => $"{c[1]} {c[2]}", c => c);
+        rows.Keys.Should().BeEquivalentTo("http v2 long-poll (wait=20)", "http v2 poll every 100 ms", "zmq v2 long-poll (wait=20)", "zmq v2 poll every 100 ms");
+        foreach (var transport in new[] { "http v2", "zmq v2" })
+        {
+            var longPoll = rows[$"{transport} long-poll (wait=20)"];
+            var poll = rows[$"{transport} poll every 100 ms"];
+            // A message every 50 ms for 2 s (fewer when posts lag on a loaded machine); the delivered
+            // count is a plain number only when none is missing or twice.
+            int.Parse(longPoll[3], CultureInfo.InvariantCulture).Should().BeInRange(10, 40);
+            // A waiting claim answers only with a message (or at the end of its 20 s): no empty claims.
+            longPoll[7].Should().EndWith("(0)", transport);
+            double.Parse(longPoll[9], CultureInfo.InvariantCulture).Should().Be(2.0, transport);
+            // Whether a poll finds the queue empty depends on how fast the machine keeps up (under the
+            // whole suite's load the consumer can trail the producer for all of the row), so only
+            // that every message took its claim and its delete.
+            int.Parse(poll[3], CultureInfo.InvariantCulture).Should().BeInRange(10, 40);
+            double.Parse(poll[9], CultureInfo.InvariantCulture).Should().BeGreaterThanOrEqualTo(2.0, transport);
+        }
+    }
+
+    /// <summary>The bench the solution build made, in the test binaries' configuration (bin/&lt;Configuration&gt;/net10.0).</summary>
+    private static string Bench()
+    {
+        var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
+        var bench = Path.Combine(Readme.RepositoryRoot(), "Marconi.Bench", "bin", configuration, "net10.0", "Marconi.Bench.dll");
+        File.Exists(bench).Should().BeTrue($"building the tests builds {bench} (a project reference)");
+        return bench;
     }
 }
