@@ -54,21 +54,22 @@ internal sealed class ApiResult(ApiOutcome outcome) : IResult, IStatusCodeHttpRe
         }
 
         // A claim whose caller has gone would stay claimed until it expires: undo it when the
-        // connection is seen closed before or while the answer is written.
+        // connection is seen closed before or while the answer is written. Not after: a client that
+        // closes as soon as it has the answer has the claim.
+        if (httpContext.RequestAborted.IsCancellationRequested)
+        {
+            await undo();
+            return;
+        }
+
         try
         {
-            if (!httpContext.RequestAborted.IsCancellationRequested)
-            {
-                await response.Body.WriteAsync(body, httpContext.RequestAborted);
-                await response.CompleteAsync();
-            }
+            await response.Body.WriteAsync(body, httpContext.RequestAborted);
         }
-        finally
+        catch (Exception) when (httpContext.RequestAborted.IsCancellationRequested)
         {
-            if (httpContext.RequestAborted.IsCancellationRequested)
-            {
-                await undo();
-            }
+            await undo();
+            throw;
         }
     }
 }
