@@ -5,7 +5,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using NetMQ;
-using NetMQ.Monitoring;
 using NetMQ.Sockets;
 
 namespace Marconi.Transport.Zmq;
@@ -28,8 +27,6 @@ internal sealed partial class ZmqServer : IHostedService, IDisposable
     private RouterSocket? _socket;
     private NetMQQueue<OutgoingReply>? _replies;
     private NetMQPoller? _poller;
-    private NetMQMonitor? _monitor;
-    private int _peers;
     private readonly Lock _gate = new();
     private int _inFlight;
     private long _inFlightBytes;
@@ -50,12 +47,7 @@ internal sealed partial class ZmqServer : IHostedService, IDisposable
         _dropped = meters.Create(AccessGate.MeterName).CreateCounter<long>(
             RepliesDroppedCounterName, description: "ZeroMQ replies not sent: the peer's send high-water mark was reached, or the peer had gone.");
         _dropLog = new LogThrottle(clock, TimeSpan.FromSeconds(10));
-        meters.Create(AccessGate.MeterName).CreateObservableUpDownCounter(
-            "marconi.zmq.peers", () => Peers, "{connection}", "ZeroMQ peers connected to the ROUTER socket now.");
     }
-
-    /// <summary>Connections to the ROUTER socket now (accepted, not yet disconnected).</summary>
-    public int Peers => Volatile.Read(ref _peers);
 
     /// <summary>
     /// The size beyond which ZeroMQ refuses a frame unread and disconnects the peer: twice the request
@@ -106,11 +98,6 @@ internal sealed partial class ZmqServer : IHostedService, IDisposable
         _replies.ReceiveReady += (_, _) => SendReplies();
         socket.ReceiveReady += (_, _) => ReceiveRequests();
         _poller = new NetMQPoller { socket, _replies };
-        // Peers come and go unseen by ROUTER's requests; the socket's own events count them.
-        _monitor = new NetMQMonitor(socket, $"inproc://marconi-zmq-peers-{Guid.NewGuid():N}", SocketEvents.Accepted | SocketEvents.Disconnected);
-        _monitor.Accepted += (_, _) => Interlocked.Increment(ref _peers);
-        _monitor.Disconnected += (_, _) => Interlocked.Decrement(ref _peers);
-        _monitor.AttachToPoller(_poller);
         _poller.RunAsync("marconi-zmq", isBackgroundThread: true);
         LogListening(BoundEndpoint);
         return Task.CompletedTask;
@@ -144,8 +131,6 @@ internal sealed partial class ZmqServer : IHostedService, IDisposable
         }
 
         _poller?.Dispose();
-        // Dispose may come twice (the server is also the hosted service); the monitor's own does not allow that.
-        Interlocked.Exchange(ref _monitor, null)?.Dispose();
         _replies?.Dispose();
         _socket?.Dispose();
     }
@@ -176,7 +161,6 @@ internal sealed partial class ZmqServer : IHostedService, IDisposable
 
         // The poller is a task scheduler: this runs on its thread, after the replies already queued.
         await Task.Factory.StartNew(SendReplies, CancellationToken.None, TaskCreationOptions.None, _poller);
-        await Task.Factory.StartNew(() => _monitor?.DetachFromPoller(), CancellationToken.None, TaskCreationOptions.None, _poller);
         _poller.Stop();
     }
 

@@ -79,46 +79,50 @@ public sealed class ZmqLongPollTests(MarconiZmqFactory factory) : IClassFixture<
     [Fact]
     public async Task AClaimWhoseReplyFindsItsPeerGoneIsReleased()
     {
+        // ROUTER learns on its I/O thread that a peer closed, and nothing outside says when: a reply
+        // sent before that goes into the closing pipe and is not refused. So the scenario runs until
+        // a reply is refused as unroutable (leaving the peer more time each round), and then the
+        // claim made for it must be released.
         using var producer = factory.CreateV1Client();
-        var queue = await producer.CreateQueueAsync();
         var server = factory.Services.GetRequiredService<ZmqServer>();
-        var droppedBefore = server.RepliesDropped;
-        int peers;
-
-        using (var consumer = factory.CreateDealerClient())
+        foreach (var grace in new[] { 0, 100, 500, 2000 })
         {
-            consumer.Project = producer.Project!;
-            consumer.Api = "v2";
-            consumer.Send(consumer.Request("claim_create", new { queue_name = queue, wait = 20 }));
-            await LongPollClaimTests.WaitForWaitersAsync(Waiters, consumer.Project, queue, 1);
-            peers = server.Peers;
-        }
-
-        // ROUTER forgets a peer once its connection is seen closed; only then is a reply to it unroutable.
-        var closing = Stopwatch.StartNew();
-        while (server.Peers >= peers)
-        {
-            closing.Elapsed.Should().BeLessThan(WellBeforeTheWaitEnds, "the server sees the peer disconnect");
-            await Task.Delay(5);
-        }
-
-        await producer.PostNumberedV2Async("v2", queue, 1);
-
-        // The waiter claims the message; its reply cannot be routed, and the claim is given back.
-        var deadline = Stopwatch.StartNew();
-        while (true)
-        {
-            var stats = (await (await producer.GetAsync($"/v2/queues/{queue}/stats")).ShouldBeJsonAsync()).GetProperty("messages");
-            if (server.RepliesDropped > droppedBefore && stats.GetProperty("free").GetInt32() == 1)
+            var queue = await producer.CreateQueueAsync();
+            var droppedBefore = server.RepliesDropped;
+            using (var consumer = factory.CreateDealerClient())
             {
-                stats.GetProperty("claimed").GetInt32().Should().Be(0);
-                break;
+                consumer.Project = producer.Project!;
+                consumer.Api = "v2";
+                consumer.Send(consumer.Request("claim_create", new { queue_name = queue, wait = 20 }));
+                await LongPollClaimTests.WaitForWaitersAsync(Waiters, consumer.Project, queue, 1);
             }
 
-            deadline.Elapsed.Should().BeLessThan(WellBeforeTheWaitEnds, "the claim made for the departed peer is released");
-            await Task.Delay(10);
+            await Task.Delay(grace);
+            await producer.PostNumberedV2Async("v2", queue, 1);
+
+            // The waiter claims the message; its reply is refused or sent, and either is seen within the deadline.
+            var deadline = Stopwatch.StartNew();
+            while (true)
+            {
+                var stats = (await (await producer.GetAsync($"/v2/queues/{queue}/stats")).ShouldBeJsonAsync()).GetProperty("messages");
+                if (server.RepliesDropped > droppedBefore)
+                {
+                    if (stats.GetProperty("free").GetInt32() == 1)
+                    {
+                        stats.GetProperty("claimed").GetInt32().Should().Be(0);
+                        return;
+                    }
+                }
+                else if (stats.GetProperty("claimed").GetInt32() == 1 && deadline.Elapsed > TimeSpan.FromSeconds(1))
+                {
+                    break; // the reply went into the closing pipe: another round, with more time
+                }
+
+                deadline.Elapsed.Should().BeLessThan(WellBeforeTheWaitEnds, "the claim made for the departed peer is released");
+                await Task.Delay(10);
+            }
         }
 
-        Waiters.SleepingOn(new QueueRef(producer.Project!, queue)).Should().Be(0);
+        Assert.Fail("No reply was ever refused as unroutable, even 2 s after its peer closed.");
     }
 }
