@@ -1,13 +1,15 @@
 using System.Globalization;
 
-namespace Marconi.Storage.Sqlite;
+namespace Marconi.Core.Storage;
 
 /// <summary>
-/// Public ids and markers. A message id is its marker as 16 hex digits; a claim id is its row id
-/// and a random salt, so a claim cannot be guessed from its neighbour. Anything else does not parse
-/// and is simply "not found". A subscription id is its row id and 64 random bits, for the same reason.
+/// Public ids and markers, the same whatever driver stores them, so ids stay valid when a
+/// deployment moves between drivers. A message id is its marker as 16 hex digits; a claim id is its
+/// row id and a random salt, so a claim cannot be guessed from its neighbour. Anything else does not
+/// parse and is simply "not found". A subscription id is its row id and 64 random bits, for the
+/// same reason. A marker (for paging) is the message's marker in decimal.
 /// </summary>
-internal static class Ids
+public static class Ids
 {
     public static string MessageId(long marker) => marker.ToString("x16", CultureInfo.InvariantCulture);
 
