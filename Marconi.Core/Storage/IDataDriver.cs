@@ -21,7 +21,12 @@ public interface IDataDriver
     /// <summary>A liveness probe: true when storage answers.</summary>
     Task<bool> IsAliveAsync(CancellationToken cancellationToken);
 
-    /// <summary>Removes expired messages, claims and subscriptions; returns how many rows went.</summary>
+    /// <summary>
+    /// Removes expired messages, claims and subscriptions (and what deleted queues left), in chunks
+    /// as the driver likes; returns how many rows went. Every host calls it on its own schedule: a
+    /// driver shared by several hosts may let one of them do the work and the others return 0.
+    /// Nothing a client sees depends on it, as every read already leaves out what has expired.
+    /// </summary>
     Task<long> CollectGarbageAsync(DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>
@@ -42,7 +47,11 @@ public interface IQueueController
 
     Task<bool> ExistsAsync(QueueRef queue, CancellationToken cancellationToken);
 
-    /// <summary>Removes the queue, its metadata, messages and claims at once; a missing queue is a no-op.</summary>
+    /// <summary>
+    /// Removes the queue, its metadata, messages and claims: gone for every reader at once, while
+    /// the rows themselves may be removed later, in chunks, so a big queue never holds up other
+    /// writes. A queue created again under the name starts empty. A missing queue is a no-op.
+    /// </summary>
     Task DeleteAsync(QueueRef queue, CancellationToken cancellationToken);
 
     /// <summary>Queues of a project whose names sort ordinally after <paramref name="marker"/>, in that order.</summary>
@@ -126,7 +135,8 @@ public interface IMessageController
 
     /// <summary>
     /// Deletes every message of the queue (free, claimed, delayed) and ends its claims; the queue and
-    /// its metadata stay. A missing queue is a no-op.
+    /// its metadata stay. As with deleting a queue, the messages are gone for every reader at once and
+    /// their rows may be removed later, in chunks. A missing queue is a no-op.
     /// </summary>
     Task PurgeAsync(QueueRef queue, CancellationToken cancellationToken);
 
