@@ -65,8 +65,7 @@ public sealed class ClaimOperations(
         if (waitFor > TimeSpan.Zero && cancellationToken.IsCancellationRequested)
         {
             // The caller left while the claim was being made: nobody will process these messages.
-            await driver.Claims.DeleteAsync(queue, claim.Id, CancellationToken.None);
-            waiters.Freed(queue);
+            await DeleteAsync(queue, claim.Id, CancellationToken.None);
             cancellationToken.ThrowIfCancellationRequested();
         }
 
