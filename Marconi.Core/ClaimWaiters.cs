@@ -25,7 +25,7 @@ public sealed partial class ClaimWaiters : IDisposable
     private readonly ILogger<ClaimWaiters> _logger;
     private readonly CancellationTokenRegistration _stopping;
     private long _arrivals;
-    // Waiters over every queue: a post to a queue nobody waits on then costs one read of this.
+    // Waiters over every queue: an event on a queue when nobody waits costs one read of this.
     private int _waiting;
     private volatile bool _closed;
 
@@ -149,7 +149,7 @@ public sealed partial class ClaimWaiters : IDisposable
     /// </summary>
     public void Posted(QueueRef queue, int visible, TimeSpan? firstDelay)
     {
-        if (Volatile.Read(ref _waiting) == 0 || !_lines.TryGetValue(queue, out var line))
+        if (!TryGetWaitedOn(queue, out var line))
         {
             return;
         }
@@ -168,7 +168,7 @@ public sealed partial class ClaimWaiters : IDisposable
     /// <summary>Messages of the queue may be claimable now (a claim released, dead letters moved in).</summary>
     public void Freed(QueueRef queue)
     {
-        if (Volatile.Read(ref _waiting) > 0 && _lines.TryGetValue(queue, out var line))
+        if (TryGetWaitedOn(queue, out var line))
         {
             line.Wake(1);
         }
@@ -177,10 +177,17 @@ public sealed partial class ClaimWaiters : IDisposable
     /// <summary>A claim of the queue that ends at <paramref name="expires"/> was made: its messages come back then.</summary>
     public void Claimed(QueueRef queue, DateTimeOffset expires)
     {
-        if (Volatile.Read(ref _waiting) > 0 && _lines.TryGetValue(queue, out var line))
+        if (TryGetWaitedOn(queue, out var line))
         {
             Due(line, expires);
         }
+    }
+
+    /// <summary>The line of a queue someone waits on; with no waiter anywhere, one read and no lookup.</summary>
+    private bool TryGetWaitedOn(QueueRef queue, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Line? line)
+    {
+        line = null;
+        return Volatile.Read(ref _waiting) > 0 && _lines.TryGetValue(queue, out line);
     }
 
     /// <summary>Answers every waiter now (with what it has: nothing) and every later one at once.</summary>
