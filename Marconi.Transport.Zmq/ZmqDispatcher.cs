@@ -67,7 +67,7 @@ internal sealed partial class ZmqDispatcher
         var start = Stopwatch.GetTimestamp();
         if (payload.Length > MaxPayloadBytes)
         {
-            return new ZmqAnswer(Answer(start, null, null, Unrouted, ApiErrors.Outcome(EnvelopeErrors.TooLarge(MaxPayloadBytes))));
+            return Answer(start, null, null, Unrouted, ApiErrors.Outcome(EnvelopeErrors.TooLarge(MaxPayloadBytes)));
         }
 
         Envelope request;
@@ -79,7 +79,7 @@ internal sealed partial class ZmqDispatcher
         {
             using (exception.Request?.Document)
             {
-                return new ZmqAnswer(Answer(start, exception.Request, null, Unrouted, ApiErrors.Outcome(exception.Error)));
+                return Answer(start, exception.Request, null, Unrouted, ApiErrors.Outcome(exception.Error));
             }
         }
 
@@ -115,9 +115,7 @@ internal sealed partial class ZmqDispatcher
 
                 var caller = catalogue.Caller(name, project, request.Header("Client-ID"));
                 var outcome = await action(new ZmqApiRequest(caller, request.Body), cancellationToken);
-                return new ZmqAnswer(
-                    Answer(start, request, project, counted, outcome.Status, Reply.Write(request, outcome.Status, outcome.Location, outcome.Body)),
-                    outcome.Undeliverable);
+                return Answer(start, request, project, counted, outcome);
             }
             catch (MarconiException exception)
             {
@@ -130,12 +128,12 @@ internal sealed partial class ZmqDispatcher
                     _shedding.Record("zmq", exception.Description);
                 }
 
-                return new ZmqAnswer(Answer(start, request, project, counted, ApiErrors.Outcome(exception)));
+                return Answer(start, request, project, counted, ApiErrors.Outcome(exception));
             }
             catch (Exception exception)
             {
                 LogUnexpected(exception, request.Action);
-                return new ZmqAnswer(Answer(start, request, project, counted, ApiErrors.Unexpected()));
+                return Answer(start, request, project, counted, ApiErrors.Unexpected());
             }
         }
     }
@@ -176,8 +174,10 @@ internal sealed partial class ZmqDispatcher
         return Reply.Write(request, outcome.Status, null, outcome.Body);
     }
 
-    private byte[] Answer(long start, Envelope? request, string? project, (string Version, string Operation) counted, ApiOutcome error) =>
-        Answer(start, request, project, counted, error.Status, Reply.Write(request, error.Status, null, error.Body));
+    /// <summary>The reply carrying an outcome, an error's or an action's, with what undoes the action if it cannot be delivered.</summary>
+    private ZmqAnswer Answer(long start, Envelope? request, string? project, (string Version, string Operation) counted, ApiOutcome outcome) =>
+        new(Answer(start, request, project, counted, outcome.Status, Reply.Write(request, outcome.Status, outcome.Location, outcome.Body)),
+            outcome.Undeliverable);
 
     /// <summary>
     /// Logs the request's one line (the HTTP line's properties, where they apply) and returns its reply.
