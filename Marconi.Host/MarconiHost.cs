@@ -1,5 +1,6 @@
 using System.Globalization;
 using Marconi.Api;
+using Marconi.Storage.Postgres;
 using Marconi.Storage.Sqlite;
 using Marconi.Transport.Http;
 using Marconi.Transport.Zmq;
@@ -35,6 +36,7 @@ public static class MarconiHost
         new(StringComparer.OrdinalIgnoreCase)
         {
             ["sqlite"] = b => b.AddSqliteStorage(),
+            ["postgres"] = b => b.AddPostgresStorage(),
         };
 
     /// <summary>Transports by their section name under <c>Marconi:Transports</c>.</summary>
