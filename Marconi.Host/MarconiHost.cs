@@ -1,5 +1,6 @@
 using System.Globalization;
 using Marconi.Api;
+using Marconi.Core.Storage;
 using Marconi.Storage.Postgres;
 using Marconi.Storage.Sqlite;
 using Marconi.Transport.Http;
@@ -119,10 +120,10 @@ public static class MarconiHost
             endpoints.Add(bound ?? app.Configuration[$"{ZmqTransportOptions.SectionName}:Endpoint"] ?? new ZmqTransportOptions().Endpoint);
         }
 
-        var sqlite = app.Configuration.GetSection(SqliteStorageOptions.SectionName).Get<SqliteStorageOptions>() ?? new();
+        var store = app.Services.GetRequiredService<StoreDescription>();
         app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Marconi.Host").LogInformation(
-            "Marconi {Version} serving on {Endpoints}; store {Database} (Synchronous={Synchronous})",
-            MarconiCommandLine.Version, string.Join(", ", endpoints), Path.GetFullPath(sqlite.Path), sqlite.Synchronous);
+            "Marconi {Version} serving on {Endpoints}; store {Database} ({Durability})",
+            MarconiCommandLine.Version, string.Join(", ", endpoints), store.Store, store.Durability);
     }
 
     public static void AddMarconiLogging(this WebApplicationBuilder builder)

@@ -51,7 +51,9 @@ internal sealed class PostgresDataDriver : IDataDriver, IAsyncDisposable
         try
         {
             using var open = _source.OpenConnection();
-            CheckDurability(open, settings);
+            var synchronousCommit = CheckDurability(open, settings);
+            Description = new StoreDescription(
+                $"postgresql://{open.Host}:{open.Port}/{open.Database} (schema {settings.Schema})", $"synchronous_commit={synchronousCommit}");
             PostgresSchema.MigrateAsync(open, settings.Schema, PostgresSchema.Latest, CancellationToken.None).GetAwaiter().GetResult();
         }
         catch (Exception exception) when (exception is NpgsqlException or InvalidOperationException or TimeoutException)
@@ -79,6 +81,9 @@ internal sealed class PostgresDataDriver : IDataDriver, IAsyncDisposable
 
     public IKeyController Keys { get; }
 
+    /// <summary>The server and schema, and its <c>synchronous_commit</c>, for the start-up line.</summary>
+    internal StoreDescription Description { get; } = null!;
+
     /// <summary>The configured schema, unquoted.</summary>
     internal string Schema { get; }
 
@@ -95,7 +100,7 @@ internal sealed class PostgresDataDriver : IDataDriver, IAsyncDisposable
     /// A 201 must mean the post is durable: refuse a server that acknowledges commits before they are
     /// flushed, unless the operator said that is acceptable.
     /// </summary>
-    private static void CheckDurability(NpgsqlConnection connection, PostgresStorageOptions settings)
+    private static string CheckDurability(NpgsqlConnection connection, PostgresStorageOptions settings)
     {
         using var command = new NpgsqlCommand("SHOW synchronous_commit", connection);
         var mode = (string)command.ExecuteScalar()!;
@@ -104,6 +109,8 @@ internal sealed class PostgresDataDriver : IDataDriver, IAsyncDisposable
             throw new InvalidOperationException(
                 $"the server's synchronous_commit is off, so an acknowledged post could be lost; turn it on, or set {PostgresStorageOptions.SectionName}:AllowAsyncCommit=true to accept that");
         }
+
+        return mode;
     }
 
     /// <summary>The connection string without its password, for messages.</summary>

@@ -22,6 +22,7 @@ public static class PostgresStorageExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<PostgresDataDriver>();
         builder.Services.AddSingleton<IDataDriver>(sp => sp.GetRequiredService<PostgresDataDriver>());
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<PostgresDataDriver>().Description);
         builder.Services.AddHostedService<PostgresStartup>();
         return builder;
     }

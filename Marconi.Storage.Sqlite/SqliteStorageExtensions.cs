@@ -24,6 +24,11 @@ public static class SqliteStorageExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<SqliteDataDriver>();
         builder.Services.AddSingleton<IDataDriver>(sp => sp.GetRequiredService<SqliteDataDriver>());
+        builder.Services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<SqliteStorageOptions>>().Value;
+            return new StoreDescription(Path.GetFullPath(options.Path), $"Synchronous={options.Synchronous}");
+        });
         builder.Services.AddHostedService<SqliteStartup>();
         builder.Services.AddHostedService<SqliteSweeper>();
         return builder;
