@@ -22,7 +22,7 @@ public sealed class HostProcess : IAsyncDisposable
         Client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
     }
 
-    public Uri BaseAddress { get; }
+    public Uri BaseAddress { get; private set; }
 
     public HttpClient Client { get; }
 
@@ -81,6 +81,29 @@ public sealed class HostProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return host;
+    }
+
+    /// <summary>
+    /// Starts the host on a port the system picks (port 0) and waits until it serves, reading the bound
+    /// address from its start-up line.
+    /// </summary>
+    public static async Task<HostProcess> StartServingAsync(
+        string databasePath, IEnumerable<string>? arguments = null, IDictionary<string, string>? environment = null)
+    {
+        var host = Start(databasePath, 0, arguments, environment);
+        try
+        {
+            var line = await host.WaitForOutputAsync(@"serving on (http://[^\s,;]+)");
+            host.BaseAddress = new Uri(line.Groups[1].Value);
+            host.Client.BaseAddress = host.BaseAddress;
+            await host.WaitUntilServingAsync();
+            return host;
+        }
+        catch
+        {
+            await host.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Waits until <c>GET /v1/health</c> answers 204.</summary>
