@@ -60,6 +60,24 @@ public sealed partial class ClaimWaiters : IDisposable
         }
     }
 
+    /// <summary>The queues on which some request is waiting now for a wake-up (not looking at the store).</summary>
+    public IReadOnlyList<QueueRef> SleepingQueues()
+    {
+        var queues = new List<QueueRef>();
+        foreach (var (queue, line) in _lines)
+        {
+            lock (line)
+            {
+                if (line.Sleeping > 0)
+                {
+                    queues.Add(queue);
+                }
+            }
+        }
+
+        return queues;
+    }
+
     /// <summary>
     /// Runs <paramref name="attempt"/> (a claim or pop of up to <paramref name="limit"/> messages)
     /// once at once without a <paramref name="wait"/>; with one, whenever the store has a message

@@ -19,11 +19,13 @@ public static class PostgresStorageExtensions
             .Validate(o => o.CommandTimeoutSeconds > 0, $"{Section}:CommandTimeoutSeconds must be a positive integer.")
             .Validate(o => o.CollectorChunk > 0, $"{Section}:CollectorChunk must be a positive integer.")
             .Validate(o => o.MaxClockSkewMilliseconds > 0, $"{Section}:MaxClockSkewMilliseconds must be a positive integer.")
+            .Validate(o => o.WakeUpIntervalMilliseconds >= 0, $"{Section}:WakeUpIntervalMilliseconds must be 0 (off) or a positive integer.")
             .ValidateOnStart();
         builder.Services.AddSingleton<PostgresDataDriver>();
         builder.Services.AddSingleton<IDataDriver>(sp => sp.GetRequiredService<PostgresDataDriver>());
         builder.Services.AddSingleton(sp => sp.GetRequiredService<PostgresDataDriver>().Description);
         builder.Services.AddHostedService<PostgresStartup>();
+        builder.Services.AddHostedService<PostgresWakeUps>();
         return builder;
     }
 

@@ -34,6 +34,14 @@ public sealed partial class PostgresStorageOptions
     /// </summary>
     public bool AllowAsyncCommit { get; set; }
 
+    /// <summary>
+    /// How often, while requests wait on this host (long-polling claims and pops), it asks the database
+    /// whether their queues have claimable messages, so a post through another host answers them within
+    /// this time (a post through this host answers them at once). 0: only the per-waiter
+    /// <c>Marconi:Limits:ClaimWaitRecheckSeconds</c>.
+    /// </summary>
+    public int WakeUpIntervalMilliseconds { get; set; } = 250;
+
     internal static bool IsPlainIdentifier(string? schema) => schema is not null && Identifier().IsMatch(schema);
 
     [GeneratedRegex("^[a-z_][a-z0-9_]{0,62}$")]

@@ -1,0 +1,85 @@
+using Marconi.Core;
+using Marconi.Core.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Marconi.Storage.Postgres;
+
+/// <summary>
+/// Wakes this host's long-polling waiters for messages that other hosts posted or freed: while
+/// requests wait here, one query per interval asks which of their queues have claimable messages.
+/// A host hears its own posts at once (<see cref="ClaimWaiters.Posted"/>); this is the bounded path
+/// for everyone else's. Not LISTEN/NOTIFY: a NOTIFY in the post takes a database-wide lock at commit,
+/// serialising every post, and LISTEN needs a session of its own, which PgBouncer's transaction mode
+/// does not give.
+/// </summary>
+internal sealed class PostgresWakeUps(
+    ClaimWaiters waiters, PostgresDataDriver driver, TimeProvider clock, IOptions<PostgresStorageOptions> options,
+    ILogger<PostgresWakeUps> logger) : BackgroundService
+{
+    /// <summary>Most waiters one look wakes per queue; those woken in vain go back to sleep.</summary>
+    private const int MostWoken = 100;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (options.Value.WakeUpIntervalMilliseconds == 0)
+        {
+            return;
+        }
+
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(options.Value.WakeUpIntervalMilliseconds));
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            if (waiters.Count == 0 || waiters.SleepingQueues() is not { Count: > 0 } queues)
+            {
+                continue;
+            }
+
+            try
+            {
+                foreach (var (queue, claimable) in await ClaimableAsync(queues, stoppingToken))
+                {
+                    waiters.Posted(queue, claimable, firstDelay: null);
+                }
+            }
+            catch (MarconiException exception)
+            {
+                // The waiters still end by their own clock; the next look may find the store again.
+                logger.LogWarning(exception, "Looking for messages other hosts posted failed");
+            }
+        }
+    }
+
+    /// <summary>The queues among <paramref name="queues"/> with claimable messages now, and how many (up to <see cref="MostWoken"/>).</summary>
+    internal Task<List<(QueueRef Queue, int Claimable)>> ClaimableAsync(IReadOnlyList<QueueRef> queues, CancellationToken cancellationToken) =>
+        driver.RunAsync("Wake-up look", async connection =>
+        {
+            await using var command = new NpgsqlCommand(
+                $"""
+                SELECT w.project, w.name,
+                       (SELECT count(*)::int FROM (
+                            SELECT 1 FROM {driver.S}.messages m
+                            WHERE m.queue_id = q.id AND m.expires > $3 AND m.visible_at <= $3
+                              AND (m.claim_expires IS NULL OR m.claim_expires <= $3)
+                            LIMIT {MostWoken}) free)
+                FROM unnest($1::text[], $2::text[]) AS w(project, name)
+                JOIN {driver.S}.queues q ON q.project = w.project AND q.name = w.name
+                """, connection);
+            command.Parameters.Add(new() { Value = queues.Select(q => q.Project).ToArray() });
+            command.Parameters.Add(new() { Value = queues.Select(q => q.Name).ToArray() });
+            command.Parameters.Add(new() { Value = clock.GetUtcNow().ToUnixTimeMilliseconds() });
+            var found = new List<(QueueRef, int)>();
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                if (reader.GetInt32(2) is > 0 and var claimable)
+                {
+                    found.Add((new QueueRef(reader.GetString(0), reader.GetString(1)), claimable));
+                }
+            }
+
+            return found;
+        }, cancellationToken);
+}
