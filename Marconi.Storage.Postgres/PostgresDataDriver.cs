@@ -56,6 +56,11 @@ internal sealed class PostgresDataDriver : IDataDriver, IAsyncDisposable
                 $"postgresql://{open.Host}:{open.Port}/{open.Database} (schema {settings.Schema})", $"synchronous_commit={synchronousCommit}");
             PostgresSchema.MigrateAsync(open, settings.Schema, PostgresSchema.Latest, CancellationToken.None).GetAwaiter().GetResult();
         }
+        catch (DurabilityRefused)
+        {
+            _source.Dispose();
+            throw;
+        }
         catch (Exception exception) when (exception is NpgsqlException or InvalidOperationException or TimeoutException)
         {
             _source.Dispose();
@@ -106,8 +111,8 @@ internal sealed class PostgresDataDriver : IDataDriver, IAsyncDisposable
         var mode = (string)command.ExecuteScalar()!;
         if (mode.Equals("off", StringComparison.OrdinalIgnoreCase) && !settings.AllowAsyncCommit)
         {
-            throw new InvalidOperationException(
-                $"the server's synchronous_commit is off, so an acknowledged post could be lost; turn it on, or set {PostgresStorageOptions.SectionName}:AllowAsyncCommit=true to accept that");
+            throw new DurabilityRefused(
+                $"{PostgresStorageOptions.SectionName}:AllowAsyncCommit is false, and the server's synchronous_commit is off, so an acknowledged post could be lost; turn synchronous_commit on, or set AllowAsyncCommit=true to accept that");
         }
 
         return mode;
@@ -196,4 +201,7 @@ internal sealed class PostgresDataDriver : IDataDriver, IAsyncDisposable
         }, cancellationToken);
 
     public ValueTask DisposeAsync() => _source.DisposeAsync();
+
+    /// <summary>The server would acknowledge posts before they are durable; its own message, not a connection failure's.</summary>
+    private sealed class DurabilityRefused(string message) : InvalidOperationException(message);
 }

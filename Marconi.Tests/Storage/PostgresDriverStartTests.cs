@@ -35,7 +35,7 @@ public sealed class PostgresDriverStartTests : IAsyncLifetime
 
         var refused = () => Open(asynchronous, NewSchema());
         refused.Should().Throw<InvalidOperationException>()
-            .WithMessage("*synchronous_commit*Marconi:Storage:Postgres:AllowAsyncCommit*");
+            .WithMessage("Marconi:Storage:Postgres:AllowAsyncCommit is false*synchronous_commit is off*");
 
         await using var allowed = Open(asynchronous, NewSchema(), allowAsyncCommit: true);
         (await allowed.IsAliveAsync(default)).Should().BeTrue();
