@@ -32,8 +32,24 @@ public abstract partial class DataDriverContract : IAsyncLifetime
 
     public async Task InitializeAsync() => Driver = await OpenAsync();
 
-    // No driver when opening it failed or was skipped: there is nothing to close.
-    public Task DisposeAsync() => Driver is null ? Task.CompletedTask : CloseAsync(Driver);
+    public async Task DisposeAsync()
+    {
+        try
+        {
+            foreach (var peer in _peers)
+            {
+                await ClosePeerAsync(peer);
+            }
+        }
+        finally
+        {
+            // No driver when opening it failed or was skipped: there is nothing to close.
+            if (Driver is not null)
+            {
+                await CloseAsync(Driver);
+            }
+        }
+    }
 
     private static QueueRef Queue(string name = "jobs", string project = "p1") => new(project, name);
 

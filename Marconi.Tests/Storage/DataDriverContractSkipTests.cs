@@ -1,13 +1,16 @@
 using System.Reflection;
 using Marconi.Core.Storage;
+using Marconi.Storage.Sqlite;
 using Marconi.Tests.Support;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 
 namespace Marconi.Tests.Storage;
 
 /// <summary>
-/// The storage contract where a driver's server is unavailable: every test reports skipped with
-/// the driver's reason, none passes without having run. Proven by running the contract through
-/// xunit's own runner on a driver that is never available.
+/// The storage contract where a driver's server is unavailable, or its storage cannot be shared by
+/// peers: the tests concerned report skipped with the reason, none passes without having run.
+/// Proven by running the contract through xunit's own runner on such drivers.
 /// </summary>
 public sealed class DataDriverContractSkipTests
 {
@@ -39,6 +42,26 @@ public sealed class DataDriverContractSkipTests
     }
 
     [Fact]
+    public async Task ADriverThatOpensNoPeerSkipsTheTestsAcrossHostsSayingSo()
+    {
+        string[] acrossHosts =
+        [
+            nameof(DataDriverContract.ClaimersOnSeveralHostsReceiveEveryMessageExactlyOnce),
+            nameof(DataDriverContract.ALiveClaimMadeOnOneHostExcludesTheOthersUntilItExpires),
+            nameof(DataDriverContract.AReaderPagingOnOneHostWhileEveryHostPostsSeesEachMessageOnceInAcknowledgementOrder),
+            nameof(DataDriverContract.CollectorsOnEveryHostAtOnceRemoveEachExpiredRowOnceAndChangeNothingVisible),
+        ];
+
+        var outcomes = await InProcessXunit.RunAsync(typeof(UnsharedSqliteTests), m => acrossHosts.Contains(m.Name));
+
+        outcomes.Select(o => o.Method).Should().BeEquivalentTo(acrossHosts);
+        outcomes.Should().OnlyContain(o => o.Result == "skipped"
+            && o.Reason == "UnsharedSqliteTests opens no peer: its driver cannot share its storage with another instance.");
+        var one = await InProcessXunit.RunAsync(typeof(UnsharedSqliteTests), m => m.Name == nameof(DataDriverContract.ClaimsTakeTheOldestFreeMessagesAndNeverTheSameOneTwice));
+        one.Should().ContainSingle().Which.Result.Should().Be("passed", "the driver itself is available");
+    }
+
+    [Fact]
     public async Task TheRunnerReportsAPassAndAFailureAsSuch()
     {
         // The runner above could report every outcome as skipped; here it tells them apart.
@@ -66,6 +89,25 @@ public sealed class DataDriverContractSkipTests
 
         protected override Task<IDataDriver> ReopenAsync(IDataDriver driver) =>
             throw new InvalidOperationException("There is no driver to reopen.");
+    }
+
+    /// <summary>The SQLite driver as a driver that cannot share its storage would be: no peers.</summary>
+    private sealed class UnsharedSqliteTests : DataDriverContract
+    {
+        private readonly TempDatabase _database = new();
+
+        protected override Task<IDataDriver> OpenAsync() =>
+            Task.FromResult<IDataDriver>(new SqliteDataDriver(
+                Options.Create(new SqliteStorageOptions { Path = _database.Path }), NullLogger<SqliteDataDriver>.Instance));
+
+        protected override Task<IDataDriver> ReopenAsync(IDataDriver driver) =>
+            throw new InvalidOperationException("Not reopened by the tests run here.");
+
+        protected override async Task CloseAsync(IDataDriver driver)
+        {
+            await ((SqliteDataDriver)driver).DisposeAsync();
+            _database.Dispose();
+        }
     }
 
     // Private, so that only the tests above run these, through InProcessXunit.
