@@ -1,5 +1,6 @@
 using FluentValidation;
 using Marconi.Core.Operations;
+using Marconi.Core.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -9,7 +10,10 @@ namespace Marconi.Core;
 
 public static class CoreServiceExtensions
 {
-    /// <summary>Registers the core operations, the validated limits and the system clock.</summary>
+    /// <summary>
+    /// Registers the core operations, the validated limits and the clock: the driver's
+    /// <see cref="StoreClock"/> when it registered one, else the system clock.
+    /// </summary>
     public static IHostApplicationBuilder AddMarconiCore(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<LimitsOptions>()
@@ -17,7 +21,8 @@ public static class CoreServiceExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<LimitsOptions>>(
             new FluentValidateOptions<LimitsOptions>(new LimitsOptionsValidator()));
-        builder.Services.TryAddSingleton(TimeProvider.System);
+        // Resolved when first asked for, so a driver's clock counts whether it was registered before or after this.
+        builder.Services.TryAddSingleton<TimeProvider>(sp => sp.GetService<StoreClock>() ?? TimeProvider.System);
         builder.Services.AddSingleton<MarconiMetrics>();
         builder.Services.AddSingleton<QueueSettingsCache>();
         builder.Services.AddSingleton<QueueOperations>();

@@ -3,7 +3,9 @@ namespace Marconi.Core.Storage;
 /// <summary>
 /// A storage driver: one controller per resource, as the original Marconi drivers were split.
 /// Every method is told the time (<c>now</c>) by the caller, so expiry is decided by the core's
-/// clock, and raises <see cref="MarconiException"/> of kind
+/// clock. When several hosts share the store, the driver supplies that clock, the database's, which
+/// all hosts read (<see cref="StoreClock"/>), so no host sees another's live claim as expired early.
+/// Every method raises <see cref="MarconiException"/> of kind
 /// <see cref="MarconiErrorKind.ServiceUnavailable"/> when the storage itself fails.
 /// </summary>
 public interface IDataDriver

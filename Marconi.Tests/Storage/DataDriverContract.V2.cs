@@ -24,7 +24,7 @@ public abstract partial class DataDriverContract
     private Task<IReadOnlyList<StoredMessage>> AllAsync(QueueRef queue) =>
         Driver.Messages.ListAsync(queue, new MessageListQuery(null, 20, true, true, Consumer, true), _now, default);
 
-    [Fact]
+    [SkippableFact]
     public async Task DelayedMessagesAreNotListedClaimedOrPoppedUntilVisible()
     {
         var queue = await CreateQueueAsync();
@@ -45,7 +45,7 @@ public abstract partial class DataDriverContract
         (await ClaimAsync(queue))!.Messages.Select(m => m.Id).Should().Equal(delayed);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task DelayedMessagesCanBeReadCountedAndDeletedAndAgeAndExpireFromCreation()
     {
         var queue = await CreateQueueAsync();
@@ -71,7 +71,7 @@ public abstract partial class DataDriverContract
         (await ListDelayedAsync(queue, includeDelayed: true)).Should().BeEmpty();
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task EveryClaimCountsOnItsMessagesButRenewalDoesNot()
     {
         var queue = await CreateQueueAsync();
@@ -94,7 +94,7 @@ public abstract partial class DataDriverContract
         (await Driver.Claims.GetAsync(queue, third.Id, _now, default))!.Messages.Select(m => m.ClaimCount).Should().Equal(3, 2);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task EveryReadPathNamesTheLiveClaimHoldingAMessage()
     {
         var queue = await CreateQueueAsync();
@@ -118,7 +118,7 @@ public abstract partial class DataDriverContract
         (await Driver.Messages.GetAsync(queue, ids[0], _now, default))!.ClaimId.Should().BeNull();
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task WithoutADeadLetterPolicyMessagesAreClaimedAgainAndAgain()
     {
         var queue = await CreateQueueAsync();
@@ -131,7 +131,7 @@ public abstract partial class DataDriverContract
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task AMessageClaimedMaxTimesMovesToTheDeadLetterQueueAtTheNextClaim()
     {
         var queue = await CreateQueueAsync();
@@ -171,7 +171,7 @@ public abstract partial class DataDriverContract
         (await ListAsync(dead)).Should().BeEmpty();
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task AClaimThatOnlyMovesMessagesClaimsNothingButTheMovesStay()
     {
         var queue = await CreateQueueAsync();
@@ -189,7 +189,7 @@ public abstract partial class DataDriverContract
         (await ClaimAsync(dead, limit: 10))!.Messages.Should().HaveCount(4);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task ADeadLetterTtlRestartsTheMovedMessagesLife()
     {
         var queue = await CreateQueueAsync();
@@ -210,7 +210,7 @@ public abstract partial class DataDriverContract
         (await Driver.Messages.GetAsync(Queue("dead"), moved.Id, _now, default)).Should().BeNull();
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task DeadLetteringNeverTakesHeldOrDelayedMessagesAndKeepsFifo()
     {
         var queue = await CreateQueueAsync();
@@ -228,7 +228,7 @@ public abstract partial class DataDriverContract
         (await Driver.Messages.GetAsync(queue, late[0], _now, default)).Should().NotBeNull();
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task ConcurrentClaimersDeadLetterEveryMessageExactlyOnce()
     {
         var queue = await CreateQueueAsync();
@@ -266,7 +266,7 @@ public abstract partial class DataDriverContract
         dead.Select(N).Should().Equal(Enumerable.Range(0, 6).SelectMany(_ => Enumerable.Range(0, 50)));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task PopRemovesTheOldestClaimableMessagesInFifoOrder()
     {
         var queue = await CreateQueueAsync();
@@ -294,7 +294,7 @@ public abstract partial class DataDriverContract
         (await Driver.Messages.PopAsync(Queue("missing"), 5, _now, default)).Should().BeEmpty();
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task PopSkipsExpiredMessagesAndIgnoresWhoPostedThem()
     {
         var queue = await CreateQueueAsync();
@@ -304,7 +304,7 @@ public abstract partial class DataDriverContract
         (await Driver.Messages.PopAsync(queue, 5, _now, default)).Select(m => m.Id).Should().Equal(kept);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task PurgeDeletesEveryMessageAndEndsClaimsButKeepsTheQueue()
     {
         var queue = await CreateQueueAsync();
@@ -331,7 +331,7 @@ public abstract partial class DataDriverContract
         (await Driver.Queues.ExistsAsync(Queue("missing"), default)).Should().BeFalse();
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task APostCanCreateItsQueueInTheSameAtomicStep()
     {
         var queue = Queue("lazy");
@@ -356,7 +356,7 @@ public abstract partial class DataDriverContract
         (await Driver.Queues.GetStatsAsync(queue, _now, default))!.Total.Should().Be(2);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task TheEncryptedFlagTravelsWithTheMessageOnEveryPath()
     {
         var queue = await CreateQueueAsync();
@@ -377,7 +377,7 @@ public abstract partial class DataDriverContract
         (await Driver.Messages.PopAsync(Queue("dead"), 1, _now, default)).Single().Encrypted.Should().BeTrue();
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task MessageVolumeCountsUnexpiredMessagesOfEveryProject()
     {
         (await Driver.Messages.GetMessageVolumeAsync(_now, default)).Should().Be(new MessageVolume(0, 0, 0));

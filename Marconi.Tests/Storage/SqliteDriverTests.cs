@@ -16,6 +16,9 @@ public sealed class SqliteDriverTests : DataDriverContract
             Options.Create(new SqliteStorageOptions { Path = _database.Path }),
             NullLogger<SqliteDataDriver>.Instance));
 
+    /// <summary>Another driver on the same file, with its own writer: SQLite's file lock serialises the two writers.</summary>
+    protected override async Task<IDataDriver?> OpenPeerAsync() => await OpenAsync();
+
     protected override async Task<IDataDriver> ReopenAsync(IDataDriver driver)
     {
         await ((SqliteDataDriver)driver).DisposeAsync();
