@@ -27,4 +27,6 @@ internal sealed class PostgresQueueController(PostgresDataDriver driver) : IQueu
 
     public Task<IReadOnlyList<QueueDepth>> ListDeepestAsync(int count, DateTimeOffset now, CancellationToken cancellationToken) => throw new NotImplementedException();
 
+    internal Task PurgeMessagesAsync(QueueRef queue, CancellationToken cancellationToken) => throw new NotImplementedException();
+
 }
