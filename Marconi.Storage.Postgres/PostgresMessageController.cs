@@ -99,6 +99,12 @@ internal sealed class PostgresMessageController : IMessageController
             """;
     }
 
+    /// <summary>The page statement, for plan tests.</summary>
+    internal string PageStatement => _page;
+
+    /// <summary>The pop statement, for plan tests.</summary>
+    internal string PopStatement => _pop;
+
     /// <summary>
     /// The post, one statement: lock the queue row (waiting for any post in flight), then draw one
     /// marker per message, then insert. The lock comes before the first marker and is held to commit,
