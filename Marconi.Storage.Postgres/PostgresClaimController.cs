@@ -204,17 +204,22 @@ internal sealed class PostgresClaimController : IClaimController
     {
         var deadLetterQueue = new QueueRef(queue.Project, policy.DeadLetterQueue);
         var createdDeadLetterQueue = false;
-        await using (var create = c.Command(_createDeadLetterQueue, t).WithQueue(deadLetterQueue).With("now", nowMs))
+        long? deadLetterQueueId = null;
+        // Only a delete of the queue committed between the two statements leaves no row to lock; then again.
+        for (var attempt = 0; deadLetterQueueId is null; attempt++)
         {
-            createdDeadLetterQueue = await create.ExecuteNonQueryAsync(cancellationToken) == 1;
-        }
+            if (attempt == 3)
+            {
+                throw Errors.StorageUnavailable("Claim creation");
+            }
 
-        long deadLetterQueueId;
-        await using (var lockQueue = c.Command(_lockDeadLetterQueue, t).WithQueue(deadLetterQueue))
-        {
-            // Only a concurrent delete between the two statements leaves no row; this claim is then retried.
-            deadLetterQueueId = await lockQueue.ExecuteScalarAsync(cancellationToken) as long?
-                ?? throw new PostgresException("dead-letter queue deleted while being created", "ERROR", "ERROR", PostgresErrorCodes.SerializationFailure);
+            await using (var create = c.Command(_createDeadLetterQueue, t).WithQueue(deadLetterQueue).With("now", nowMs))
+            {
+                createdDeadLetterQueue |= await create.ExecuteNonQueryAsync(cancellationToken) == 1;
+            }
+
+            await using var lockQueue = c.Command(_lockDeadLetterQueue, t).WithQueue(deadLetterQueue);
+            deadLetterQueueId = await lockQueue.ExecuteScalarAsync(cancellationToken) as long?;
         }
 
         var markers = new List<long>(limit);
@@ -249,7 +254,7 @@ internal sealed class PostgresClaimController : IClaimController
             if (tired.Count > 0)
             {
                 await using var move = c.Command(_moveToDeadLetter, t)
-                    .With("queueId", queueId).With("markers", tired.ToArray()).With("deadLetterQueueId", deadLetterQueueId)
+                    .With("queueId", queueId).With("markers", tired.ToArray()).With("deadLetterQueueId", deadLetterQueueId.Value)
                     .With("deadLetterTtl", policy.DeadLetterTtl).With("now", nowMs);
                 await move.ExecuteNonQueryAsync(cancellationToken);
                 moved += tired.Count;
@@ -259,7 +264,7 @@ internal sealed class PostgresClaimController : IClaimController
         if (moved == 0 && createdDeadLetterQueue)
         {
             // Nothing moved after all (the messages went meanwhile): the queue this made was never seen.
-            await using var drop = c.Command(_dropQueue, t).With("id", deadLetterQueueId);
+            await using var drop = c.Command(_dropQueue, t).With("id", deadLetterQueueId.Value);
             await drop.ExecuteNonQueryAsync(cancellationToken);
         }
 

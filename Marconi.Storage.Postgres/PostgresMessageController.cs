@@ -152,7 +152,27 @@ internal sealed class PostgresMessageController : IMessageController
             return exists ? [] : null;
         }
 
-        return await _driver.RunAsync<IReadOnlyList<string>?>("Message post", async c =>
+        // With createQueue, a queue deleted between its creation (or finding it) and the lock leaves
+        // nothing to lock: then again, a bounded number of times.
+        for (var attempt = 0; ; attempt++)
+        {
+            var ids = await PostOnceAsync(queue, messages.Count, clientId, created, ttls, delays, encrypted, bodies, createQueue, cancellationToken);
+            if (ids is not null || !createQueue)
+            {
+                return ids;
+            }
+
+            if (attempt == 2)
+            {
+                throw Errors.StorageUnavailable("Message post");
+            }
+        }
+    }
+
+    private Task<IReadOnlyList<string>?> PostOnceAsync(
+        QueueRef queue, int count, Guid clientId, long created, int[] ttls, int[] delays, bool[] encrypted, byte[][] bodies,
+        bool createQueue, CancellationToken cancellationToken) =>
+        _driver.RunAsync<IReadOnlyList<string>?>("Message post", async c =>
         {
             // With createQueue, one batch: PostgreSQL runs a batch as one implicit transaction, so a post
             // that fails creates no queue either, and the post (a later statement, a later snapshot)
@@ -170,7 +190,7 @@ internal sealed class PostgresMessageController : IMessageController
             var post = new NpgsqlBatchCommand(_post);
             post.Parameters.AddWithValue("project", queue.Project);
             post.Parameters.AddWithValue("name", queue.Name);
-            post.Parameters.AddWithValue("count", messages.Count);
+            post.Parameters.AddWithValue("count", count);
             post.Parameters.AddWithValue("client", clientId);
             post.Parameters.AddWithValue("created", created);
             post.Parameters.AddWithValue("ttls", ttls);
@@ -179,7 +199,7 @@ internal sealed class PostgresMessageController : IMessageController
             post.Parameters.AddWithValue("bodies", bodies);
             batch.BatchCommands.Add(post);
 
-            var markers = new List<long>(messages.Count);
+            var markers = new List<long>(count);
             await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
             {
                 do
@@ -201,7 +221,6 @@ internal sealed class PostgresMessageController : IMessageController
             markers.Sort();
             return markers.ConvertAll(Ids.MessageId);
         }, cancellationToken);
-    }
 
     public Task<IReadOnlyList<StoredMessage>> ListAsync(
         QueueRef queue, MessageListQuery query, DateTimeOffset now, CancellationToken cancellationToken)
