@@ -1,18 +1,345 @@
 using Marconi.Core;
 using Marconi.Core.Storage;
+using Npgsql;
+using static Marconi.Storage.Postgres.PostgresRows;
 
 namespace Marconi.Storage.Postgres;
 
-internal sealed class PostgresClaimController(PostgresDataDriver driver) : IClaimController
+/// <summary>
+/// Claims. No message is in two live claims because a claim takes a row only under its row lock,
+/// skipping rows others hold, and a row whose claim committed after this statement's snapshot is
+/// re-checked in its newest version (READ COMMITTED re-evaluates a locking scan's conditions) and
+/// dropped. A claim row lists its messages' markers, so no index on messages.claim_id is needed and
+/// claim updates of messages can stay HOT. Lock order everywhere: queue row, claim row, message rows.
+/// </summary>
+internal sealed class PostgresClaimController : IClaimController
 {
-    private readonly PostgresDataDriver _driver = driver;
+    /// <summary>Most messages one claim moves to a dead-letter queue, as in the SQLite driver.</summary>
+    internal const int MaxMovesPerClaim = 1000;
 
-    public Task<ClaimData?> CreateAsync( QueueRef queue, int ttl, int grace, int limit, DateTimeOffset now, CancellationToken cancellationToken, DeadLetterPolicy? deadLetter = null) => throw new NotImplementedException();
+    private readonly PostgresDataDriver _driver;
+    private readonly string _claim;
+    private readonly string _claimUnlessTired;
+    private readonly string _get;
+    private readonly string _update;
+    private readonly string _release;
+    private readonly string _lockDeadLetterQueue;
+    private readonly string _createDeadLetterQueue;
+    private readonly string _candidates;
+    private readonly string _moveToDeadLetter;
+    private readonly string _claimMarkers;
+    private readonly string _dropQueue;
 
-    public Task<ClaimData?> GetAsync(QueueRef queue, string claimId, DateTimeOffset now, CancellationToken cancellationToken) => throw new NotImplementedException();
+    public PostgresClaimController(PostgresDataDriver driver)
+    {
+        _driver = driver;
+        var s = driver.S;
+        _claim = Claim(s, deadLetter: false);
+        _claimUnlessTired = Claim(s, deadLetter: true);
+        _get = $"""
+            SELECT {MessageColumns}, k.ttl, k.updated FROM {s}.claims AS k
+            JOIN {s}.messages AS m ON m.queue_id = k.queue_id AND m.marker = ANY(k.markers)
+            WHERE k.id = @claim AND k.salt = @salt AND k.expires > @now AND k.queue_id = {QueueId(s)}
+              AND m.claim_id = k.id AND m.expires > @now
+            """;
+        // The live claim row is locked first; its live messages are extended, and the claim row renewed
+        // only when there was one: a claim whose messages are all gone is gone (contract 5.4).
+        _update = $"""
+            WITH k AS (
+                SELECT id, queue_id, markers FROM {s}.claims
+                WHERE id = @claim AND salt = @salt AND expires > @now AND queue_id = {QueueId(s)}
+                FOR UPDATE),
+            u AS (
+                {ExtendClaimed(s)}
+                FROM k WHERE m.queue_id = k.queue_id AND m.marker = ANY(k.markers) AND m.claim_id = k.id AND m.expires > @now
+                RETURNING 1)
+            UPDATE {s}.claims AS c SET ttl = @ttl, updated = @now, expires = @claimExpires
+            FROM k WHERE c.id = k.id AND EXISTS (SELECT 1 FROM u)
+            """;
+        // Deleting the claim row locks it first; its messages are free at once, where this claim still
+        // holds them. Extensions already given stay (contract 3.19).
+        _release = $"""
+            WITH k AS (
+                DELETE FROM {s}.claims WHERE id = @claim AND salt = @salt AND queue_id = {QueueId(s)}
+                RETURNING id, queue_id, markers)
+            UPDATE {s}.messages AS m SET claim_id = NULL, claim_expires = NULL
+            FROM k WHERE m.queue_id = k.queue_id AND m.marker = ANY(k.markers) AND m.claim_id = k.id
+            """;
+        _lockDeadLetterQueue = $"SELECT id FROM {s}.queues WHERE project = @project AND name = @name FOR NO KEY UPDATE";
+        _createDeadLetterQueue = $"INSERT INTO {s}.queues (project, name, created) VALUES (@project, @name, @now) ON CONFLICT (project, name) DO NOTHING";
+        // Under the dead-letter queue's lock, candidates are taken in order, waiting for rows others hold
+        // (each holds them for one statement or one short transaction and waits for nothing this holds):
+        // skipping a row here would move the messages after it first and break the dead-letter queue's order.
+        _candidates = $"""
+            SELECT m.queue_id, m.marker, m.claim_count FROM {s}.messages AS m
+            WHERE m.queue_id = {QueueId(s)} AND m.marker > @after AND m.expires > @now AND {Visible} AND {Free}
+            ORDER BY m.marker LIMIT @limit
+            FOR UPDATE
+            """;
+        // A moved message is a new row at the dead-letter queue's tail (new marker, so new id) that keeps
+        // body, client, creation time and claim count, is free, and takes the dead-letter TTL if any.
+        // Markers are drawn under the dead-letter queue's row lock, as a post draws them.
+        _moveToDeadLetter = $"""
+            WITH k AS (
+                SELECT row_number() OVER (ORDER BY n.marker) AS ord, n.marker
+                FROM (SELECT nextval('{s}.markers') AS marker FROM generate_series(1, cardinality(@markers::bigint[]))) AS n),
+            t AS (
+                SELECT row_number() OVER (ORDER BY m.marker) AS ord, m.*
+                FROM {s}.messages AS m WHERE m.queue_id = @queueId AND m.marker = ANY(@markers)),
+            moved AS (
+                INSERT INTO {s}.messages (queue_id, marker, client_id, ttl, created, expires, visible_at, claim_count, encrypted, body)
+                SELECT @deadLetterQueueId, k.marker, t.client_id, coalesce(@deadLetterTtl::integer, t.ttl), t.created,
+                       CASE WHEN @deadLetterTtl::integer IS NULL THEN t.expires ELSE @now + @deadLetterTtl::integer * 1000::bigint END,
+                       t.visible_at, t.claim_count, t.encrypted, t.body
+                FROM t JOIN k ON k.ord = t.ord)
+            DELETE FROM {s}.messages WHERE queue_id = @queueId AND marker = ANY(@markers)
+            """;
+        _claimMarkers = $"""
+            WITH k AS (
+                INSERT INTO {s}.claims (id, salt, queue_id, ttl, updated, expires, markers)
+                VALUES (nextval('{s}.claim_ids'), @salt, @queueId, @ttl, @now, @claimExpires, @markers)
+                RETURNING id)
+            {ExtendClaimed(s)}, claim_count = m.claim_count + 1
+            FROM k WHERE m.queue_id = @queueId AND m.marker = ANY(@markers)
+            RETURNING m.marker, m.ttl, m.created, m.body, m.claim_count, m.encrypted, k.id, @salt
+            """;
+        _dropQueue = $"DELETE FROM {s}.queues WHERE id = @id";
+    }
 
-    public Task<bool> UpdateAsync( QueueRef queue, string claimId, int ttl, int grace, DateTimeOffset now, CancellationToken cancellationToken) => throw new NotImplementedException();
+    /// <summary>
+    /// Applies a claim to its messages (contract 5.4), as the SQLite driver's Sql.ExtendClaimed: each gets
+    /// the claim's id and expiry, and those that would expire before the claim live until
+    /// <c>claimExpires + grace</c> with <c>ttl = claimTtl + grace</c>. Every SET reads the old row.
+    /// </summary>
+    private static string ExtendClaimed(string s) => $"""
+        UPDATE {s}.messages AS m
+        SET claim_id = k.id,
+            claim_expires = @claimExpires,
+            ttl = CASE WHEN m.expires < @claimExpires THEN @ttl + @grace ELSE m.ttl END,
+            expires = CASE WHEN m.expires < @claimExpires THEN @claimExpires + @grace * 1000::bigint ELSE m.expires END
+        """;
 
-    public Task DeleteAsync(QueueRef queue, string claimId, CancellationToken cancellationToken) => throw new NotImplementedException();
+    /// <summary>
+    /// A claim in one statement: the oldest claimable rows of the queue, walked in (queue_id, marker)
+    /// order and taken under their row locks (rows others hold are skipped); a claim row listing them;
+    /// the messages updated. No row, no claim. With <paramref name="deadLetter"/>, nothing is claimed
+    /// when a picked message has reached @maxClaimCount (the caller then moves it under the dead-letter
+    /// queue's lock), and the statement says so in <c>tired</c>.
+    /// </summary>
+    internal static string Claim(string s, bool deadLetter) => $"""
+        WITH picked AS (
+            SELECT m.queue_id, m.marker, m.claim_count FROM {s}.messages AS m
+            WHERE m.queue_id = {QueueId(s)} AND m.expires > @now AND {Visible} AND {Free}
+            ORDER BY m.marker LIMIT @limit
+            FOR UPDATE SKIP LOCKED),
+        tired AS ({(deadLetter ? "SELECT count(*) FILTER (WHERE claim_count >= @maxClaimCount) AS n FROM picked" : "SELECT 0::bigint AS n")}),
+        k AS (
+            INSERT INTO {s}.claims (id, salt, queue_id, ttl, updated, expires, markers)
+            SELECT nextval('{s}.claim_ids'), @salt, min(queue_id), @ttl, @now, @claimExpires, array_agg(marker)
+            FROM picked WHERE (SELECT n FROM tired) = 0
+            HAVING count(*) > 0
+            RETURNING id),
+        u AS (
+            {ExtendClaimed(s)}, claim_count = m.claim_count + 1
+            FROM picked AS p, k WHERE m.queue_id = p.queue_id AND m.marker = p.marker
+            RETURNING m.marker, m.ttl, m.created, m.body, m.claim_count, m.encrypted, k.id, @salt AS salt)
+        SELECT u.*, tired.n FROM tired LEFT JOIN u ON true
+        """;
 
+    public async Task<ClaimData?> CreateAsync(
+        QueueRef queue, int ttl, int grace, int limit, DateTimeOffset now, CancellationToken cancellationToken,
+        DeadLetterPolicy? deadLetter = null)
+    {
+        var nowMs = now.ToUnixTimeMilliseconds();
+        var claimExpires = nowMs + ttl * 1000L;
+        var salt = Ids.NewSalt();
+        // A queue that dead-letters into itself would move the same messages to its tail forever.
+        var policy = deadLetter is not null && deadLetter.DeadLetterQueue != queue.Name ? deadLetter : null;
+
+        var (messages, tired) = await _driver.RunAsync("Claim creation", async c =>
+        {
+            await using var command = c.Command(policy is null ? _claim : _claimUnlessTired).WithQueue(queue)
+                .With("now", nowMs).With("limit", limit).With("salt", salt).With("ttl", ttl).With("grace", grace)
+                .With("claimExpires", claimExpires).With("maxClaimCount", policy?.MaxClaimCount ?? 0);
+            var rows = new List<(long Marker, StoredMessage Message)>();
+            long tired = 0;
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                tired = reader.GetInt64(8);
+                if (!reader.IsDBNull(0))
+                {
+                    rows.Add(Row(reader));
+                }
+            }
+
+            return (Sorted(rows), tired);
+        }, cancellationToken);
+
+        if (messages.Count > 0)
+        {
+            return new ClaimData(messages[0].ClaimId!, ttl, now, messages);
+        }
+
+        if (tired == 0 || policy is null)
+        {
+            return null;
+        }
+
+        // Some picked messages must move first: again, in a transaction that locks the dead-letter queue's
+        // row before any message row (the lock order), as a post does before it draws markers.
+        return await _driver.TransactAsync("Claim creation", (c, t) =>
+            ClaimMovingAsync(c, t, queue, policy, ttl, grace, limit, nowMs, claimExpires, salt, now, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>
+    /// The claim with moves, as the SQLite driver does it: select the oldest claimable messages in order,
+    /// move those claimed <see cref="DeadLetterPolicy.MaxClaimCount"/> times to the dead-letter queue's tail,
+    /// and select again after the last one seen until the claim holds its limit or nothing is left. The
+    /// dead-letter queue is created if missing, and dropped again in this transaction when nothing moved.
+    /// </summary>
+    private async Task<ClaimData?> ClaimMovingAsync(
+        NpgsqlConnection c, NpgsqlTransaction t, QueueRef queue, DeadLetterPolicy policy, int ttl, int grace, int limit,
+        long nowMs, long claimExpires, long salt, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var deadLetterQueue = new QueueRef(queue.Project, policy.DeadLetterQueue);
+        var createdDeadLetterQueue = false;
+        long? deadLetterQueueId = null;
+        // Only a delete of the queue committed between the two statements leaves no row to lock; then again.
+        for (var attempt = 0; deadLetterQueueId is null; attempt++)
+        {
+            if (attempt == 3)
+            {
+                throw Errors.StorageUnavailable("Claim creation");
+            }
+
+            await using (var create = c.Command(_createDeadLetterQueue, t).WithQueue(deadLetterQueue).With("now", nowMs))
+            {
+                createdDeadLetterQueue |= await create.ExecuteNonQueryAsync(cancellationToken) == 1;
+            }
+
+            await using var lockQueue = c.Command(_lockDeadLetterQueue, t).WithQueue(deadLetterQueue);
+            deadLetterQueueId = await lockQueue.ExecuteScalarAsync(cancellationToken) as long?;
+        }
+
+        var markers = new List<long>(limit);
+        long queueId = 0;
+        long after = 0;
+        var moved = 0;
+        // Moves are bounded per claim so one claim never holds the dead-letter queue for a whole queue;
+        // the next claim goes on where this one stopped.
+        while (markers.Count < limit && moved < MaxMovesPerClaim)
+        {
+            var tired = new List<long>();
+            var seen = 0;
+            await using (var select = c.Command(_candidates, t).WithQueue(queue)
+                .With("after", after).With("now", nowMs).With("limit", limit - markers.Count))
+            await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    seen++;
+                    queueId = reader.GetInt64(0);
+                    var marker = reader.GetInt64(1);
+                    (reader.GetInt32(2) >= policy.MaxClaimCount ? tired : markers).Add(marker);
+                    after = marker;
+                }
+            }
+
+            if (seen == 0)
+            {
+                break;
+            }
+
+            if (tired.Count > 0)
+            {
+                await using var move = c.Command(_moveToDeadLetter, t)
+                    .With("queueId", queueId).With("markers", tired.ToArray()).With("deadLetterQueueId", deadLetterQueueId.Value)
+                    .With("deadLetterTtl", policy.DeadLetterTtl).With("now", nowMs);
+                await move.ExecuteNonQueryAsync(cancellationToken);
+                moved += tired.Count;
+            }
+        }
+
+        if (moved == 0 && createdDeadLetterQueue)
+        {
+            // Nothing moved after all (the messages went meanwhile): the queue this made was never seen.
+            await using var drop = c.Command(_dropQueue, t).With("id", deadLetterQueueId.Value);
+            await drop.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        if (markers.Count == 0)
+        {
+            return null;
+        }
+
+        await using var claim = c.Command(_claimMarkers, t)
+            .With("salt", salt).With("queueId", queueId).With("ttl", ttl).With("grace", grace).With("now", nowMs)
+            .With("claimExpires", claimExpires).With("markers", markers.ToArray());
+        var messages = await ReadAsync(claim, cancellationToken);
+        return new ClaimData(messages[0].ClaimId!, ttl, now, messages);
+    }
+
+    public Task<ClaimData?> GetAsync(QueueRef queue, string claimId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (!Ids.TryParseClaimId(claimId, out var claim, out var salt))
+        {
+            return Task.FromResult<ClaimData?>(null);
+        }
+
+        return _driver.RunAsync("Claim lookup", async c =>
+        {
+            await using var command = c.Command(_get).WithQueue(queue)
+                .With("claim", claim).With("salt", salt).With("now", now.ToUnixTimeMilliseconds());
+            var rows = new List<(long Marker, StoredMessage Message)>();
+            int ttl = 0;
+            long updated = 0;
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    rows.Add(Row(reader));
+                    ttl = reader.GetInt32(8);
+                    updated = reader.GetInt64(9);
+                }
+            }
+
+            // A claim whose messages were all deleted is treated as gone (contract 5.4).
+            return rows.Count == 0
+                ? null
+                : new ClaimData(claimId, ttl, DateTimeOffset.FromUnixTimeMilliseconds(updated), Sorted(rows));
+        }, cancellationToken);
+    }
+
+    public Task<bool> UpdateAsync(
+        QueueRef queue, string claimId, int ttl, int grace, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (!Ids.TryParseClaimId(claimId, out var claim, out var salt))
+        {
+            return Task.FromResult(false);
+        }
+
+        var nowMs = now.ToUnixTimeMilliseconds();
+        return _driver.RunAsync("Claim renewal", async c =>
+        {
+            await using var command = c.Command(_update).WithQueue(queue)
+                .With("claim", claim).With("salt", salt).With("now", nowMs).With("ttl", ttl).With("grace", grace)
+                .With("claimExpires", nowMs + ttl * 1000L);
+            return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+        }, cancellationToken);
+    }
+
+    public Task DeleteAsync(QueueRef queue, string claimId, CancellationToken cancellationToken)
+    {
+        if (!Ids.TryParseClaimId(claimId, out var claim, out var salt))
+        {
+            return Task.CompletedTask;
+        }
+
+        return _driver.RunAsync("Claim release", async c =>
+        {
+            await using var command = c.Command(_release).WithQueue(queue).With("claim", claim).With("salt", salt);
+            return await command.ExecuteNonQueryAsync(cancellationToken);
+        }, cancellationToken);
+    }
 }
