@@ -12,7 +12,7 @@ namespace Marconi.Storage.Postgres;
 /// so a host whose clock runs ahead cannot see another host's live claim as expired and hand its
 /// messages out again. Timers stay the system's: only "now" moves.
 /// </summary>
-internal sealed class PostgresClock : TimeProvider
+internal sealed class PostgresClock : Marconi.Core.Storage.StoreClock
 {
     private long _offsetTicks;
 

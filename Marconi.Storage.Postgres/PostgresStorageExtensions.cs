@@ -25,6 +25,10 @@ public static class PostgresStorageExtensions
         builder.Services.AddSingleton<IDataDriver>(sp => sp.GetRequiredService<PostgresDataDriver>());
         builder.Services.AddSingleton(sp => sp.GetRequiredService<PostgresDataDriver>().Description);
         builder.Services.AddHostedService<PostgresStartup>();
+        // Every host reads "now" from the database's clock (Core's TimeProvider resolves to it).
+        builder.Services.AddSingleton<PostgresClock>();
+        builder.Services.AddSingleton<StoreClock>(sp => sp.GetRequiredService<PostgresClock>());
+        builder.Services.AddHostedService<PostgresClockSync>();
         builder.Services.AddHostedService<PostgresWakeUps>();
         return builder;
     }

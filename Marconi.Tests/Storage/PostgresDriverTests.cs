@@ -20,9 +20,12 @@ public sealed class PostgresDriverTests : DataDriverContract
         return Open();
     }
 
+    /// <summary>A driver on the test's schema; each has a pool of its own, as a separate host would.</summary>
     private PostgresDataDriver Open() => new(
         Options.Create(new PostgresStorageOptions { ConnectionString = _server.ConnectionString!, Schema = _schema }),
         NullLogger<PostgresDataDriver>.Instance);
+
+    protected override Task<IDataDriver?> OpenPeerAsync() => Task.FromResult<IDataDriver?>(Open());
 
     protected override async Task<IDataDriver> ReopenAsync(IDataDriver driver)
     {
@@ -32,10 +35,7 @@ public sealed class PostgresDriverTests : DataDriverContract
 
     protected override async Task CloseAsync(IDataDriver driver)
     {
-        if (driver is PostgresDataDriver postgres)
-        {
-            await postgres.DisposeAsync();
-            await _server.DropSchemaAsync(_schema);
-        }
+        await ((PostgresDataDriver)driver).DisposeAsync();
+        await _server.DropSchemaAsync(_schema);
     }
 }
