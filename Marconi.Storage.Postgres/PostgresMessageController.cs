@@ -119,7 +119,8 @@ internal sealed class PostgresMessageController : IMessageController
             SELECT row_number() OVER (ORDER BY n.marker) AS ord, n.marker
             FROM (SELECT nextval('{s}.markers') AS marker FROM q, generate_series(1, @count)) AS n)
         INSERT INTO {s}.messages (queue_id, marker, client_id, ttl, created, expires, visible_at, encrypted, body)
-        SELECT q.id, k.marker, @client, u.ttl, @created, @created + u.ttl * 1000::bigint, @created + u.delay * 1000::bigint, u.encrypted, u.body
+        SELECT q.id, k.marker, @client, u.ttl, @created, @created + u.ttl * 1000::bigint,
+               CASE WHEN u.delay = 0 THEN 0 ELSE @created + u.delay * 1000::bigint END, u.encrypted, u.body
         FROM q
         CROSS JOIN unnest(@ttls::integer[], @delays::integer[], @encrypted::boolean[], @bodies::bytea[]) WITH ORDINALITY AS u(ttl, delay, encrypted, body, ord)
         JOIN k ON k.ord = u.ord

@@ -44,7 +44,8 @@ internal static class PostgresSchema
             ttl           integer NOT NULL,
             created       bigint NOT NULL,
             expires       bigint NOT NULL,
-            -- created + delay
+            -- created + delay; 0 without a delay: such a message is visible to every host at once, even
+            -- to one whose clock reads a little earlier than the poster's (a pager there would skip it)
             visible_at    bigint NOT NULL,
             claim_id      bigint,
             claim_expires bigint,

@@ -205,6 +205,17 @@ public sealed class PostgresMultiHostTests : IAsyncLifetime
             await Task.Delay(50);
         }
 
+        // A claim host b holds when it dies: its messages stay claimed until it expires.
+        var heldSent = Now();
+        using var held = await b.PostAsync("/v2/queues/work/claims?limit=10", Json($$"""{"ttl": {{ClaimTtl}}, "grace": 60}"""));
+        held.StatusCode.Should().Be(HttpStatusCode.Created);
+        var heldIds = (await held.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("messages")
+            .EnumerateArray().Select(m => m.GetProperty("id").GetString()!).ToList();
+        foreach (var id in heldIds)
+        {
+            claims.Add((id, held.Headers.Location!.ToString().Split('/')[^1], heldSent, Now(), 1));
+        }
+
         var killedAt = Now();
         killed.SetResult();
         _hosts[1].KillHard();
@@ -255,6 +266,7 @@ public sealed class PostgresMultiHostTests : IAsyncLifetime
         }
 
         byMessage.Should().OnlyContain(g => g.OrderBy(x => x.Sent).First().Sent < killedAt);
+        byMessage.Select(g => g.Key).Should().Contain(heldIds, "the held claim's messages were claimed again once it expired");
     }
 
     private HttpClient NewClient(HostProcess host)
