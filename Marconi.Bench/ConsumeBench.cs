@@ -32,11 +32,7 @@ internal static class ConsumeBench
 
     public static async Task<int> RunAsync(string[] args)
     {
-        string? Value(string name)
-        {
-            var i = Array.IndexOf(args, name);
-            return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-        }
+        string? Value(string name) => BenchArgs.Value(args, name);
 
         var options = new Options(
             Seconds: double.Parse(Value("--seconds") ?? "10", CultureInfo.InvariantCulture),
@@ -45,8 +41,8 @@ internal static class ConsumeBench
             Limit: int.Parse(Value("--limit") ?? "1", CultureInfo.InvariantCulture),
             Wait: int.Parse(Value("--wait") ?? "20", CultureInfo.InvariantCulture),
             Warmup: double.Parse(Value("--warmup") ?? "2", CultureInfo.InvariantCulture),
-            Server: Path.GetFullPath(Value("--server") ?? AppContext.BaseDirectory),
-            Settings: [.. args.Select((a, i) => (a, i)).Where(p => p.a == "--set" && p.i + 1 < args.Length).Select(p => "--" + args[p.i + 1])],
+            Server: BenchArgs.Server(args),
+            Settings: BenchArgs.Settings(args),
             Only: Value("--only")?.Split(','));
         var polls = (Value("--polls") ?? "100,1000").Split(',').Select(p => int.Parse(p, CultureInfo.InvariantCulture));
         Mode[] modes =

@@ -27,8 +27,8 @@ internal static partial class PerfBench
 
     private static string[]? Only;
 
-    /// <summary>Seconds each row runs unmeasured first (<c>--warmup</c>).</summary>
-    private static double Warmup = 3;
+    /// <summary>Seconds each row runs unmeasured first (<c>--warmup</c>; stores sets it too).</summary>
+    internal static double Warmup { get; set; } = 3;
 
     private static bool Wanted(string name) => Only is null || Only.Any(o => name.Contains(o, StringComparison.Ordinal));
 
@@ -41,20 +41,13 @@ internal static partial class PerfBench
 
     public static async Task<int> RunAsync(string[] args)
     {
-        string? Value(string name)
-        {
-            var i = Array.IndexOf(args, name);
-            return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-        }
-
-        IEnumerable<string> Values(string name) =>
-            args.Select((a, i) => (a, i)).Where(p => p.a == name && p.i + 1 < args.Length).Select(p => args[p.i + 1]);
+        string? Value(string name) => BenchArgs.Value(args, name);
 
         var seconds = double.Parse(Value("--seconds") ?? "5", CultureInfo.InvariantCulture);
         var connections = int.Parse(Value("--connections") ?? "16", CultureInfo.InvariantCulture);
         var jsonPath = Value("--json");
         var comparePath = Value("--compare");
-        var server = Path.GetFullPath(Value("--server") ?? AppContext.BaseDirectory);
+        var server = BenchArgs.Server(args);
         // Rows whose name contains one of these (comma-separated); the others are skipped.
         Only = Value("--only")?.Split(',');
         // Tiered compilation with PGO takes seconds to reach optimised code on 2 busy cores: rows
@@ -62,9 +55,9 @@ internal static partial class PerfBench
         Warmup = double.Parse(Value("--warmup") ?? "3", CultureInfo.InvariantCulture);
         // Server settings for every server row (--set Key=Value), and variants of the server rows
         // (--variant LABEL:Key=Value,Key=Value) measured in the same run beside the plain server.
-        string[] settings = [.. Values("--set").Select(s => "--" + s)];
+        var settings = BenchArgs.Settings(args);
         var variants = new List<(string Label, string[] Settings)> { ("", []) };
-        foreach (var variant in Values("--variant"))
+        foreach (var variant in BenchArgs.Values(args, "--variant"))
         {
             var colon = variant.IndexOf(':');
             if (colon <= 0)
@@ -148,7 +141,7 @@ internal static partial class PerfBench
             var post = RawHttpConnection.Request("POST", "/v2/queues/bench/messages", $"{{\"messages\":[{Message}]}}");
             if (Wanted("ceiling kestrel post-1"))
             {
-                run.Rows.Add(await HttpWorkloadAsync("ceiling kestrel post-1", port, kestrel, connections, seconds, 1,
+                run.Rows.Add(await HttpWorkloadAsync("ceiling kestrel post-1", [port], [kestrel], connections, seconds, 1,
                     async c => Expect(await c.SendAsync(post), 201)));
             }
         }
@@ -274,75 +267,10 @@ internal static partial class PerfBench
     {
         var httpPort = PostBench.FreePort();
         var zmqEndpoint = $"tcp://127.0.0.1:{PostBench.FreePort()}";
-        using var host = PostBench.StartHostFrom(server, database, httpPort, zmqEndpoint, settings);
+        using var host = await StartServerAsync(server, database, httpPort, zmqEndpoint, settings);
         try
         {
-            using (var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") })
-            {
-                await PostBench.WaitForHostAsync(http, host);
-            }
-
-            using (var setup = await RawHttpConnection.OpenAsync(httpPort))
-            {
-                foreach (var queue in new[] { "bench-post", "bench-list", "bench-claim" })
-                {
-                    Expect(await setup.SendAsync(RawHttpConnection.Request("PUT", $"/v2/queues/{queue}", "{}")), 201, 204);
-                }
-
-                Expect(await setup.SendAsync(RawHttpConnection.Request("POST", "/v2/queues/bench-list/messages", Messages(20))), 201);
-            }
-
-            var post1 = RawHttpConnection.Request("POST", "/v2/queues/bench-post/messages", Messages(1));
-            var post10 = RawHttpConnection.Request("POST", "/v2/queues/bench-post/messages", Messages(10));
-            var list10 = RawHttpConnection.Request("GET", "/v2/queues/bench-list/messages?limit=10&echo=true");
-            var claim10 = RawHttpConnection.Request("POST", "/v2/queues/bench-claim/claims?limit=10", """{"ttl":60,"grace":60}""");
-
-            // The first row used to pay for the server's JIT and the database file's first growth.
-            await HttpWorkloadAsync("server warm-up", httpPort, host, connections, 2, 1,
-                async c => Expect(await c.SendAsync(post10), 201));
-
-            if (Wanted("post-1"))
-            {
-                run.Rows.Add(await HttpWorkloadAsync("post-1", httpPort, host, connections, seconds, 1,
-                    async c => Expect(await c.SendAsync(post1), 201)));
-            }
-
-            if (Wanted("post-10"))
-            {
-                run.Rows.Add(await HttpWorkloadAsync("post-10", httpPort, host, connections, seconds, 10,
-                    async c => Expect(await c.SendAsync(post10), 201)));
-            }
-
-            if (Wanted("list-10"))
-            {
-                run.Rows.Add(await HttpWorkloadAsync("list-10", httpPort, host, connections, seconds, 0,
-                    async c => Expect(await c.SendAsync(list10), 200)));
-            }
-
-            if (Wanted("claim-10+delete"))
-            {
-                // Enough free messages that the claims never find the queue empty, even at twice the
-                // issue's target; a claim that does is counted and reported.
-                await FillAsync(httpPort, "bench-claim", (int)(40_000 * (seconds + 1)));
-                var empty = 0;
-                var claimRow = await HttpWorkloadAsync("claim-10+delete", httpPort, host, connections, seconds, 0, async c =>
-                {
-                    var (status, body) = await c.SendAsync(claim10);
-                    if (status == 204)
-                    {
-                        Interlocked.Increment(ref empty);
-                        return;
-                    }
-
-                    Expect((status, body), 201);
-                    foreach (Match href in MessageHref().Matches(Encoding.UTF8.GetString(body.Span)))
-                    {
-                        Expect(await c.SendAsync(RawHttpConnection.Request("DELETE", href.Value)), 204);
-                    }
-                });
-                claimRow.Note = empty > 0 ? $"{empty} claims found the queue empty" : null;
-                run.Rows.Add(claimRow);
-            }
+            run.Rows.AddRange(await HttpRowsAsync([httpPort], [host], seconds, connections, Wanted));
 
             var headers = $"\"headers\":{{\"Client-ID\":\"{Guid.NewGuid()}\",\"X-Project-Id\":\"bench\"}}";
             if (Wanted("zmq post-1 (1 client)"))
@@ -366,6 +294,101 @@ internal static partial class PerfBench
         }
     }
 
+    /// <summary>Starts the marconi.dll of <paramref name="server"/> and waits until it answers its health check.</summary>
+    internal static async Task<Process> StartServerAsync(string server, string database, int httpPort, string zmqEndpoint, string[] settings)
+    {
+        var host = PostBench.StartHostFrom(server, database, httpPort, zmqEndpoint, settings);
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") };
+            await PostBench.WaitForHostAsync(http, host);
+            return host;
+        }
+        catch
+        {
+            host.Kill(entireProcessTree: true);
+            await host.WaitForExitAsync();
+            host.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The HTTP rows that <paramref name="wanted"/> names (post-1, post-10, list-10, claim-10+delete)
+    /// against servers that share one store, the connections spread evenly over their ports; the
+    /// queues are made and filled through the first. CPU per request is that of all <paramref name="servers"/>.
+    /// </summary>
+    internal static async Task<List<PerfRow>> HttpRowsAsync(
+        int[] ports, Process[] servers, double seconds, int connections, Func<string, bool> wanted)
+    {
+        var rows = new List<PerfRow>();
+        using (var setup = await RawHttpConnection.OpenAsync(ports[0]))
+        {
+            foreach (var queue in new[] { "bench-post", "bench-list", "bench-claim" })
+            {
+                Expect(await setup.SendAsync(RawHttpConnection.Request("PUT", $"/v2/queues/{queue}", "{}")), 201, 204);
+            }
+
+            Expect(await setup.SendAsync(RawHttpConnection.Request("POST", "/v2/queues/bench-list/messages", Messages(20))), 201);
+        }
+
+        var post1 = RawHttpConnection.Request("POST", "/v2/queues/bench-post/messages", Messages(1));
+        var post10 = RawHttpConnection.Request("POST", "/v2/queues/bench-post/messages", Messages(10));
+        var list10 = RawHttpConnection.Request("GET", "/v2/queues/bench-list/messages?limit=10&echo=true");
+        var claim10 = RawHttpConnection.Request("POST", "/v2/queues/bench-claim/claims?limit=10", """{"ttl":60,"grace":60}""");
+
+        // The first row used to pay for the server's JIT and the database file's first growth.
+        await HttpWorkloadAsync("server warm-up", ports, servers, connections, 2, 1,
+            async c => Expect(await c.SendAsync(post10), 201));
+
+        if (wanted("post-1"))
+        {
+            rows.Add(await HttpWorkloadAsync("post-1", ports, servers, connections, seconds, 1,
+                async c => Expect(await c.SendAsync(post1), 201)));
+        }
+
+        if (wanted("post-10"))
+        {
+            rows.Add(await HttpWorkloadAsync("post-10", ports, servers, connections, seconds, 10,
+                async c => Expect(await c.SendAsync(post10), 201)));
+        }
+
+        if (wanted("list-10"))
+        {
+            rows.Add(await HttpWorkloadAsync("list-10", ports, servers, connections, seconds, 0,
+                async c => Expect(await c.SendAsync(list10), 200)));
+        }
+
+        if (wanted("claim-10+delete"))
+        {
+            // Enough free messages for warm-up and row that the claims never find the queue empty,
+            // even at twice the issue's target; a claim that does is counted and reported.
+            await FillAsync(ports[0], "bench-claim", (int)(40_000 * Math.Max(1, Warmup + seconds)));
+            var empty = 0;
+            long deleted = 0;
+            var claimRow = await HttpWorkloadAsync("claim-10+delete", ports, servers, connections, seconds, 0, async c =>
+            {
+                var (status, body) = await c.SendAsync(claim10);
+                if (status == 204)
+                {
+                    Interlocked.Increment(ref empty);
+                    return;
+                }
+
+                Expect((status, body), 201);
+                foreach (Match href in MessageHref().Matches(Encoding.UTF8.GetString(body.Span)))
+                {
+                    Expect(await c.SendAsync(RawHttpConnection.Request("DELETE", href.Value)), 204);
+                    Interlocked.Increment(ref deleted);
+                }
+            }, () => Interlocked.Read(ref deleted));
+            claimRow.Note = empty > 0 ? $"{empty} claims found the queue empty" : null;
+            rows.Add(claimRow);
+        }
+
+        return rows;
+    }
+
     private static string Messages(int count) => $"{{\"messages\":[{string.Join(',', Enumerable.Repeat(Message, count))}]}}";
 
     private static async Task FillAsync(int port, string queue, int count)
@@ -381,28 +404,30 @@ internal static partial class PerfBench
 
     /// <summary>
     /// <paramref name="connections"/> keep-alive connections, each running <paramref name="iteration"/>
-    /// in a loop: 1 s of warm-up, then <paramref name="seconds"/> measured. Reports requests per second
-    /// (and messages per second when each request posts <paramref name="messagesPerRequest"/>), the
-    /// latency of every request, and the CPU the measured process spent per request.
+    /// in a loop: <see cref="Warmup"/> seconds of warm-up, then <paramref name="seconds"/> measured.
+    /// Reports requests per second (and messages per second: each request posting
+    /// <paramref name="messagesPerRequest"/>, or as the <paramref name="messages"/> count grows), the
+    /// latency of every request, and the CPU the measured processes spent per request.
     /// </summary>
     private static async Task<PerfRow> HttpWorkloadAsync(
-        string name, int port, Process server, int connections, double seconds, int messagesPerRequest,
-        Func<RawHttpConnection, Task> iteration)
+        string name, int[] ports, Process[] servers, int connections, double seconds, int messagesPerRequest,
+        Func<RawHttpConnection, Task> iteration, Func<long>? messages = null)
     {
         var clients = new List<RawHttpConnection>();
         for (var i = 0; i < connections; i++)
         {
-            clients.Add(await RawHttpConnection.OpenAsync(port));
+            clients.Add(await RawHttpConnection.OpenAsync(ports[i % ports.Length]));
         }
 
         try
         {
             await RunAllAsync(clients, iteration, TimeSpan.FromSeconds(Warmup), $"{name} warm-up", Warmup);
             clients.ForEach(c => c.Recording = true);
-            var cpuBefore = CpuTime(server);
+            var cpuBefore = servers.Sum(s => CpuTime(s).Ticks);
             var clientCpuBefore = CpuTime(Self);
+            var messagesBefore = messages?.Invoke() ?? 0;
             var elapsed = await RunAllAsync(clients, iteration, TimeSpan.FromSeconds(seconds), name, seconds);
-            var cpu = CpuTime(server) - cpuBefore;
+            var cpu = TimeSpan.FromTicks(servers.Sum(s => CpuTime(s).Ticks) - cpuBefore);
             var clientCpu = CpuTime(Self) - clientCpuBefore;
             var all = clients.SelectMany(c => c.Latencies).Order().ToList();
             var rate = all.Count / elapsed.TotalSeconds;
@@ -411,7 +436,8 @@ internal static partial class PerfBench
                 Name = name,
                 Rate = rate,
                 Unit = "req/s",
-                MessagesPerSecond = messagesPerRequest > 0 ? rate * messagesPerRequest : null,
+                MessagesPerSecond = messages is not null ? (messages() - messagesBefore) / elapsed.TotalSeconds
+                    : messagesPerRequest > 0 ? rate * messagesPerRequest : null,
                 P50Ms = Percentiles.At(all, 0.50),
                 P99Ms = Percentiles.At(all, 0.99),
                 CpuUsPerRequest = cpu.TotalMicroseconds / all.Count,

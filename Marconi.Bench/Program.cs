@@ -28,6 +28,8 @@ switch (mode)
         return 0;
     case "perf":
         return await PerfBench.RunAsync(args.Skip(1).ToArray());
+    case "stores":
+        return await StoresBench.RunAsync(args.Skip(1).ToArray());
     case "consume":
         return await ConsumeBench.RunAsync(args.Skip(1).ToArray());
     case "ceiling-kestrel":
@@ -46,6 +48,8 @@ switch (mode)
                                                                          [--set Key=Value]... [--variant LABEL:Key=Value[,Key=Value]]... [--rounds N]
                    dotnet run -c Release --project Marconi.Bench -- consume [--seconds 10] [--interval 50] [--consumers 1] [--limit 1] [--wait 20]
                                                                          [--polls 100,1000] [--warmup 2] [--server DIR] [--set Key=Value]... [--only WORDS]
+                   dotnet run -c Release --project Marconi.Bench -- stores [--seconds 5] [--warmup 3] [--connections 16] [--rounds 1] [--postgres CONNSTR]
+                                                                         [--server DIR] [--set Key=Value]...
             post:  message post round trips, HTTP and ZeroMQ, against the real server process on loopback
             api:   v1 and v2 side by side over HTTP: one-message posts, and claim-one-then-delete
             auth:  Mode=none beside Mode=keys over HTTP: one-message posts, and claim-one-then-delete
@@ -57,6 +61,9 @@ switch (mode)
                    post and stats latency, each beside its ceiling (minimal Kestrel app, raw SQLite fsync loop);
                    --variant runs the server rows again with other settings in the same run, beside the plain
                    server, e.g. --variant metrics-off:Marconi:Metrics:Enabled=false --rounds 2
+            stores: perf's post-1, post-10 and claim-10+delete on SQLite (1 host) and PostgreSQL (1 host, and 2 hosts
+                   sharing one database), with ratios to SQLite; PostgreSQL is --postgres, else a throwaway
+                   cluster with fsync on that the bench starts and stops
             consume: long-poll beside polling every 100 ms and 1 s, HTTP and ZeroMQ: one producer posting every
                    --interval ms, post-to-consumer latency p50/p99/max and requests (claims + deletes) per message
             """);

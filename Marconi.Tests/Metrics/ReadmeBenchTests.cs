@@ -1,11 +1,12 @@
 using System.Globalization;
 using Marconi.Tests.EndToEnd;
+using Marconi.Tests.Support;
 
 namespace Marconi.Tests.Metrics;
 
 /// <summary>
-/// The README's metrics and consume benchmarks run as written but shorter (fewer calls, rounds and
-/// seconds), on the bench the solution build made, so the commands and their tables stay true.
+/// The README's metrics, consume and stores benchmarks run as written but shorter (fewer calls,
+/// rounds and seconds), on the bench the solution build made, so the commands and their tables stay true.
 /// </summary>
 public sealed class ReadmeBenchTests
 {
@@ -66,6 +67,51 @@ public sealed class ReadmeBenchTests
             int.Parse(poll[3], CultureInfo.InvariantCulture).Should().BeInRange(10, 40);
             double.Parse(poll[9], CultureInfo.InvariantCulture).Should().BeGreaterThanOrEqualTo(2.0, transport);
         }
+    }
+
+    [SkippableFact]
+    public async Task TheStoresBenchmarkOfTheReadmeRunsEveryWorkloadOnSqliteAndOnPostgresWithOneAndTwoHosts()
+    {
+        var server = await PostgresServer.GetAsync();
+        Skip.If(server.Unavailable is not null, server.Unavailable);
+        var command = Readme.Block("bench-stores", "bash").Split('\n').Single(l => l.StartsWith("dotnet", StringComparison.Ordinal));
+        command.Should().StartWith(Run + " stores");
+
+        // One second a row and no warm-up: three configurations, six host starts, a cluster of its own, about 40 s.
+        const string Long = "--seconds 5";
+        command.Should().EndWith(Long);
+        var shortened = command.Replace(Long, "--seconds 1 --warmup 0", StringComparison.Ordinal);
+        // A server the tests were given is the one there is; else the bench starts its own cluster, as the README says.
+        var given = Environment.GetEnvironmentVariable(PostgresServer.Variable) is { Length: > 0 } ? $" --postgres '{server.ConnectionString}'" : "";
+        var (code, output, error) = await Cli.CliScriptTests.BashAsync($"dotnet '{Bench()}'{shortened[Run.Length..]}{given}");
+        code.Should().Be(0, output + error);
+
+        output.Should().Contain(given == "" ? "postgres: a throwaway cluster the bench started on this machine" : "postgres: the server --postgres names")
+            .And.Contain($"{Environment.ProcessorCount} cores shared by the load generator, the hosts and the database");
+        if (given == "")
+        {
+            output.Should().Contain("-c fsync=on", "the bench's cluster is as durable as SQLite with Synchronous=Full");
+        }
+
+        // | workload | configuration | req/s | msg/s | p50 ms | p99 ms | ratio to sqlite 1 host |
+        var rows = output.Split('\n').Select(l => l.Split('|', StringSplitOptions.TrimEntries))
+            .Where(c => c.Length == 9 && c[1] is "post-1" or "post-10" or "claim-10+delete").ToList();
+        // A claim row's configuration may carry a note: "(N claims found the queue empty)".
+        rows.Select(c => $"{c[1]} / {c[2].Split(" (")[0]}").Should().Equal(
+            "post-1 / sqlite, 1 host", "post-1 / postgres, 1 host", "post-1 / postgres, 2 hosts",
+            "post-10 / sqlite, 1 host", "post-10 / postgres, 1 host", "post-10 / postgres, 2 hosts",
+            "claim-10+delete / sqlite, 1 host", "claim-10+delete / postgres, 1 host", "claim-10+delete / postgres, 2 hosts");
+        foreach (var row in rows)
+        {
+            double.Parse(row[3], CultureInfo.InvariantCulture).Should().BePositive(row[1] + " " + row[2]);
+            double.Parse(row[4], CultureInfo.InvariantCulture).Should().BePositive(row[1] + " " + row[2]);
+            double.Parse(row[7], CultureInfo.InvariantCulture).Should().BePositive(row[1] + " " + row[2]);
+        }
+
+        rows.Where(c => c[2].StartsWith("sqlite, 1 host", StringComparison.Ordinal)).Should().OnlyContain(c => c[7] == "1.00");
+        // The ten messages of a post-10 request.
+        var post10 = rows.Single(c => c[1] == "post-10" && c[2] == "postgres, 2 hosts");
+        double.Parse(post10[4], CultureInfo.InvariantCulture).Should().BeApproximately(10 * double.Parse(post10[3], CultureInfo.InvariantCulture), 10);
     }
 
     /// <summary>The bench the solution build made, in the test binaries' configuration (bin/&lt;Configuration&gt;/net10.0).</summary>
