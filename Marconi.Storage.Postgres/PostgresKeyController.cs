@@ -25,7 +25,7 @@ internal sealed class PostgresKeyController(PostgresDataDriver driver) : IKeyCon
             """,
             new
             {
-                id = key.Id, name = key.Name, project = key.Project, role = RoleName(key.Role), hash = stored.SecretHash,
+                id = key.Id, name = key.Name, project = key.Project, role = KeyRow.RoleName(key.Role), hash = stored.SecretHash,
                 created = key.Created.ToUnixTimeMilliseconds(), expires = key.Expires?.ToUnixTimeMilliseconds(),
             },
             cancellationToken: cancellationToken)), cancellationToken);
@@ -80,28 +80,5 @@ internal sealed class PostgresKeyController(PostgresDataDriver driver) : IKeyCon
             WHERE k.id = used.id
             """,
             new { ids, times }, cancellationToken: cancellationToken)), cancellationToken);
-    }
-
-    private static string RoleName(KeyRole role) => role.ToString().ToLowerInvariant();
-
-    private sealed class KeyRow
-    {
-        public string Id { get; init; } = "";
-        public string Name { get; init; } = "";
-        public string? Project { get; init; }
-        public string Role { get; init; } = "";
-        public byte[] SecretHash { get; init; } = [];
-        public long Created { get; init; }
-        public long? Expires { get; init; }
-        public long? LastUsed { get; init; }
-        public long? Revoked { get; init; }
-
-        public ApiKey ToKey() => new(
-            Id, Name, Project, Enum.Parse<KeyRole>(Role, ignoreCase: true), Time(Created), OptionalTime(Expires),
-            OptionalTime(LastUsed), OptionalTime(Revoked));
-
-        private static DateTimeOffset Time(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
-
-        private static DateTimeOffset? OptionalTime(long? ms) => ms is { } value ? Time(value) : null;
     }
 }

@@ -204,23 +204,4 @@ internal sealed class PostgresSubscriptionController(PostgresDataDriver driver) 
                 cancellationToken: cancellationToken)))
             .Select(s => s.ToSubscription())
             .ToList(), cancellationToken);
-
-    /// <summary>A subscription row as the queries select it.</summary>
-    private sealed class SubscriptionRow
-    {
-        public long Seq { get; init; }
-        public long Salt { get; init; }
-        public string Queue { get; init; } = "";
-        public string Subscriber { get; init; } = "";
-        public long Ttl { get; init; }
-        public long Created { get; init; }
-        public long Expires { get; init; }
-        public string Options { get; init; } = "";
-        public bool Confirmed { get; init; }
-
-        public Subscription ToSubscription() => new(
-            Ids.SubscriptionId(Seq, Salt), Queue, Subscriber, Ttl,
-            DateTimeOffset.FromUnixTimeMilliseconds(Created), DateTimeOffset.FromUnixTimeMilliseconds(Expires),
-            Options, Confirmed);
-    }
 }

@@ -21,7 +21,7 @@ internal sealed class SqliteKeyController(SqliteDataDriver driver) : IKeyControl
             """,
             new
             {
-                id = key.Id, name = key.Name, project = key.Project, role = RoleName(key.Role), hash = stored.SecretHash,
+                id = key.Id, name = key.Name, project = key.Project, role = KeyRow.RoleName(key.Role), hash = stored.SecretHash,
                 created = key.Created.ToUnixTimeMilliseconds(), expires = key.Expires?.ToUnixTimeMilliseconds(),
             },
             t));
@@ -56,27 +56,4 @@ internal sealed class SqliteKeyController(SqliteDataDriver driver) : IKeyControl
         driver.WriteAsync("Key use", (c, t) => c.Execute(
             "UPDATE api_keys SET last_used = max(coalesce(last_used, 0), @at) WHERE id = @id",
             uses.Select(u => new { id = u.Id, at = u.LastUsed.ToUnixTimeMilliseconds() }), t));
-
-    private static string RoleName(KeyRole role) => role.ToString().ToLowerInvariant();
-
-    private sealed class KeyRow
-    {
-        public string Id { get; init; } = "";
-        public string Name { get; init; } = "";
-        public string? Project { get; init; }
-        public string Role { get; init; } = "";
-        public byte[] SecretHash { get; init; } = [];
-        public long Created { get; init; }
-        public long? Expires { get; init; }
-        public long? LastUsed { get; init; }
-        public long? Revoked { get; init; }
-
-        public ApiKey ToKey() => new(
-            Id, Name, Project, Enum.Parse<KeyRole>(Role, ignoreCase: true), Time(Created), OptionalTime(Expires),
-            OptionalTime(LastUsed), OptionalTime(Revoked));
-
-        private static DateTimeOffset Time(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
-
-        private static DateTimeOffset? OptionalTime(long? ms) => ms is { } value ? Time(value) : null;
-    }
 }

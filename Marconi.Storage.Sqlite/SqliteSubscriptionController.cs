@@ -185,23 +185,4 @@ internal sealed class SqliteSubscriptionController(SqliteDataDriver driver) : IS
                 new { project = queue.Project, queue = queue.Name, after, limit, now = now.ToUnixTimeMilliseconds() })
             .Select(s => s.ToSubscription())
             .ToList());
-
-    /// <summary>A subscription row as the queries select it.</summary>
-    private sealed class SubscriptionRow
-    {
-        public long Seq { get; set; }
-        public long Salt { get; set; }
-        public string Queue { get; set; } = "";
-        public string Subscriber { get; set; } = "";
-        public long Ttl { get; set; }
-        public long Created { get; set; }
-        public long Expires { get; set; }
-        public string Options { get; set; } = "";
-        public long Confirmed { get; set; }
-
-        public Subscription ToSubscription() => new(
-            Ids.SubscriptionId(Seq, Salt), Queue, Subscriber, Ttl,
-            DateTimeOffset.FromUnixTimeMilliseconds(Created), DateTimeOffset.FromUnixTimeMilliseconds(Expires),
-            Options, Confirmed != 0);
-    }
 }
