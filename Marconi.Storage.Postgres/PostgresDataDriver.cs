@@ -39,8 +39,9 @@ internal sealed class PostgresDataDriver : IDataDriver, IAsyncDisposable
         }
 
         connection.CommandTimeout = settings.CommandTimeoutSeconds;
-        // Prepared statements (kept per physical connection) measured about 15 % faster on a post.
-        if (connection.MaxAutoPrepare == 0)
+        // Prepared statements (kept per physical connection) measured about 15 % faster on a post; a
+        // connection string that sets Max Auto Prepare (0 behind a PgBouncer older than 1.21) decides.
+        if (!connection.ContainsKey("Max Auto Prepare"))
         {
             connection.MaxAutoPrepare = 32;
         }
