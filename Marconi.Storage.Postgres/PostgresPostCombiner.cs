@@ -61,6 +61,8 @@ internal sealed class PostgresPostCombiner(Func<QueueRef, bool, IReadOnlyList<Po
     /// <summary>The post's message ids in its messages' order, or null when the queue does not exist.</summary>
     public Task<IReadOnlyList<string>?> PostAsync(QueueRef queue, bool createQueue, Post post)
     {
+        // A caller who has already given up starts nothing, as before a statement of its own.
+        post.CancellationToken.ThrowIfCancellationRequested();
         var key = (queue, createQueue);
         bool lead;
         lock (_gate)
