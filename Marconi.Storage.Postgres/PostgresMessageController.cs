@@ -9,7 +9,8 @@ namespace Marconi.Storage.Postgres;
 /// Messages. FIFO across hosts rests on the post: it locks the queue row before it draws markers from
 /// the server-wide sequence and holds the lock until its commit is visible, so within a queue marker
 /// order is visibility order and a reader paging by marker never steps over a message that commits
-/// later. Everything else reads or removes rows by the queue's current id, found by name in a scalar
+/// later. A host's concurrent posts to one queue share one such statement (<see cref="PostgresPostCombiner"/>),
+/// so one lock hold and one commit flush serve many posts. Everything else reads or removes rows by the queue's current id, found by name in a scalar
 /// subquery, so rows of a deleted or purged queue (old ids) are never seen again.
 /// </summary>
 internal sealed class PostgresMessageController : IMessageController
@@ -27,12 +28,14 @@ internal sealed class PostgresMessageController : IMessageController
     private readonly string _pop;
     private readonly string _nextClaimable;
     private readonly string _volume;
+    private readonly PostgresPostCombiner _combiner;
 
     public PostgresMessageController(PostgresDataDriver driver)
     {
         _driver = driver;
         var s = driver.S;
         _post = Post(s);
+        _combiner = new PostgresPostCombiner(PostManyAsync);
         _createQueue = $"INSERT INTO {s}.queues (project, name, created) VALUES (@project, @name, @created) ON CONFLICT (project, name) DO NOTHING";
         _page = $"""
             SELECT {MessageColumns} FROM {s}.messages AS m {LiveClaim(s)}
@@ -105,13 +108,17 @@ internal sealed class PostgresMessageController : IMessageController
     /// <summary>The pop statement, for plan tests.</summary>
     internal string PopStatement => _pop;
 
+    /// <summary>This host's combiner of concurrent posts to one queue, for tests.</summary>
+    internal PostgresPostCombiner Combiner => _combiner;
+
     /// <summary>
-    /// The post, one statement: lock the queue row (waiting for any post in flight), then draw one
-    /// marker per message, then insert. The lock comes before the first marker and is held to commit,
-    /// so within a queue marker order is commit order; the k-th smallest marker goes to the k-th
-    /// message. A missing queue locks no row, draws no marker and inserts nothing. A queue deleted or
-    /// purged while this waited is re-checked in its newest version and found gone (or renamed to a
-    /// new id, which the post then follows).
+    /// The post, one statement, for one or many posts (<see cref="PostgresPostCombiner"/>): lock the
+    /// queue row (waiting for any post in flight), then draw one marker per message, then insert. The
+    /// lock comes before the first marker and is held to commit, so within a queue marker order is
+    /// commit order; the k-th smallest marker goes to the k-th row. Each row carries its post's client
+    /// and creation time. A missing queue locks no row, draws no marker and inserts nothing. A queue
+    /// deleted or purged while this waited is re-checked in its newest version and found gone (or
+    /// renamed to a new id, which the post then follows).
     /// </summary>
     internal static string Post(string s) => $"""
         WITH q AS (SELECT id FROM {s}.queues WHERE project = @project AND name = @name FOR NO KEY UPDATE),
@@ -119,10 +126,11 @@ internal sealed class PostgresMessageController : IMessageController
             SELECT row_number() OVER (ORDER BY n.marker) AS ord, n.marker
             FROM (SELECT nextval('{s}.markers') AS marker FROM q, generate_series(1, @count)) AS n)
         INSERT INTO {s}.messages (queue_id, marker, client_id, ttl, created, expires, visible_at, encrypted, body)
-        SELECT q.id, k.marker, @client, u.ttl, @created, @created + u.ttl * 1000::bigint,
-               CASE WHEN u.delay = 0 THEN 0 ELSE @created + u.delay * 1000::bigint END, u.encrypted, u.body
+        SELECT q.id, k.marker, u.client, u.ttl, u.created, u.created + u.ttl * 1000::bigint,
+               CASE WHEN u.delay = 0 THEN 0 ELSE u.created + u.delay * 1000::bigint END, u.encrypted, u.body
         FROM q
-        CROSS JOIN unnest(@ttls::integer[], @delays::integer[], @encrypted::boolean[], @bodies::bytea[]) WITH ORDINALITY AS u(ttl, delay, encrypted, body, ord)
+        CROSS JOIN unnest(@clients::uuid[], @created::bigint[], @ttls::integer[], @delays::integer[], @encrypted::boolean[], @bodies::bytea[])
+            WITH ORDINALITY AS u(client, created, ttl, delay, encrypted, body, ord)
         JOIN k ON k.ord = u.ord
         RETURNING marker
         """;
@@ -131,19 +139,6 @@ internal sealed class PostgresMessageController : IMessageController
         QueueRef queue, IReadOnlyList<NewMessage> messages, Guid clientId, DateTimeOffset now,
         CancellationToken cancellationToken, bool createQueue = false)
     {
-        var created = now.ToUnixTimeMilliseconds();
-        var ttls = new int[messages.Count];
-        var delays = new int[messages.Count];
-        var encrypted = new bool[messages.Count];
-        var bodies = new byte[messages.Count][];
-        for (var i = 0; i < messages.Count; i++)
-        {
-            ttls[i] = messages[i].Ttl;
-            delays[i] = messages[i].Delay;
-            encrypted[i] = messages[i].Encrypted;
-            bodies[i] = messages[i].Body;
-        }
-
         if (messages.Count == 0)
         {
             // Nothing to insert, so nothing tells an existing queue from a missing one but a look.
@@ -157,7 +152,8 @@ internal sealed class PostgresMessageController : IMessageController
         // nothing to lock: then again, a bounded number of times.
         for (var attempt = 0; ; attempt++)
         {
-            var ids = await PostOnceAsync(queue, messages.Count, clientId, created, ttls, delays, encrypted, bodies, createQueue, cancellationToken);
+            var post = new PostgresPostCombiner.Post(messages, clientId, now.ToUnixTimeMilliseconds(), cancellationToken);
+            var ids = await _combiner.PostAsync(queue, createQueue, post);
             if (ids is not null || !createQueue)
             {
                 return ids;
@@ -170,10 +166,35 @@ internal sealed class PostgresMessageController : IMessageController
         }
     }
 
-    private Task<IReadOnlyList<string>?> PostOnceAsync(
-        QueueRef queue, int count, Guid clientId, long created, int[] ttls, int[] delays, bool[] encrypted, byte[][] bodies,
-        bool createQueue, CancellationToken cancellationToken) =>
-        _driver.RunAsync<IReadOnlyList<string>?>("Message post", async c =>
+    /// <summary>
+    /// One statement for <paramref name="posts"/>, their messages in order: the markers sorted, or
+    /// null when the queue does not exist. Not cancellable: it carries other callers' posts.
+    /// </summary>
+    private Task<List<long>?> PostManyAsync(QueueRef queue, bool createQueue, IReadOnlyList<PostgresPostCombiner.Post> posts)
+    {
+        var count = posts.Sum(p => p.Messages.Count);
+        var clients = new Guid[count];
+        var created = new long[count];
+        var ttls = new int[count];
+        var delays = new int[count];
+        var encrypted = new bool[count];
+        var bodies = new byte[count][];
+        var i = 0;
+        foreach (var post in posts)
+        {
+            foreach (var message in post.Messages)
+            {
+                clients[i] = post.ClientId;
+                created[i] = post.Created;
+                ttls[i] = message.Ttl;
+                delays[i] = message.Delay;
+                encrypted[i] = message.Encrypted;
+                bodies[i] = message.Body;
+                i++;
+            }
+        }
+
+        return _driver.RunAsync<List<long>?>("Message post", async c =>
         {
             // With createQueue, one batch: PostgreSQL runs a batch as one implicit transaction, so a post
             // that fails creates no queue either, and the post (a later statement, a later snapshot)
@@ -184,7 +205,7 @@ internal sealed class PostgresMessageController : IMessageController
                 var create = new NpgsqlBatchCommand(_createQueue);
                 create.Parameters.AddWithValue("project", queue.Project);
                 create.Parameters.AddWithValue("name", queue.Name);
-                create.Parameters.AddWithValue("created", created);
+                create.Parameters.AddWithValue("created", posts[0].Created);
                 batch.BatchCommands.Add(create);
             }
 
@@ -192,7 +213,7 @@ internal sealed class PostgresMessageController : IMessageController
             post.Parameters.AddWithValue("project", queue.Project);
             post.Parameters.AddWithValue("name", queue.Name);
             post.Parameters.AddWithValue("count", count);
-            post.Parameters.AddWithValue("client", clientId);
+            post.Parameters.AddWithValue("clients", clients);
             post.Parameters.AddWithValue("created", created);
             post.Parameters.AddWithValue("ttls", ttls);
             post.Parameters.AddWithValue("delays", delays);
@@ -201,16 +222,16 @@ internal sealed class PostgresMessageController : IMessageController
             batch.BatchCommands.Add(post);
 
             var markers = new List<long>(count);
-            await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+            await using (var reader = await batch.ExecuteReaderAsync(CancellationToken.None))
             {
                 do
                 {
-                    while (await reader.ReadAsync(cancellationToken))
+                    while (await reader.ReadAsync(CancellationToken.None))
                     {
                         markers.Add(reader.GetInt64(0));
                     }
                 }
-                while (await reader.NextResultAsync(cancellationToken));
+                while (await reader.NextResultAsync(CancellationToken.None));
             }
 
             if (markers.Count == 0)
@@ -218,10 +239,11 @@ internal sealed class PostgresMessageController : IMessageController
                 return null;
             }
 
-            // RETURNING promises no order; the k-th smallest marker is the k-th message's.
+            // RETURNING promises no order; the k-th smallest marker is the k-th row's.
             markers.Sort();
-            return markers.ConvertAll(Ids.MessageId);
-        }, cancellationToken);
+            return markers;
+        }, CancellationToken.None);
+    }
 
     public Task<IReadOnlyList<StoredMessage>> ListAsync(
         QueueRef queue, MessageListQuery query, DateTimeOffset now, CancellationToken cancellationToken)

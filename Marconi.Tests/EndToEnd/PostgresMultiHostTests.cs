@@ -216,9 +216,11 @@ public sealed class PostgresMultiHostTests : IAsyncLifetime
             claims.Add((id, held.Headers.Location!.ToString().Split('/')[^1], heldSent, Now(), 1));
         }
 
-        var killedAt = Now();
         killed.SetResult();
         _hosts[1].KillHard();
+        // Taken once host b has exited: a claim it answered was sent before this, even one sent after
+        // the decision to kill it (a worker's claim can be answered in the milliseconds the kill takes).
+        var killedAt = Now();
 
         // The work is done when every post is answered and the queue is empty: what the killed host's
         // workers held comes free when their claims expire.
