@@ -42,7 +42,8 @@ public sealed partial class PostgresStorageOptions
     /// </summary>
     public int WakeUpIntervalMilliseconds { get; set; } = 250;
 
-    internal static bool IsPlainIdentifier(string? schema) => schema is not null && Identifier().IsMatch(schema);
+    /// <summary>Whether <paramref name="schema"/> is a name <see cref="Schema"/> takes (the command line checks <c>--schema</c> with it).</summary>
+    public static bool IsPlainIdentifier(string? schema) => schema is not null && Identifier().IsMatch(schema);
 
     [GeneratedRegex("^[a-z_][a-z0-9_]{0,62}$")]
     private static partial Regex Identifier();

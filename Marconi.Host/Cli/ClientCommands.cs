@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Marconi.Client;
+using Marconi.Storage.Postgres;
 
 namespace Marconi.Host.Cli;
 
@@ -656,6 +657,18 @@ internal sealed class ClientCommands
                 "A file that does not exist is created as a new store, as on a fresh install before the first start (its folder must exist)",
             Recursive = true,
         };
+        var postgres = new Option<string?>("--postgres")
+        {
+            Description = "Work on this PostgreSQL database itself (an Npgsql connection string, as Marconi:Storage:Postgres:ConnectionString), " +
+                "with no server; its schema is created and migrated when missing, as a host's start does. Not with --db",
+            Recursive = true,
+        };
+        var schema = new Option<string?>("--schema")
+        {
+            Description = "With --postgres: the schema of Marconi's tables (Marconi:Storage:Postgres:Schema; default marconi)",
+            Recursive = true,
+        };
+        var store = new Store(db, postgres, schema);
         var id = new Argument<string>("id") { Description = "The key id (16 hex digits, the part after mk_ in its token)" };
 
         var name = new Option<string>("--name") { Description = "What the key is for (shown in listings and in refusals' log lines)", Required = true };
@@ -680,7 +693,7 @@ internal sealed class ClientCommands
                 command.AddError("key create needs either --admin or --project P (the key's project), not both");
             }
         });
-        create.SetAction(RunKeys(db, async (r, keys, output, ct) =>
+        create.SetAction(RunKeys(store, async (r, keys, output, ct) =>
         {
             var project = ExplicitProject(r);
             var keyRole = r.GetValue(role) switch { "produce" => MarconiKeyRole.Produce, "consume" => MarconiKeyRole.Consume, _ => MarconiKeyRole.Full };
@@ -691,21 +704,21 @@ internal sealed class ClientCommands
         }));
 
         var list = new Command("list", "List the keys, revoked and expired ones included (never a secret); --project P lists that project's only");
-        list.SetAction(RunKeys(db, async (r, keys, output, ct) =>
+        list.SetAction(RunKeys(store, async (r, keys, output, ct) =>
         {
             output.Keys(await keys.ListAsync(ExplicitProject(r), ct));
             return 0;
         }));
 
         var get = new Command("get", "Print one key (never its secret)") { id };
-        get.SetAction(RunKeys(db, async (r, keys, output, ct) =>
+        get.SetAction(RunKeys(store, async (r, keys, output, ct) =>
         {
             output.Key(await keys.GetAsync(r.GetValue(id)!, ct));
             return 0;
         }));
 
-        var revoke = new Command("revoke", "Revoke a key: it stops working at once, or within Marconi:Auth:KeyCacheSeconds on a server when revoked elsewhere (--db, another host)") { id };
-        revoke.SetAction(RunKeys(db, async (r, keys, output, ct) =>
+        var revoke = new Command("revoke", "Revoke a key: it stops working at once, or within Marconi:Auth:KeyCacheSeconds on a server when revoked elsewhere (--db, --postgres, another host)") { id };
+        revoke.SetAction(RunKeys(store, async (r, keys, output, ct) =>
         {
             await keys.RevokeAsync(r.GetValue(id)!, ct);
             output.Object([("id", r.GetValue(id)), ("revoked", true)]);
@@ -713,7 +726,7 @@ internal sealed class ClientCommands
         }));
 
         var rotate = new Command("rotate", "Give a key a new secret, printed alone on stdout; the old one stops working") { id };
-        rotate.SetAction(RunKeys(db, async (r, keys, output, ct) =>
+        rotate.SetAction(RunKeys(store, async (r, keys, output, ct) =>
         {
             var issued = await keys.RotateAsync(r.GetValue(id)!, ct);
             _stderr.WriteLine($"marconi: rotated key {issued.Key.Id}; its new secret is shown only this once");
@@ -723,11 +736,33 @@ internal sealed class ClientCommands
 
         var key = new Command("key",
             "API keys of a server with Marconi:Auth:Mode=keys: create, list, get, revoke, rotate. Over the API with an admin key (--token), " +
-            "or on the store file itself with --db (no server needed: how the first admin key is made)")
+            "or on the store itself with --db FILE or --postgres CONNECTION (no server needed: how the first admin key is made)")
         {
             create, list, get, revoke, rotate,
         };
         key.Options.Add(db);
+        key.Options.Add(postgres);
+        key.Options.Add(schema);
+        foreach (var verb in key.Subcommands)
+        {
+            // Checked while parsing, so a bad invocation opens no store.
+            verb.Validators.Add(command =>
+            {
+                if (command.GetResult(db) is not null && command.GetResult(postgres) is not null)
+                {
+                    command.AddError("--db and --postgres name two stores: give one");
+                }
+                else if (command.GetResult(schema) is not null && command.GetResult(postgres) is null)
+                {
+                    command.AddError("--schema goes with --postgres only");
+                }
+                else if (command.GetResult(schema) is not null && !PostgresStorageOptions.IsPlainIdentifier(command.GetValue(schema)))
+                {
+                    command.AddError("--schema must be a plain lower-case identifier (letters, digits, _; at most 63)");
+                }
+            });
+        }
+
         return key;
     }
 
@@ -740,21 +775,28 @@ internal sealed class ClientCommands
 
     private static string Scope(MarconiApiKey key) => key.Project is { } project ? $"project {project}" : "admin";
 
-    /// <summary>Wraps a <c>key</c> verb: on the store file with <c>--db</c>, else over the API as any verb.</summary>
+    /// <summary>The <c>key</c> verbs' options naming a store to work on directly.</summary>
+    private sealed record Store(Option<string?> Db, Option<string?> Postgres, Option<string?> Schema);
+
+    /// <summary>Wraps a <c>key</c> verb: on the store with <c>--db</c> or <c>--postgres</c>, else over the API as any verb.</summary>
     private Func<ParseResult, CancellationToken, Task<int>> RunKeys(
-        Option<string?> db, Func<ParseResult, IKeyManagement, CliOutput, CancellationToken, Task<int>> verb)
+        Store store, Func<ParseResult, IKeyManagement, CliOutput, CancellationToken, Task<int>> verb)
     {
         var overApi = Run((r, client, output, ct) => verb(r, new ApiKeyManagement(client), output, ct), keyVerb: true);
         return async (result, cancellationToken) =>
         {
-            if (result.GetValue(db) is not { } path)
+            var path = result.GetValue(store.Db);
+            var connectionString = result.GetValue(store.Postgres);
+            if (path is null && connectionString is null)
             {
                 return await overApi(result, cancellationToken);
             }
 
             try
             {
-                await using var keys = await StoreKeyManagement.OpenAsync(path);
+                await using var keys = path is not null
+                    ? await StoreKeyManagement.OpenAsync(path)
+                    : await StoreKeyManagement.OpenPostgresAsync(connectionString!, result.GetValue(store.Schema) ?? "marconi");
                 return await verb(result, keys, new CliOutput(_stdout, result.GetValue(_output) == "table", "/v2"), cancellationToken);
             }
             catch (UsageException exception)
@@ -793,7 +835,7 @@ internal sealed class ClientCommands
         var project = keyVerb ? null : result.GetValue(_project);
         if (keyVerb && token is null)
         {
-            return Fail(Usage, "key verbs need an admin key: pass --token (or set $MARCONI_TOKEN), or --db PATH to work on the store file itself");
+            return Fail(Usage, "key verbs need an admin key: pass --token (or set $MARCONI_TOKEN), or --db PATH or --postgres CONNECTION to work on the store itself");
         }
 
         SignedUrlGrant? grant = null;

@@ -2,6 +2,7 @@ using Marconi.Api;
 using Marconi.Client;
 using Marconi.Core;
 using Marconi.Core.Keys;
+using Marconi.Storage.Postgres;
 using Marconi.Storage.Sqlite;
 using Microsoft.Extensions.Options;
 using CoreException = Marconi.Core.MarconiException;
@@ -42,43 +43,83 @@ internal sealed class ApiKeyManagement(MarconiClient client) : IKeyManagement
 }
 
 /// <summary>
-/// Key management on a SQLite store file, with no server: the bootstrap of a fresh install (no admin
-/// key can exist yet to call the API with) and the way back in when every admin key is lost. It goes
-/// through the real driver and <see cref="KeyOperations"/>, so what it writes is what a server writes;
-/// the driver's WAL mode and busy timeout let it run beside a server using the same file.
+/// Key management on the store itself, with no server: a SQLite file (<c>--db</c>) or a PostgreSQL
+/// database (<c>--postgres</c>). It is the bootstrap of a fresh install (no admin key can exist yet to
+/// call the API with) and the way back in when every admin key is lost. It goes through the real
+/// driver and <see cref="KeyOperations"/>, so what it writes is what a server writes; SQLite's WAL
+/// mode and busy timeout, or PostgreSQL itself, let it run beside servers using the same store.
 /// Nothing is logged: stdout carries the secret alone, and no log may ever hold it.
 /// </summary>
 internal sealed class StoreKeyManagement : IKeyManagement
 {
     private readonly IHost _host;
     private readonly KeyOperations _keys;
+    private readonly bool _sqlite;
 
-    private StoreKeyManagement(IHost host, KeyOperations keys)
+    private StoreKeyManagement(IHost host, KeyOperations keys, bool sqlite)
     {
         _host = host;
         _keys = keys;
+        _sqlite = sqlite;
     }
 
     /// <summary>Opens (and creates, when missing) the store at <paramref name="path"/>, migrating its schema.</summary>
     /// <exception cref="StoreUnavailableException">The file cannot be opened as a Marconi store.</exception>
-    public static async Task<StoreKeyManagement> OpenAsync(string path)
+    public static Task<StoreKeyManagement> OpenAsync(string path) => OpenAsync(
+        [new($"{SqliteStorageOptions.SectionName}:Path", path)],
+        builder => builder.AddSqliteStorage(),
+        sqlite: true,
+        message => $"--db '{path}': {message}");
+
+    /// <summary>
+    /// Opens the PostgreSQL database of <paramref name="connectionString"/>, creating and migrating
+    /// <paramref name="schema"/> when missing, as a host's start does.
+    /// </summary>
+    /// <exception cref="StoreUnavailableException">The database cannot be reached, or the schema not migrated.</exception>
+    public static Task<StoreKeyManagement> OpenPostgresAsync(string connectionString, string schema) => OpenAsync(
+        [
+            new($"{PostgresStorageOptions.SectionName}:ConnectionString", connectionString),
+            new($"{PostgresStorageOptions.SectionName}:Schema", schema),
+        ],
+        builder => builder.AddPostgresStorage(),
+        sqlite: false,
+        // The driver's messages already leave the password out; this is the belt to those braces.
+        message => $"--postgres: {WithoutPassword(message, connectionString)}");
+
+    private static async Task<StoreKeyManagement> OpenAsync(
+        KeyValuePair<string, string?>[] settings, Action<HostApplicationBuilder> addStorage, bool sqlite, Func<string, string> describe)
     {
         // An empty builder: no appsettings, no environment, no logging providers, no hosted service started.
         var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Logging.ClearProviders();
-        builder.Configuration.AddInMemoryCollection([new($"{SqliteStorageOptions.SectionName}:Path", path)]);
+        builder.Configuration.AddInMemoryCollection(settings);
         builder.AddMarconiCore();
-        builder.AddSqliteStorage();
+        addStorage(builder);
         var host = builder.Build();
         try
         {
-            // Resolving the operations opens the driver, which creates the file and applies migrations.
-            return new StoreKeyManagement(host, host.Services.GetRequiredService<KeyOperations>());
+            // Resolving the operations opens the driver, which creates the store and applies migrations.
+            return new StoreKeyManagement(host, host.Services.GetRequiredService<KeyOperations>(), sqlite);
         }
         catch (Exception exception) when (exception is InvalidOperationException or OptionsValidationException)
         {
             await DisposeHostAsync(host);
-            throw new StoreUnavailableException($"--db '{path}': {exception.Message}", exception);
+            throw new StoreUnavailableException(describe(exception.Message), exception);
+        }
+    }
+
+    private static string WithoutPassword(string message, string connectionString)
+    {
+        try
+        {
+            return new Npgsql.NpgsqlConnectionStringBuilder(connectionString).Password is { Length: > 0 } password
+                ? message.Replace(password, "***", StringComparison.Ordinal)
+                : message;
+        }
+        catch (ArgumentException)
+        {
+            // Not a connection string at all: the driver's message says so, without quoting it.
+            return message;
         }
     }
 
@@ -104,9 +145,13 @@ internal sealed class StoreKeyManagement : IKeyManagement
     /// <summary>Closes the store; the driver's writer finishes what it was given first.</summary>
     public ValueTask DisposeAsync()
     {
-        // Pooled read connections close first, so the writer's connection is the last one and SQLite
-        // folds the WAL back into the file: the new key is then in the one file that gets copied around.
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (_sqlite)
+        {
+            // Pooled read connections close first, so the writer's connection is the last one and SQLite
+            // folds the WAL back into the file: the new key is then in the one file that gets copied around.
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        }
+
         return DisposeHostAsync(_host);
     }
 
@@ -157,5 +202,5 @@ internal sealed class StoreKeyManagement : IKeyManagement
     };
 }
 
-/// <summary>The store named by <c>--db</c> could not be opened.</summary>
+/// <summary>The store named by <c>--db</c> or <c>--postgres</c> could not be opened.</summary>
 internal sealed class StoreUnavailableException(string message, Exception innerException) : Exception(message, innerException);

@@ -209,11 +209,99 @@ public sealed class KeyCliOfflineTests : IDisposable
         unopenable.Stderr.Should().StartWith("marconi: --db").And.Subject.TrimEnd().Should().NotContain("\n");
     }
 
+    [Theory]
+    [InlineData("--postgres", "Host=127.0.0.1;Port=1", "--db and --postgres")]
+    [InlineData("--schema", "marconi", "--schema goes with --postgres")]
+    public async Task PostgresOptionsThatDoNotFitAreUsageErrorsAndTouchNoStore(string option, string value, string message)
+    {
+        foreach (var args in new[] { ["key", "list", "--db", _database.Path, option, value], new[] { "key", option, value, "--db", _database.Path, "create", "--admin", "--name", "x" } })
+        {
+            var result = await KeyCliTests.RunAsync(args);
+            result.Code.Should().Be(2, result.Stderr);
+            result.Stdout.Should().BeEmpty();
+            result.Stderr.Should().StartWith($"marconi: {message}").And.Subject.TrimEnd().Should().NotContain("\n");
+            File.Exists(_database.Path).Should().BeFalse();
+        }
+    }
+
+    [Fact]
+    public async Task ABadSchemaIsAUsageError()
+    {
+        var result = await KeyCliTests.RunAsync("key", "list", "--postgres", "Host=127.0.0.1;Port=1", "--schema", "Queues; DROP");
+        result.Code.Should().Be(2, result.Stderr);
+        result.Stderr.Should().StartWith("marconi: --schema must be a plain lower-case identifier").And.Subject.TrimEnd().Should().NotContain("\n");
+    }
+
+    [Theory]
+    [InlineData("Host=127.0.0.1;Port=1;Username=ops;Password=hunter2;Timeout=5")]
+    [InlineData("Hots=db;Password=hunter2")]
+    public async Task ADatabaseThatCannotBeOpenedFailsWithOneLineNamingTheOptionAndNotThePassword(string connectionString)
+    {
+        var result = await KeyCliTests.RunAsync("key", "create", "--admin", "--name", "x", "--postgres", connectionString);
+        result.Code.Should().Be(1);
+        result.Stdout.Should().BeEmpty();
+        result.Stderr.Should().StartWith("marconi: --postgres").And.NotContain("hunter2");
+        result.Stderr.TrimEnd().Should().NotContain("\n");
+    }
+
     [Fact]
     public async Task HelpExplainsTheStoreAndTheProject()
     {
         var help = await KeyCliTests.RunAsync("key", "create", "--help");
         help.Code.Should().Be(0);
-        help.Stdout.Should().Contain("--db").And.Contain("created").And.Contain("--admin").And.Contain("key's project").And.Contain("--token");
+        help.Stdout.Should().Contain("--db").And.Contain("--postgres").And.Contain("--schema").And.Contain("created").And.Contain("--admin").And.Contain("key's project").And.Contain("--token");
+    }
+}
+
+/// <summary>The <c>key</c> verbs with <c>--postgres</c> and no server at all, on a schema that does not exist yet.</summary>
+public sealed class KeyCliPostgresTests : IAsyncLifetime
+{
+    private readonly string _schema = "t_" + Guid.NewGuid().ToString("N");
+    private PostgresServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await PostgresServer.GetAsync();
+
+    public async Task DisposeAsync()
+    {
+        if (_server.Unavailable is null)
+        {
+            await _server.DropSchemaAsync(_schema);
+        }
+    }
+
+    [SkippableFact]
+    public async Task AMissingSchemaIsCreatedAndEveryVerbWorksOnIt()
+    {
+        Skip.If(_server.Unavailable is not null, _server.Unavailable);
+        string[] store = ["--postgres", _server.ConnectionString!, "--schema", _schema];
+
+        var admin = KeyCliTests.Secret(await KeyCliTests.RunAsync(["key", "create", "--admin", "--name", "ops", .. store]));
+        var project = KeyCliTests.Secret(await KeyCliTests.RunAsync(["key", "create", "--project", "acme", "--name", "ci", "--role", "consume", .. store]));
+
+        var all = (await KeyCliTests.RunAsync(["key", "list", .. store])).ShouldSucceed().EnumerateArray().ToList();
+        all.Select(k => (k.GetProperty("id").GetString(), k.GetProperty("scope").GetString(), k.GetProperty("role").GetString()))
+            .Should().BeEquivalentTo([(admin[3..19], "admin", "full"), (project[3..19], "project", "consume")]);
+        (await KeyCliTests.RunAsync(["key", "list", "--project", "acme", .. store])).ShouldSucceed().GetArrayLength().Should().Be(1);
+        (await KeyCliTests.RunAsync(["key", "get", admin[3..19], .. store])).ShouldSucceed().GetProperty("name").GetString().Should().Be("ops");
+
+        KeyCliTests.Secret(await KeyCliTests.RunAsync(["key", "rotate", project[3..19], .. store])).Should().NotBe(project);
+        (await KeyCliTests.RunAsync(["key", "revoke", project[3..19], .. store])).ShouldSucceed();
+        (await KeyCliTests.RunAsync(["key", "get", project[3..19], .. store])).ShouldSucceed().GetProperty("revoked").ValueKind
+            .Should().Be(JsonValueKind.String);
+        var missing = await KeyCliTests.RunAsync(["key", "get", "0123456789abcdef", .. store]);
+        missing.Code.Should().Be(1);
+        missing.Stderr.Should().StartWith("marconi: Not found");
+
+        // Another schema of the same database holds other keys: --schema is honoured.
+        var other = await _server.CreateSchemaAsync();
+        try
+        {
+            (await KeyCliTests.RunAsync("key", "list", "--postgres", _server.ConnectionString!, "--schema", other)).ShouldSucceed()
+                .GetArrayLength().Should().Be(0);
+        }
+        finally
+        {
+            await _server.DropSchemaAsync(other);
+        }
     }
 }
