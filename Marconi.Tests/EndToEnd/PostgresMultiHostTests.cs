@@ -205,22 +205,44 @@ public sealed class PostgresMultiHostTests : IAsyncLifetime
             await Task.Delay(50);
         }
 
-        // A claim host b holds when it dies: its messages stay claimed until it expires.
+        // A claim host b holds when it dies, on a queue of its own that no worker claims from: its
+        // messages stay claimed until it expires, whichever host asks.
+        using (var post = await a.PostAsync("/v2/queues/held/messages",
+            Json(JsonSerializer.Serialize(new { messages = Enumerable.Range(0, 10).Select(i => new { ttl = 3600, body = i }) }))))
+        {
+            post.StatusCode.Should().Be(HttpStatusCode.Created);
+        }
+
         var heldSent = Now();
-        using var held = await b.PostAsync("/v2/queues/work/claims?limit=10", Json($$"""{"ttl": {{ClaimTtl}}, "grace": 60}"""));
+        using var held = await b.PostAsync("/v2/queues/held/claims?limit=10", Json($$"""{"ttl": {{ClaimTtl}}, "grace": 60}"""));
         held.StatusCode.Should().Be(HttpStatusCode.Created);
         var heldIds = (await held.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("messages")
             .EnumerateArray().Select(m => m.GetProperty("id").GetString()!).ToList();
-        foreach (var id in heldIds)
-        {
-            claims.Add((id, held.Headers.Location!.ToString().Split('/')[^1], heldSent, Now(), 1));
-        }
+        heldIds.Should().HaveCount(10);
 
         killed.SetResult();
         _hosts[1].KillHard();
         // Taken once host b has exited: a claim it answered was sent before this, even one sent after
         // the decision to kill it (a worker's claim can be answered in the milliseconds the kill takes).
         var killedAt = Now();
+
+        var reclaimed = Task.Run(async () =>
+        {
+            while (true)
+            {
+                using var claim = await c.PostAsync("/v2/queues/held/claims?limit=10", Json($$"""{"ttl": {{ClaimTtl}}, "grace": 60}"""));
+                var received = Now();
+                if (claim.StatusCode == HttpStatusCode.Created)
+                {
+                    var ids = (await claim.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("messages")
+                        .EnumerateArray().Select(m => m.GetProperty("id").GetString()!).ToList();
+                    return (ids, received);
+                }
+
+                claim.StatusCode.Should().Be(HttpStatusCode.NoContent);
+                await Task.Delay(200);
+            }
+        });
 
         // The work is done when every post is answered and the queue is empty: what the killed host's
         // workers held comes free when their claims expire.
@@ -267,8 +289,12 @@ public sealed class PostgresMultiHostTests : IAsyncLifetime
             }
         }
 
-        byMessage.Should().OnlyContain(g => g.OrderBy(x => x.Sent).First().Sent < killedAt);
-        byMessage.Select(g => g.Key).Should().Contain(heldIds, "the held claim's messages were claimed again once it expired");
+        byMessage.Where(g => g.OrderBy(x => x.Sent).First().Sent >= killedAt).Should().BeEmpty("only claims made before the kill could be left undeleted");
+        // The killed host's claim kept its messages from host c until it expired, and not longer than needed.
+        var (again, at) = await reclaimed;
+        again.Should().Equal(heldIds);
+        at.Should().BeGreaterThanOrEqualTo(heldSent + TimeSpan.FromSeconds(ClaimTtl) - TimeSpan.FromMilliseconds(50),
+            "a live claim of a dead host still holds its messages");
     }
 
     private HttpClient NewClient(HostProcess host)
