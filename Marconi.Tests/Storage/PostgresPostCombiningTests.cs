@@ -152,7 +152,7 @@ public sealed class PostgresPostCombiningTests : IAsyncLifetime
         int behind, Func<int, string[]> bodies, string holder = "SELECT id FROM {s}.queues WHERE project = 'p1' AND name = 'jobs' FOR NO KEY UPDATE",
         (int Index, CancellationTokenSource Source)? cancelled = null)
     {
-        await using var connection = await ConnectAsync();
+        await using var connection = await _server.ConnectAsync();
         await using var hold = await connection.BeginTransactionAsync();
         await connection.ExecuteAsync(Sql(holder), transaction: hold);
 
@@ -168,7 +168,7 @@ public sealed class PostgresPostCombiningTests : IAsyncLifetime
             posts.Add(new Sent(sent, client, now, ids));
             if (i == 0)
             {
-                await WaitersOnLocksAsync(1);
+                await _server.WaitForLockWaitersAsync(_schema, 1);
             }
         }
 
@@ -191,31 +191,11 @@ public sealed class PostgresPostCombiningTests : IAsyncLifetime
 
     private async Task<List<Row>> RowsAsync()
     {
-        await using var connection = await ConnectAsync();
+        await using var connection = await _server.ConnectAsync();
         var rows = await connection.QueryAsync<(long Marker, string Tx, byte[] Body, Guid Client, long Created)>(
             Sql("SELECT marker, xmin::text, body, client_id, created FROM {s}.messages ORDER BY marker"));
         return rows.Select(r => new Row(r.Marker, r.Tx, Encoding.UTF8.GetString(r.Body), r.Client, r.Created)).ToList();
     }
 
-    /// <summary>Waits until <paramref name="count"/> sessions on this test's schema wait for a lock.</summary>
-    private async Task WaitersOnLocksAsync(int count)
-    {
-        await using var connection = await ConnectAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (await connection.ExecuteScalarAsync<long>(
-                   "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND position(@schema IN query) > 0",
-                   new { schema = _schema }) < count)
-        {
-            await Task.Delay(20, timeout.Token);
-        }
-    }
-
     private string Sql(string sql) => sql.Replace("{s}", _schema, StringComparison.Ordinal);
-
-    private async Task<NpgsqlConnection> ConnectAsync()
-    {
-        var connection = new NpgsqlConnection(_server.ConnectionString);
-        await connection.OpenAsync();
-        return connection;
-    }
 }

@@ -60,7 +60,7 @@ public sealed class PostgresRemovalTests : IAsyncLifetime
         var oldId = await QueueIdAsync(queue);
         await FillAsync(oldId, 500, ttl: 3600);
         await ClaimAsync(oldId, 3, ttl: 600);
-        await using var connection = await ConnectAsync();
+        await using var connection = await _server.ConnectAsync();
         await LogDeletedMessagesAsync(connection);
 
         if (removal == "delete")
@@ -85,7 +85,7 @@ public sealed class PostgresRemovalTests : IAsyncLifetime
 
         // A row someone holds is left for the next round: the collector does not wait for it.
         long first;
-        await using (var holder = await ConnectAsync())
+        await using (var holder = await _server.ConnectAsync())
         await using (var hold = await holder.BeginTransactionAsync())
         {
             await holder.ExecuteAsync(
@@ -116,18 +116,18 @@ public sealed class PostgresRemovalTests : IAsyncLifetime
         await driver.Queues.CreateAsync(queue, Now, default);
         // Posts lock the queue row (FOR NO KEY UPDATE) before they draw markers; these stand in for two.
         var lockRow = Sql("SELECT id FROM {s}.queues WHERE project = 'p1' AND name = 'jobs' FOR NO KEY UPDATE");
-        await using var first = await ConnectAsync();
+        await using var first = await _server.ConnectAsync();
         await using var firstPost = await first.BeginTransactionAsync();
         await first.ExecuteScalarAsync<long>(lockRow, transaction: firstPost);
 
         var removing = removal == "delete"
             ? driver.Queues.DeleteAsync(queue, default)
             : ((PostgresQueueController)driver.Queues).PurgeMessagesAsync(queue, default);
-        await WaitersOnLocksAsync(1);
-        await using var second = await ConnectAsync();
+        await _server.WaitForLockWaitersAsync(_schema, 1);
+        await using var second = await _server.ConnectAsync();
         await using var secondPost = await second.BeginTransactionAsync();
         var secondId = second.ExecuteScalarAsync<long?>(lockRow, transaction: secondPost);
-        await WaitersOnLocksAsync(2);
+        await _server.WaitForLockWaitersAsync(_schema, 2);
         await firstPost.CommitAsync();
         await removing;
 
@@ -159,7 +159,7 @@ public sealed class PostgresRemovalTests : IAsyncLifetime
         await driver.Queues.DeleteAsync(deleted, default);
         await ((PostgresQueueController)driver.Queues).PurgeMessagesAsync(purged, default);
 
-        await using var connection = await ConnectAsync();
+        await using var connection = await _server.ConnectAsync();
         (await CountAsync(connection, "SELECT count(*) FROM {s}.messages")).Should().Be(0);
         (await CountAsync(connection, "SELECT count(*) FROM {s}.claims")).Should().Be(0);
         (await CountAsync(connection, "SELECT count(*) FROM {s}.purges")).Should().Be(0);
@@ -178,7 +178,7 @@ public sealed class PostgresRemovalTests : IAsyncLifetime
         await FillAsync(id, 30, ttl: 3600);
         await ClaimAsync(id, 120, ttl: -1);
         await ClaimAsync(id, 10, ttl: 600);
-        await using var connection = await ConnectAsync();
+        await using var connection = await _server.ConnectAsync();
         await connection.ExecuteAsync(Sql(
             """
             INSERT INTO {s}.subscriptions (salt, project, queue, subscriber, ttl, created, expires, options)
@@ -215,34 +215,14 @@ public sealed class PostgresRemovalTests : IAsyncLifetime
         return driver;
     }
 
-    /// <summary>Waits until <paramref name="count"/> sessions on this test's schema wait for a lock.</summary>
-    private async Task WaitersOnLocksAsync(int count)
-    {
-        await using var connection = await ConnectAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (await connection.ExecuteScalarAsync<long>(
-                   "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND position(@schema IN query) > 0",
-                   new { schema = _schema }) < count)
-        {
-            await Task.Delay(20, timeout.Token);
-        }
-    }
-
     private string Sql(string sql) => sql.Replace("{s}", _schema, StringComparison.Ordinal);
-
-    private async Task<NpgsqlConnection> ConnectAsync()
-    {
-        var connection = new NpgsqlConnection(_server.ConnectionString);
-        await connection.OpenAsync();
-        return connection;
-    }
 
     private async Task<long> CountAsync(NpgsqlConnection connection, string sql, object? args = null) =>
         await connection.ExecuteScalarAsync<long>(Sql(sql), args);
 
     private async Task<long> QueueIdAsync(QueueRef queue)
     {
-        await using var connection = await ConnectAsync();
+        await using var connection = await _server.ConnectAsync();
         return await connection.ExecuteScalarAsync<long>(
             Sql("SELECT id FROM {s}.queues WHERE project = @Project AND name = @Name"), new { queue.Project, queue.Name });
     }
@@ -250,7 +230,7 @@ public sealed class PostgresRemovalTests : IAsyncLifetime
     /// <summary>Stores <paramref name="count"/> messages of a queue id, expiring <paramref name="ttl"/> seconds after now.</summary>
     private async Task FillAsync(long queueId, int count, int ttl)
     {
-        await using var connection = await ConnectAsync();
+        await using var connection = await _server.ConnectAsync();
         await connection.ExecuteAsync(Sql(
             """
             INSERT INTO {s}.messages (queue_id, marker, client_id, ttl, created, expires, visible_at, body)
@@ -262,7 +242,7 @@ public sealed class PostgresRemovalTests : IAsyncLifetime
     /// <summary>Stores <paramref name="count"/> claims of a queue id (without messages), expiring <paramref name="ttl"/> seconds after now.</summary>
     private async Task ClaimAsync(long queueId, int count, int ttl)
     {
-        await using var connection = await ConnectAsync();
+        await using var connection = await _server.ConnectAsync();
         await connection.ExecuteAsync(Sql(
             """
             INSERT INTO {s}.claims (id, salt, queue_id, ttl, updated, expires, markers)

@@ -39,10 +39,31 @@ public sealed class PostgresServer
 
     public async Task ExecuteAsync(string sql)
     {
-        await using var connection = new NpgsqlConnection(ConnectionString);
-        await connection.OpenAsync();
+        await using var connection = await ConnectAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>An open connection of a test's own, beside the drivers' pools.</summary>
+    public async Task<NpgsqlConnection> ConnectAsync()
+    {
+        var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        return connection;
+    }
+
+    /// <summary>Waits until <paramref name="count"/> sessions whose statements name <paramref name="schema"/> wait for a lock.</summary>
+    public async Task WaitForLockWaitersAsync(string schema, int count)
+    {
+        await using var connection = await ConnectAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND position($1 IN query) > 0", connection);
+        command.Parameters.Add(new() { Value = schema });
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while ((long)(await command.ExecuteScalarAsync(timeout.Token))! < count)
+        {
+            await Task.Delay(20, timeout.Token);
+        }
     }
 
     private static async Task<PostgresServer> StartAsync()
