@@ -5,7 +5,7 @@ namespace Marconi.Storage.Postgres;
 
 /// <summary>
 /// Coalesces this host's concurrent posts to one queue into one post statement: one hold of the
-/// queue row lock and one commit flush for many posts (design 3.5), the way SqliteWriter groups
+/// queue row lock and one commit flush for many posts, the way SqliteWriter groups
 /// writes. A post arriving while no statement for its queue runs on this host starts one at once, so
 /// an idle queue adds no latency; posts arriving meanwhile wait and go together in the next
 /// statement, in arrival order, which the statement keeps: each post's markers are contiguous and
