@@ -26,6 +26,7 @@ internal sealed class PostgresDataDriver : IDataDriver, IAsyncDisposable
         Schema = settings.Schema;
         S = PostgresSchema.Quote(settings.Schema);
         CollectorChunk = settings.CollectorChunk;
+        MaxPendingPosts = settings.MaxPendingPosts;
 
         NpgsqlConnectionStringBuilder connection;
         try
@@ -97,6 +98,8 @@ internal sealed class PostgresDataDriver : IDataDriver, IAsyncDisposable
     internal string S { get; }
 
     internal int CollectorChunk { get; }
+
+    internal int MaxPendingPosts { get; }
 
     internal MarconiMetrics? Metrics { get; }
 

@@ -35,7 +35,7 @@ internal sealed class PostgresMessageController : IMessageController
         _driver = driver;
         var s = driver.S;
         _post = Post(s);
-        _combiner = new PostgresPostCombiner(PostManyAsync);
+        _combiner = new PostgresPostCombiner(PostManyAsync, driver.MaxPendingPosts);
         _createQueue = $"INSERT INTO {s}.queues (project, name, created) VALUES (@project, @name, @created) ON CONFLICT (project, name) DO NOTHING";
         _page = $"""
             SELECT {MessageColumns} FROM {s}.messages AS m {LiveClaim(s)}

@@ -15,7 +15,11 @@ namespace Marconi.Storage.Postgres;
 /// callers' posts: a caller who cancels stops waiting, and its post is left out if no statement has
 /// taken it yet, else it may still commit (as a cancelled single post could before).
 /// </summary>
-internal sealed class PostgresPostCombiner(Func<QueueRef, bool, IReadOnlyList<PostgresPostCombiner.Post>, Task<List<long>?>> run)
+/// <param name="maxPending">Most posts waiting on this host for their queue's next statement; past it a post
+/// is refused at once with 503 and Retry-After (nothing stored), so a flood on one queue cannot pile up
+/// requests and their bodies without end.</param>
+internal sealed class PostgresPostCombiner(
+    Func<QueueRef, bool, IReadOnlyList<PostgresPostCombiner.Post>, Task<List<long>?>> run, int maxPending)
 {
     /// <summary>
     /// Most messages one statement takes (a single larger post goes alone). The queue row is locked
@@ -31,6 +35,9 @@ internal sealed class PostgresPostCombiner(Func<QueueRef, bool, IReadOnlyList<Po
 
     /// <summary>A queue (and whether its posts create it) is a key here while a statement for it runs; the list holds the posts waiting for the next.</summary>
     private readonly Dictionary<(QueueRef Queue, bool CreateQueue), List<Post>> _waiting = [];
+
+    /// <summary>Posts in <see cref="_waiting"/>, over every queue.</summary>
+    private int _pending;
 
     /// <summary>One post: its messages and their client and creation time, which every row of it carries.</summary>
     internal sealed class Post(IReadOnlyList<NewMessage> messages, Guid clientId, long created, CancellationToken cancellationToken)
@@ -72,9 +79,14 @@ internal sealed class PostgresPostCombiner(Func<QueueRef, bool, IReadOnlyList<Po
             {
                 _waiting[key] = [];
             }
+            else if (_pending >= maxPending)
+            {
+                throw Errors.Overloaded($"{maxPending} posts already waiting for their queues");
+            }
             else
             {
                 waiting!.Add(post);
+                _pending++;
             }
         }
 
@@ -94,7 +106,10 @@ internal sealed class PostgresPostCombiner(Func<QueueRef, bool, IReadOnlyList<Po
             await RunOneAsync(key, batch);
             lock (_gate)
             {
-                batch = Take(_waiting[key]);
+                var waiting = _waiting[key];
+                var before = waiting.Count;
+                batch = Take(waiting);
+                _pending -= before - waiting.Count;
                 if (batch.Count == 0)
                 {
                     _waiting.Remove(key);

@@ -18,6 +18,7 @@ public static class PostgresStorageExtensions
                 $"{Section}:Schema must be a plain lower-case identifier (letters, digits, _; at most 63).")
             .Validate(o => o.CommandTimeoutSeconds > 0, $"{Section}:CommandTimeoutSeconds must be a positive integer.")
             .Validate(o => o.CollectorChunk > 0, $"{Section}:CollectorChunk must be a positive integer.")
+            .Validate(o => o.MaxPendingPosts > 0, $"{Section}:MaxPendingPosts must be a positive integer.")
             .Validate(o => o.MaxClockSkewMilliseconds > 0, $"{Section}:MaxClockSkewMilliseconds must be a positive integer.")
             .Validate(o => o.WakeUpIntervalMilliseconds >= 0, $"{Section}:WakeUpIntervalMilliseconds must be 0 (off) or a positive integer.")
             .ValidateOnStart();

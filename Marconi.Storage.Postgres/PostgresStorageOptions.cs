@@ -23,6 +23,12 @@ public sealed partial class PostgresStorageOptions
     public int CollectorChunk { get; set; } = 2000;
 
     /// <summary>
+    /// Most posts waiting on this host for their queue's next statement (a queue's posts share one
+    /// statement at a time); past it a post answers 503 with Retry-After at once and nothing is stored.
+    /// </summary>
+    public int MaxPendingPosts { get; set; } = 1024;
+
+    /// <summary>
     /// How far the offset between this host's clock and the database's may move between two
     /// measurements before a warning is logged.
     /// </summary>

@@ -143,6 +143,32 @@ public sealed class PostgresPostCombiningTests : IAsyncLifetime
         rows.Select(r => r.Marker).Should().Equal(posts.SelectMany(p => p.Ids.Result!.Select(Marker)));
     }
 
+    [SkippableFact]
+    public async Task PostsBeyondTheBoundOfWaitingOnesAreRefusedAtOnceAndNothingOfThemIsStored()
+    {
+        Skip.If(_server.Unavailable is not null, _server.Unavailable);
+        await using var bounded = new PostgresDataDriver(
+            Options.Create(new PostgresStorageOptions { ConnectionString = _server.ConnectionString!, Schema = _schema, MaxPendingPosts = 3 }),
+            NullLogger<PostgresDataDriver>.Instance);
+        await using var connection = await _server.ConnectAsync();
+        await using var hold = await connection.BeginTransactionAsync();
+        await connection.ExecuteAsync(Sql("SELECT id FROM {s}.queues WHERE project = 'p1' AND name = 'jobs' FOR NO KEY UPDATE"), transaction: hold);
+
+        Task<IReadOnlyList<string>?> Post(int n) =>
+            bounded.Messages.PostAsync(Queue, [new NewMessage(300, $"{{\"n\":{n}}}")], Guid.NewGuid(), Now, default);
+        var running = Post(0);
+        await _server.WaitForLockWaitersAsync(_schema, 1);
+        var waiting = new[] { Post(1), Post(2), Post(3) };
+
+        var refused = () => Post(4);
+        (await refused.Should().ThrowAsync<MarconiException>()).Which.Kind.Should().Be(MarconiErrorKind.Overloaded);
+        await hold.CommitAsync();
+
+        (await Task.WhenAll([running, .. waiting])).Should().OnlyContain(ids => ids!.Count == 1);
+        (await Post(5)).Should().ContainSingle("the waiting posts have gone, so the bound has room again");
+        (await RowsAsync()).Select(r => r.Body).Should().Equal("{\"n\":0}", "{\"n\":1}", "{\"n\":2}", "{\"n\":3}", "{\"n\":5}");
+    }
+
     /// <summary>
     /// Holds the queue row with <paramref name="holder"/> (by default as a post would), starts one post
     /// and waits until it waits for the row, starts <paramref name="behind"/> more, which wait on this
