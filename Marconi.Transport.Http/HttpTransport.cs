@@ -1,4 +1,5 @@
 using Marconi.Api;
+using Marconi.Transport.Http.Dashboard;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
@@ -60,6 +61,7 @@ public static class HttpTransportExtensions
         builder.Services.AddSingleton<RequestBodyBudget>();
         builder.Services.AddOptions<OpenApiOptions>().BindConfiguration(OpenApiOptions.SectionName).ValidateOnStart();
         builder.Services.AddSingleton<OpenApiDocuments>();
+        builder.AddDashboard();
         // Kestrel binds only endpoints and certificates from configuration, not its limits.
         builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<HttpTransportOptions>>((kestrel, http) =>
             kestrel.Limits.MaxConcurrentConnections = http.Value.MaxConnections == 0 ? null : http.Value.MaxConnections);
@@ -152,6 +154,7 @@ public static class HttpTransportExtensions
             app.Lifetime.ApplicationStarted.Register(documents.Build);
         }
 
+        app.MapDashboard();
         return app;
     }
 

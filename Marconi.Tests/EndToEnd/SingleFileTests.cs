@@ -135,6 +135,9 @@ public sealed class SingleFileTests(PublishedBinary published) : IClassFixture<P
             using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
             using var home = await client.GetAsync("/v2");
             home.StatusCode.Should().Be(HttpStatusCode.OK);
+            using var dashboard = await client.GetAsync("/ui/dashboard.js");
+            dashboard.StatusCode.Should().Be(HttpStatusCode.OK, "the single file carries the dashboard's assets");
+            dashboard.Content.Headers.ContentType!.MediaType.Should().Be("text/javascript");
             using var tooMany = new HttpRequestMessage(HttpMethod.Get, "/v1/queues/q/messages?limit=21");
             tooMany.Headers.Add("Client-ID", Guid.NewGuid().ToString());
             using var refused = await client.SendAsync(tooMany);
