@@ -268,6 +268,8 @@ public sealed class HttpAccessMatrixTests(SeededAccessMatrixFactory factory) : I
             .Append("* /healthz/ready ")
             .Append("* /metrics ") // the Prometheus scrape, an operator's endpoint outside the API and its keys
             .Append("GET /openapi/{version}.json ") // the OpenAPI documents: they describe the API, open like the home documents
+            .Concat(new[] { "/ui", "/ui/dashboard.css", "/ui/dashboard.js" } // the dashboard's assets: no data, open; its data comes through the API
+                .SelectMany(path => new[] { $"GET {path} ", $"HEAD {path} " }))
             .Distinct()
             .Order(StringComparer.Ordinal)
             .ToList();
