@@ -256,24 +256,17 @@ public sealed class KeyCliOfflineTests : IDisposable
 /// <summary>The <c>key</c> verbs with <c>--postgres</c> and no server at all, on a schema that does not exist yet.</summary>
 public sealed class KeyCliPostgresTests : IAsyncLifetime
 {
-    private readonly string _schema = "t_" + Guid.NewGuid().ToString("N");
-    private PostgresServer _server = null!;
+    private readonly PostgresSchemas _schemas = new();
 
-    public async Task InitializeAsync() => _server = await PostgresServer.GetAsync();
+    public Task InitializeAsync() => _schemas.InitializeAsync();
 
-    public async Task DisposeAsync()
-    {
-        if (_server.Unavailable is null)
-        {
-            await _server.DropSchemaAsync(_schema);
-        }
-    }
+    public Task DisposeAsync() => _schemas.DisposeAsync();
 
     [SkippableFact]
     public async Task AMissingSchemaIsCreatedAndEveryVerbWorksOnIt()
     {
-        Skip.If(_server.Unavailable is not null, _server.Unavailable);
-        string[] store = ["--postgres", _server.ConnectionString!, "--schema", _schema];
+        _schemas.SkipUnlessAvailable();
+        string[] store = ["--postgres", _schemas.Server.ConnectionString!, "--schema", _schemas.NewName()];
 
         var admin = KeyCliTests.Secret(await KeyCliTests.RunAsync(["key", "create", "--admin", "--name", "ops", .. store]));
         var project = KeyCliTests.Secret(await KeyCliTests.RunAsync(["key", "create", "--project", "acme", "--name", "ci", "--role", "consume", .. store]));
@@ -293,15 +286,8 @@ public sealed class KeyCliPostgresTests : IAsyncLifetime
         missing.Stderr.Should().StartWith("marconi: Not found");
 
         // Another schema of the same database holds other keys: --schema is honoured.
-        var other = await _server.CreateSchemaAsync();
-        try
-        {
-            (await KeyCliTests.RunAsync("key", "list", "--postgres", _server.ConnectionString!, "--schema", other)).ShouldSucceed()
-                .GetArrayLength().Should().Be(0);
-        }
-        finally
-        {
-            await _server.DropSchemaAsync(other);
-        }
+        var other = await _schemas.CreateAsync();
+        (await KeyCliTests.RunAsync("key", "list", "--postgres", _schemas.Server.ConnectionString!, "--schema", other)).ShouldSucceed()
+            .GetArrayLength().Should().Be(0);
     }
 }

@@ -8,28 +8,20 @@ namespace Marconi.Tests.EndToEnd;
 /// <summary>The real host process with <c>Marconi:Storage:Driver=postgres</c>: its settings, its start-up line, and long-polls across hosts.</summary>
 public sealed partial class PostgresHostTests : IAsyncLifetime
 {
-    private PostgresServer _server = null!;
-    private readonly List<string> _schemas = [];
+    private readonly PostgresSchemas _schemas = new();
 
-    public async Task InitializeAsync() => _server = await PostgresServer.GetAsync();
+    public Task InitializeAsync() => _schemas.InitializeAsync();
 
-    public async Task DisposeAsync()
-    {
-        foreach (var schema in _schemas)
-        {
-            await _server.DropSchemaAsync(schema);
-        }
-    }
+    public Task DisposeAsync() => _schemas.DisposeAsync();
 
     private async Task<string[]> SettingsAsync()
     {
-        Skip.If(_server.Unavailable is not null, _server.Unavailable);
-        var schema = await _server.CreateSchemaAsync();
-        _schemas.Add(schema);
+        _schemas.SkipUnlessAvailable();
+        var schema = await _schemas.CreateAsync();
         return
         [
             "--Marconi:Storage:Driver=postgres",
-            $"--Marconi:Storage:Postgres:ConnectionString={_server.ConnectionString}",
+            $"--Marconi:Storage:Postgres:ConnectionString={_schemas.Server.ConnectionString}",
             $"--Marconi:Storage:Postgres:Schema={schema}",
         ];
     }

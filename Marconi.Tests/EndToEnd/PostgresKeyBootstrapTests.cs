@@ -14,24 +14,18 @@ public sealed class PostgresKeyBootstrapTests : IAsyncLifetime
     private const string TokenLine = "^mk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}\n$";
 
     // Not created beforehand: the command line creates and migrates it, as a host's start would.
-    private readonly string _schema = "t_" + Guid.NewGuid().ToString("N");
-    private PostgresServer _server = null!;
+    private readonly PostgresSchemas _schemas = new();
 
-    public async Task InitializeAsync() => _server = await PostgresServer.GetAsync();
+    public Task InitializeAsync() => _schemas.InitializeAsync();
 
-    public async Task DisposeAsync()
-    {
-        if (_server.Unavailable is null)
-        {
-            await _server.DropSchemaAsync(_schema);
-        }
-    }
+    public Task DisposeAsync() => _schemas.DisposeAsync();
 
     [SkippableFact]
     public async Task AnAdminKeyMadeOnAFreshDatabaseWorksOnTheHostAndOfflineRevocationsReachIt()
     {
-        Skip.If(_server.Unavailable is not null, _server.Unavailable);
-        string[] store = ["--postgres", _server.ConnectionString!, "--schema", _schema];
+        _schemas.SkipUnlessAvailable();
+        var schema = _schemas.NewName();
+        string[] store = ["--postgres", _schemas.Server.ConnectionString!, "--schema", schema];
 
         var created = await CliProcess.RunAsync(["key", "create", "--admin", "--name", "ops", .. store]);
         created.Code.Should().Be(0, created.Stderr);
@@ -41,8 +35,8 @@ public sealed class PostgresKeyBootstrapTests : IAsyncLifetime
         await using var host = await HostProcess.StartServingAsync("unused.db",
         [
             "--Marconi:Storage:Driver=postgres",
-            $"--Marconi:Storage:Postgres:ConnectionString={_server.ConnectionString}",
-            $"--Marconi:Storage:Postgres:Schema={_schema}",
+            $"--Marconi:Storage:Postgres:ConnectionString={_schemas.Server.ConnectionString}",
+            $"--Marconi:Storage:Postgres:Schema={schema}",
             "--Marconi:Auth:Mode=keys",
             "--Marconi:Auth:KeyCacheSeconds=1",
         ]);

@@ -11,30 +11,23 @@ namespace Marconi.Tests.EndToEnd;
 /// </summary>
 public sealed partial class ReadmeScaleOutTests : IAsyncLifetime
 {
-    private PostgresServer _server = null!;
-    private string? _schema;
+    private readonly PostgresSchemas _schemas = new();
 
-    public async Task InitializeAsync() => _server = await PostgresServer.GetAsync();
+    public Task InitializeAsync() => _schemas.InitializeAsync();
 
-    public async Task DisposeAsync()
-    {
-        if (_schema is not null)
-        {
-            await _server.DropSchemaAsync(_schema);
-        }
-    }
+    public Task DisposeAsync() => _schemas.DisposeAsync();
 
     [SkippableFact]
     public async Task ThreeHostsServeOneQueueAsTheReadmeShows()
     {
-        Skip.If(_server.Unavailable is not null, _server.Unavailable);
-        _schema = await _server.CreateSchemaAsync();
+        _schemas.SkipUnlessAvailable();
+        var schema = await _schemas.CreateAsync();
 
         var environment = Export().Matches(Readme.Block("scale-out-env", "bash"))
             .ToDictionary(m => m.Groups[1].Value, m => m.Groups[2].Value);
         environment.Keys.Should().Equal("Marconi__Storage__Driver", "Marconi__Storage__Postgres__ConnectionString");
-        environment["Marconi__Storage__Postgres__ConnectionString"] = _server.ConnectionString!;
-        environment["Marconi__Storage__Postgres__Schema"] = _schema;
+        environment["Marconi__Storage__Postgres__ConnectionString"] = _schemas.Server.ConnectionString!;
+        environment["Marconi__Storage__Postgres__Schema"] = schema;
 
         var script = Readme.Block("scale-out", "bash");
         var hosts = new List<HostProcess>();

@@ -14,57 +14,52 @@ namespace Marconi.Tests.Storage;
 /// </summary>
 public sealed class PostgresDriverStartTests : IAsyncLifetime
 {
-    private PostgresServer _server = null!;
-    private readonly List<string> _schemas = [];
+    private readonly PostgresSchemas _schemas = new();
 
-    public async Task InitializeAsync() => _server = await PostgresServer.GetAsync();
+    public Task InitializeAsync() => _schemas.InitializeAsync();
 
-    public async Task DisposeAsync()
-    {
-        foreach (var schema in _schemas)
-        {
-            await _server.DropSchemaAsync(schema);
-        }
-    }
+    public Task DisposeAsync() => _schemas.DisposeAsync();
+
+    private PostgresServer Server => _schemas.Server;
 
     [SkippableFact]
     public async Task ItRefusesAsynchronousCommitUnlessAllowed()
     {
-        Skip.If(_server.Unavailable is not null, _server.Unavailable);
-        var asynchronous = _server.ConnectionString + ";Options=-c synchronous_commit=off";
+        _schemas.SkipUnlessAvailable();
+        var asynchronous = Server.ConnectionString + ";Options=-c synchronous_commit=off";
 
-        var refused = () => Open(asynchronous, NewSchema());
+        var refused = () => Open(asynchronous, _schemas.NewName());
         refused.Should().Throw<InvalidOperationException>()
             .WithMessage("Marconi:Storage:Postgres:AllowAsyncCommit is false*synchronous_commit is off*");
 
-        await using var allowed = Open(asynchronous, NewSchema(), allowAsyncCommit: true);
+        await using var allowed = Open(asynchronous, _schemas.NewName(), allowAsyncCommit: true);
         (await allowed.IsAliveAsync(default)).Should().BeTrue();
     }
 
     [SkippableFact]
     public void AConnectionStringThatDoesNotWorkIsNamed()
     {
-        Skip.If(_server.Unavailable is not null, _server.Unavailable);
+        _schemas.SkipUnlessAvailable();
 
-        var malformed = () => Open("Hots=db1;Database=marconi", NewSchema());
+        var malformed = () => Open("Hots=db1;Database=marconi", _schemas.NewName());
         malformed.Should().Throw<InvalidOperationException>().WithMessage("*Marconi:Storage:Postgres:ConnectionString*");
 
-        var nobodyThere = new NpgsqlConnectionStringBuilder(_server.ConnectionString) { Host = Path.Combine(Path.GetTempPath(), "no-such-server"), Timeout = 2 };
-        var unreachable = () => Open(nobodyThere.ToString(), NewSchema());
+        var nobodyThere = new NpgsqlConnectionStringBuilder(Server.ConnectionString) { Host = Path.Combine(Path.GetTempPath(), "no-such-server"), Timeout = 2 };
+        var unreachable = () => Open(nobodyThere.ToString(), _schemas.NewName());
         unreachable.Should().Throw<InvalidOperationException>().WithMessage("*Marconi:Storage:Postgres:ConnectionString*");
     }
 
     [SkippableFact]
     public async Task TwoDriversMigratingOneFreshSchemaAtOnceBothOpen()
     {
-        Skip.If(_server.Unavailable is not null, _server.Unavailable);
-        var schema = NewSchema();
+        _schemas.SkipUnlessAvailable();
+        var schema = _schemas.NewName();
         using var start = new Barrier(2);
 
         var opened = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
         {
             start.SignalAndWait();
-            return Open(_server.ConnectionString!, schema);
+            return Open(Server.ConnectionString!, schema);
         })));
 
         var created = new List<bool>();
@@ -76,16 +71,9 @@ public sealed class PostgresDriverStartTests : IAsyncLifetime
 
         created.Should().Equal(true, false);
 
-        await using var connection = new NpgsqlConnection(_server.ConnectionString);
+        await using var connection = new NpgsqlConnection(Server.ConnectionString);
         (await connection.QuerySingleAsync<int>($"SELECT version FROM {schema}.schema_version")).Should().Be(PostgresSchema.Latest);
         (await connection.ExecuteScalarAsync<long>($"SELECT count(*) FROM {schema}.queues")).Should().Be(1);
-    }
-
-    private string NewSchema()
-    {
-        var schema = "t_" + Guid.NewGuid().ToString("N");
-        _schemas.Add(schema);
-        return schema;
     }
 
     private static PostgresDataDriver Open(string connectionString, string schema, bool allowAsyncCommit = false) => new(

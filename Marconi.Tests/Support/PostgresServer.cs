@@ -30,10 +30,13 @@ public sealed class PostgresServer
     /// <summary>A new, empty schema named <c>t_…</c>; the driver creates its tables in it.</summary>
     public async Task<string> CreateSchemaAsync()
     {
-        var schema = "t_" + Guid.NewGuid().ToString("N");
+        var schema = NewSchemaName();
         await ExecuteAsync($"CREATE SCHEMA {schema}");
         return schema;
     }
+
+    /// <summary>A schema name no test has used, <c>t_…</c>.</summary>
+    public static string NewSchemaName() => "t_" + Guid.NewGuid().ToString("N");
 
     public Task DropSchemaAsync(string schema) => ExecuteAsync($"DROP SCHEMA IF EXISTS {schema} CASCADE");
 
@@ -78,5 +81,45 @@ public sealed class PostgresServer
         return cluster is null
             ? new PostgresServer(null, $"{unavailable}, or set {Variable}")
             : new PostgresServer(cluster.ConnectionString, null);
+    }
+}
+
+/// <summary>
+/// The schemas one test uses on the test server, dropped together when it ends: created here, or only
+/// named, for the code under test to create. A test class keeps one and forwards its
+/// <see cref="IAsyncLifetime"/> calls to it.
+/// </summary>
+public sealed class PostgresSchemas : IAsyncLifetime
+{
+    private readonly List<string> _names = [];
+
+    public PostgresServer Server { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Server = await PostgresServer.GetAsync();
+
+    /// <summary>Skips the test, with the reason, when there is no server here.</summary>
+    public void SkipUnlessAvailable() => Skip.If(Server.Unavailable is not null, Server.Unavailable);
+
+    /// <summary>A new schema's name, not created: the code under test creates it.</summary>
+    public string NewName()
+    {
+        var schema = PostgresServer.NewSchemaName();
+        _names.Add(schema);
+        return schema;
+    }
+
+    public async Task<string> CreateAsync()
+    {
+        var schema = NewName();
+        await Server.ExecuteAsync($"CREATE SCHEMA {schema}");
+        return schema;
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var schema in _names)
+        {
+            await Server.DropSchemaAsync(schema);
+        }
     }
 }
