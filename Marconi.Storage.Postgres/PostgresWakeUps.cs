@@ -56,20 +56,20 @@ internal sealed class PostgresWakeUps(
     internal Task<List<(QueueRef Queue, int Claimable)>> ClaimableAsync(IReadOnlyList<QueueRef> queues, CancellationToken cancellationToken) =>
         driver.RunAsync("Wake-up look", async connection =>
         {
-            await using var command = new NpgsqlCommand(
+            // Claimable as a claim takes it: unexpired, visible and free (the claim statements' own conditions).
+            await using var command = connection.Command(
                 $"""
                 SELECT w.project, w.name,
                        (SELECT count(*)::int FROM (
                             SELECT 1 FROM {driver.S}.messages m
-                            WHERE m.queue_id = q.id AND m.expires > $3 AND m.visible_at <= $3
-                              AND (m.claim_expires IS NULL OR m.claim_expires <= $3)
+                            WHERE m.queue_id = q.id AND m.expires > @now AND {PostgresRows.Visible} AND {PostgresRows.Free}
                             LIMIT {MostWoken}) free)
-                FROM unnest($1::text[], $2::text[]) AS w(project, name)
+                FROM unnest(@projects::text[], @names::text[]) AS w(project, name)
                 JOIN {driver.S}.queues q ON q.project = w.project AND q.name = w.name
-                """, connection);
-            command.Parameters.Add(new() { Value = queues.Select(q => q.Project).ToArray() });
-            command.Parameters.Add(new() { Value = queues.Select(q => q.Name).ToArray() });
-            command.Parameters.Add(new() { Value = clock.GetUtcNow().ToUnixTimeMilliseconds() });
+                """)
+                .With("projects", queues.Select(q => q.Project).ToArray())
+                .With("names", queues.Select(q => q.Name).ToArray())
+                .With("now", clock.GetUtcNow().ToUnixTimeMilliseconds());
             var found = new List<(QueueRef, int)>();
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
