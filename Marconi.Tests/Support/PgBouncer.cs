@@ -150,17 +150,8 @@ public sealed class PgBouncer
     /// Starts a small shell that waits for this process to end, however it ends (a test host can be
     /// killed without running exit handlers), then stops PgBouncer and removes its folder.
     /// </summary>
-    private static void StopWhenThisProcessEnds(int bouncer, string folder)
-    {
-        var script = $"while kill -0 {Environment.ProcessId} 2>/dev/null; do sleep 0.2; done; " +
-            $"kill -TERM {bouncer} 2>/dev/null; rm -rf '{folder}'";
-        Process.Start(new ProcessStartInfo("sh", ["-c", script])
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        });
-    }
+    private static void StopWhenThisProcessEnds(int bouncer, string folder) =>
+        PostgresCluster.AfterThisProcessEnds($"kill -TERM {bouncer} 2>/dev/null; rm -rf '{folder}'");
 
     private static async Task<string> VersionAsync(string program)
     {

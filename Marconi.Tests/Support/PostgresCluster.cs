@@ -102,8 +102,13 @@ internal sealed class PostgresCluster : IAsyncDisposable
     private static void StopWhenThisProcessEnds(string pgCtl, string data, string folder, bool asRoot)
     {
         var stop = asRoot ? $"runuser -u postgres -- '{pgCtl}'" : $"'{pgCtl}'";
-        var script = $"while kill -0 {Environment.ProcessId} 2>/dev/null; do sleep 0.2; done; " +
-            $"{stop} -D '{data}' -m immediate stop >/dev/null 2>&1; rm -rf '{folder}'";
+        AfterThisProcessEnds($"{stop} -D '{data}' -m immediate stop >/dev/null 2>&1; rm -rf '{folder}'");
+    }
+
+    /// <summary>Starts a small shell that runs <paramref name="cleanup"/> (shell commands) once this process has ended, however it ends.</summary>
+    internal static void AfterThisProcessEnds(string cleanup)
+    {
+        var script = $"while kill -0 {Environment.ProcessId} 2>/dev/null; do sleep 0.2; done; {cleanup}";
         // Its own pipes, never read: inheriting this process's output would keep whoever reads it
         // (`dotnet test`, a shell capturing the bench's table) waiting for the shell to end.
         Process.Start(new ProcessStartInfo("sh", ["-c", script])
