@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
 
 namespace Marconi.Transport.Http.Dashboard;
 
@@ -75,7 +76,7 @@ public static partial class DashboardEndpoints
         return app;
     }
 
-    internal sealed record Asset(string Path, string ContentType, byte[] Body, string ETag);
+    internal sealed record Asset(string Path, string ContentType, byte[] Body, EntityTagHeaderValue ETag);
 
     /// <summary>The embedded files; the page names its assets under the configured path.</summary>
     internal static IReadOnlyList<Asset> Assets(string path)
@@ -93,7 +94,7 @@ public static partial class DashboardEndpoints
     {
         var body = Encoding.UTF8.GetBytes(text);
         // A hash of the content: a new binary with other assets gets other tags, the same one the same.
-        return new Asset(path, contentType, body, $"\"{Convert.ToHexStringLower(SHA256.HashData(body))[..32]}\"");
+        return new Asset(path, contentType, body, new EntityTagHeaderValue($"\"{Convert.ToHexStringLower(SHA256.HashData(body))[..32]}\""));
     }
 
     private static string Read(string name)
@@ -112,8 +113,8 @@ public static partial class DashboardEndpoints
         response.Headers["Referrer-Policy"] = "no-referrer";
         // The URLs carry no version, so the browser keeps a copy but asks each time whether it is current.
         response.Headers.CacheControl = "no-cache";
-        response.Headers.ETag = asset.ETag;
-        if (context.Request.Headers.IfNoneMatch.Any(tag => tag is not null && tag.Split(',').Any(t => t.Trim() is var v && (v == asset.ETag || v == "*"))))
+        response.Headers.ETag = asset.ETag.ToString();
+        if (context.Request.GetTypedHeaders().IfNoneMatch.Any(tag => tag.Equals(EntityTagHeaderValue.Any) || tag.Compare(asset.ETag, useStrongComparison: true)))
         {
             response.StatusCode = StatusCodes.Status304NotModified;
             return Task.CompletedTask;
