@@ -1,31 +1,26 @@
 using System.Drawing;
+using System.Globalization;
 using System.Net.Http.Json;
+using Marconi.Tests.EndToEnd;
 using Marconi.Tests.Support;
 using OpenQA.Selenium;
-using OpenQA.Selenium.Chrome;
-using OpenQA.Selenium.Support.UI;
 using Xunit.Abstractions;
+using static Marconi.Tests.Dashboard.DashboardBrowser;
 
 namespace Marconi.Tests.Dashboard;
 
 /// <summary>
-/// The dashboard in a real headless Chromium (Debian's <c>chromium</c> and <c>chromium-driver</c>)
-/// against the real host process: what a user sees, waited for on the page itself.
+/// The dashboard's log-in, projects and queue lists in a real headless Chromium against the real
+/// host process: what a user sees, waited for on the page itself.
 /// </summary>
 public sealed class DashboardBrowserTests(ITestOutputHelper output) : IDisposable
 {
-    private const string Chromium = "/usr/bin/chromium";
-    private const string ChromeDriver = "/usr/bin/chromedriver";
-
-    /// <summary>Where the screenshots are saved, beside the test binaries; each test names its file in its output.</summary>
-    private static readonly string Artefacts = Path.Combine(AppContext.BaseDirectory, "TestArtefacts", "dashboard");
-
     private readonly TempDatabase _database = new();
 
     public void Dispose() => _database.Dispose();
 
     [SkippableFact]
-    public async Task AQueuePostedToByAnotherClientAppearsWithItsCounts()
+    public async Task AQueuePostedToByAnotherClientAppearsWithItsCountsAndTheHostsRates()
     {
         SkipWithoutBrowser();
         await using var host = await HostProcess.StartServingAsync(_database.Path);
@@ -34,37 +29,85 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output) : IDisposabl
 
         browser.Navigate().GoToUrl(new Uri(host.BaseAddress, "/ui"));
         LogIn(browser, key: "", project);
-        Wait(browser).Until(b => b.FindElement(By.Id("empty")).Displayed);
+        Displayed(browser, "#empty");
+        // The first sample of the host's counters is taken; the posts below fall in the next interval.
+        Wait(browser).Until(b => Text(b, "[data-rate='posted']") != "" && b.FindElement(By.Id("rates")).Displayed);
 
-        // Another client: three messages, one of them claimed.
-        using var api = new HttpClient { BaseAddress = host.BaseAddress };
-        api.DefaultRequestHeaders.Add("Client-ID", Guid.NewGuid().ToString());
-        api.DefaultRequestHeaders.Add("X-Project-ID", project);
-        (await api.PostAsJsonAsync("/v2/queues/orders/messages",
-            new { messages = new[] { new { ttl = 300, body = 1 }, new { ttl = 300, body = 2 }, new { ttl = 300, body = 3 } } }))
-            .EnsureSuccessStatusCode();
+        // Another client: three messages, one of them delayed and one claimed.
+        using var api = ApiClient(host.BaseAddress, project);
+        await PostAsync(api, "orders", new { ttl = 300, body = 1 }, new { ttl = 300, body = 2 }, new { ttl = 300, delay = 300, body = 3 });
         (await api.PostAsJsonAsync("/v2/queues/orders/claims?limit=1", new { ttl = 60, grace = 60 })).EnsureSuccessStatusCode();
 
         // Each refresh redraws the rows, so every look finds them afresh.
         Wait(browser).Until(b => Field(b, "orders", "total") == "3");
-        var counts = ((IJavaScriptExecutor)browser).ExecuteScript(
-            "return Array.from(document.querySelectorAll(\"tr[data-queue='orders'] td\"), td => td.textContent);");
-        var cells = ((IEnumerable<object>)counts!).Select(c => (string)c).ToList();
-        cells.Take(4).Should().Equal("orders", "2", "1", "3");
-        int.Parse(cells[4], System.Globalization.CultureInfo.InvariantCulture).Should().BeInRange(0, 60, "the oldest message's age in seconds");
+        var cells = Script(browser,
+            "return Array.from(document.querySelectorAll(\"tr[data-queue='orders'] td\"), td => td.textContent).join('|');").Split('|');
+        // Delayed messages count as free (v2 contract 6.6); the delayed column says how many of them are.
+        cells.Take(5).Should().Equal("orders", "1", "1", "1", "3");
+        int.Parse(cells[5], CultureInfo.InvariantCulture).Should().BeInRange(0, 60, "the oldest message's age in seconds");
         browser.FindElement(By.Id("who")).Text.Should().Contain(project);
         browser.FindElement(By.Id("login")).Displayed.Should().BeFalse("the log-in form gives way to the queues");
         browser.FindElement(By.Id("empty")).Displayed.Should().BeFalse();
-        Screenshot(browser, "queues.png");
+
+        // The three posts show in the host's posted rate (messages per second, as a number beside the chart).
+        Wait(browser).Until(b => double.Parse(Text(b, "[data-rate='posted']"), CultureInfo.InvariantCulture) > 0);
+        Screenshot(browser, output, "queues.png", readme: true);
 
         // A phone-sized window: one column, each number beside its label.
         browser.Manage().Window.Size = new Size(400, 800);
         Wait(browser).Until(b => b.FindElement(By.CssSelector("tr[data-queue='orders']")).GetCssValue("display") == "block");
         // The label is the cell's ::before, which WebDriver's text leaves out.
-        ((IJavaScriptExecutor)browser).ExecuteScript(
+        Script(browser,
             "const td = document.querySelector(\"tr[data-queue='orders'] td[data-field='free']\");"
-            + "return getComputedStyle(td, '::before').content + ' ' + td.textContent;").Should().Be("\"Free\" 2");
-        Screenshot(browser, "queues-phone.png");
+            + "return getComputedStyle(td, '::before').content + ' ' + td.textContent;").Should().Be("\"Free\" 1");
+        Screenshot(browser, output, "queues-phone.png", readme: true);
+    }
+
+    [SkippableFact]
+    public async Task AnAdminKeySeesEveryProjectAndAProjectKeyOnlyItsOwn()
+    {
+        SkipWithoutBrowser();
+        var admin = await KeyAsync("--admin");
+        var alphaKey = await KeyAsync("--project", "alpha");
+        await using var host = await HostProcess.StartServingAsync(_database.Path, ["--Marconi:Auth:Mode=keys"]);
+        using (var alpha = ApiClient(host.BaseAddress, "alpha", admin))
+        using (var beta = ApiClient(host.BaseAddress, "beta", admin))
+        {
+            await PostAsync(alpha, "alpha-jobs", new { ttl = 300, body = "a" });
+            await PostAsync(beta, "beta-jobs", new { ttl = 300, body = "b" });
+            await PostAsync(beta, "beta-mail", new { ttl = 300, body = "b" });
+        }
+
+        using var browser = Open();
+        browser.Navigate().GoToUrl(new Uri(host.BaseAddress, "/ui"));
+
+        // An admin key without a project: every project with its number of queues.
+        LogIn(browser, admin, "");
+        Wait(browser).Until(b => Text(b, "tr[data-project='beta'] td[data-field='queues']") == "2");
+        Text(browser, "tr[data-project='alpha'] td[data-field='queues']").Should().Be("1");
+        Screenshot(browser, output, "projects.png", readme: true);
+        Displayed(browser, "tr[data-project='beta'] a").Click();
+        Wait(browser).Until(b => Field(b, "beta-mail", "total") == "1");
+        Field(browser, "beta-jobs", "total").Should().Be("1");
+        LogOut(browser);
+
+        // A project key asking for another project: the server's refusal, and none of that project's queues.
+        LogIn(browser, alphaKey, "beta");
+        Wait(browser).Until(b => b.FindElement(By.Id("message")).Displayed);
+        browser.FindElement(By.Id("message")).Text.Should().Contain("403").And.Contain("not valid for this project");
+        browser.FindElements(By.CssSelector("tr[data-queue]")).Should().BeEmpty();
+        LogOut(browser);
+
+        // A project key without a project cannot list projects: back to the log-in, saying why.
+        LogIn(browser, alphaKey, "");
+        Wait(browser).Until(b => b.FindElement(By.Id("login")).Displayed && b.FindElement(By.Id("message")).Displayed);
+        browser.FindElement(By.Id("message")).Text.Should().Contain("Only an admin key lists every project");
+
+        // Its own project: its queue, and only its queue.
+        LogIn(browser, alphaKey, "alpha");
+        Wait(browser).Until(b => Field(b, "alpha-jobs", "total") == "1");
+        browser.FindElements(By.CssSelector("tr[data-queue]")).Select(r => r.GetDomAttribute("data-queue")).Should().Equal("alpha-jobs");
+        browser.FindElement(By.Id("crumbs")).Text.Should().NotContain("Projects", "only an admin key has the projects page");
     }
 
     [SkippableFact]
@@ -80,54 +123,18 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output) : IDisposabl
         var message = Wait(browser).Until(b => b.FindElement(By.Id("message")) is { Displayed: true } m ? m : null);
         message.Text.Should().Contain("401");
         browser.FindElement(By.Id("login")).Displayed.Should().BeTrue();
-        browser.FindElement(By.Id("dashboard")).Displayed.Should().BeFalse();
-        browser.FindElement(By.Id("project")).GetAttribute("value").Should().Be("dash-refused", "the project is kept, the key is not");
-        Screenshot(browser, "refused.png");
+        browser.FindElement(By.Id("queues-view")).Displayed.Should().BeFalse();
+        browser.FindElement(By.Id("project")).GetDomProperty("value").Should().Be("dash-refused", "the project is kept, the key is not");
+        Screenshot(browser, output, "refused.png");
     }
 
-    private static void SkipWithoutBrowser()
+    private async Task<string> KeyAsync(params string[] scope)
     {
-        Skip.IfNot(File.Exists(Chromium), $"{Chromium} is missing (Debian package chromium; .ci/run installs it)");
-        Skip.IfNot(File.Exists(ChromeDriver), $"{ChromeDriver} is missing (Debian package chromium-driver; .ci/run installs it)");
-    }
-
-    /// <summary>Debian's driver and browser by path, so Selenium Manager downloads nothing.</summary>
-    private static ChromeDriver Open()
-    {
-        var service = ChromeDriverService.CreateDefaultService(Path.GetDirectoryName(ChromeDriver)!, Path.GetFileName(ChromeDriver));
-        service.SuppressInitialDiagnosticInformation = true;
-        service.HideCommandPromptWindow = true;
-        var options = new ChromeOptions { BinaryLocation = Chromium };
-        // No sandbox: CI runs as root, where Chromium's sandbox refuses to start.
-        options.AddArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1024,768");
-        return new ChromeDriver(service, options, TimeSpan.FromSeconds(30));
-    }
-
-    private static void LogIn(IWebDriver browser, string key, string project)
-    {
-        var form = Wait(browser).Until(b => b.FindElement(By.Id("login")) is { Displayed: true } f ? f : null);
-        form.FindElement(By.Id("key")).SendKeys(key);
-        form.FindElement(By.Id("project")).SendKeys(project);
-        form.FindElement(By.CssSelector("button[type='submit']")).Click();
+        var created = await CliProcess.RunAsync(["key", "create", "--name", "dashboard", "--role", "full", .. scope, "--db", _database.Path]);
+        created.Code.Should().Be(0, created.Stderr);
+        return created.Stdout.TrimEnd('\n');
     }
 
     private static string Field(IWebDriver browser, string queue, string field) =>
-        browser.FindElements(By.CssSelector($"tr[data-queue='{queue}'] td[data-field='{field}']")).SingleOrDefault()?.GetDomProperty("textContent") ?? "";
-
-    /// <summary>Polling every 3 s means a change shows within one or two refreshes.</summary>
-    private static WebDriverWait Wait(IWebDriver browser)
-    {
-        var wait = new WebDriverWait(browser, TimeSpan.FromSeconds(10)) { PollingInterval = TimeSpan.FromMilliseconds(100) };
-        // A refresh may redraw the rows between finding an element and reading it.
-        wait.IgnoreExceptionTypes(typeof(StaleElementReferenceException));
-        return wait;
-    }
-
-    private void Screenshot(ITakesScreenshot browser, string name)
-    {
-        Directory.CreateDirectory(Artefacts);
-        var path = Path.Combine(Artefacts, name);
-        browser.GetScreenshot().SaveAsFile(path);
-        output.WriteLine($"Screenshot: {path}");
-    }
+        Text(browser, $"tr[data-queue='{queue}'] td[data-field='{field}']");
 }

@@ -67,7 +67,8 @@ public static partial class DashboardEndpoints
             return app;
         }
 
-        foreach (var asset in Assets(options.Path))
+        var metrics = app.Services.GetRequiredService<IOptions<MetricsOptions>>().Value;
+        foreach (var asset in Assets(options.Path, metrics.Enabled ? metrics.Path : ""))
         {
             app.MapMethods(asset.Path, [HttpMethods.Get, HttpMethods.Head], context => ServeAsync(context, asset))
                 .DisableRateLimiting();
@@ -79,9 +80,12 @@ public static partial class DashboardEndpoints
     internal sealed record Asset(string Path, string ContentType, byte[] Body, EntityTagHeaderValue ETag);
 
     /// <summary>The embedded files; the page names its assets under the configured path.</summary>
-    internal static IReadOnlyList<Asset> Assets(string path)
+    /// <param name="metricsPath">The host's Prometheus scrape the page reads rates from; empty when metrics are off.</param>
+    internal static IReadOnlyList<Asset> Assets(string path, string metricsPath)
     {
-        var page = Read("index.html").Replace("{{base}}", WebUtility.HtmlEncode(path), StringComparison.Ordinal);
+        var page = Read("index.html")
+            .Replace("{{base}}", WebUtility.HtmlEncode(path), StringComparison.Ordinal)
+            .Replace("{{metrics}}", WebUtility.HtmlEncode(metricsPath), StringComparison.Ordinal);
         return
         [
             Make(path, "text/html; charset=utf-8", page),
