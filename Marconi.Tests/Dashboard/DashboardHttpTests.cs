@@ -27,6 +27,25 @@ public sealed class ConsoleDashboardFactory : MarconiHttpFactoryBase
     }
 }
 
+/// <summary>The real host with its metrics at another path, and one with them off.</summary>
+public sealed class MovedMetricsFactory : MarconiHttpFactoryBase
+{
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.UseSetting("Marconi:Metrics:Path", "/ops/scrape");
+    }
+}
+
+public sealed class NoMetricsFactory : MarconiHttpFactoryBase
+{
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.UseSetting("Marconi:Metrics:Enabled", "false");
+    }
+}
+
 /// <summary>
 /// The dashboard's page and assets as the real host serves them: content types, the strict
 /// Content-Security-Policy, content-hash ETags with revalidation, no key needed.
@@ -64,6 +83,13 @@ public sealed partial class DashboardHttpTests(MarconiHttpFactory factory) : ICl
         page.Should().NotContain("<style").And.NotContain(" style=");
         InlineHandler().IsMatch(page).Should().BeFalse("no inline event handlers");
         page.Should().NotContain("http://").And.NotContain("https://", "nothing comes from elsewhere");
+    }
+
+    [Fact]
+    public async Task ThePageNamesTheScrapeItReadsTheHostsRatesFrom()
+    {
+        using var client = factory.CreateClient();
+        (await client.GetStringAsync("/ui")).Should().Contain("<body data-metrics=\"/metrics\">");
     }
 
     [Fact]
@@ -169,5 +195,27 @@ public sealed class DashboardConfigurationTests : IDisposable
         await using var host = HostProcess.Start(_database.Path, ["--Marconi:Metrics:Path=/ui/metrics"]);
         (await host.WaitForExitAsync(TimeSpan.FromSeconds(60))).Should().NotBe(0);
         host.Output.Should().Contain("Marconi:Dashboard:Path");
+    }
+}
+
+/// <summary>The page reads the host's rates wherever <c>Marconi:Metrics</c> serves them, and not at all when it serves none.</summary>
+public sealed class DashboardMetricsPathTests
+{
+    [Fact]
+    public async Task ThePageNamesTheConfiguredScrape()
+    {
+        await using var factory = new MovedMetricsFactory();
+        using var client = factory.CreateClient();
+        (await client.GetStringAsync("/ui")).Should().Contain("<body data-metrics=\"/ops/scrape\">");
+        (await client.GetAsync("/ops/scrape")).StatusCode.Should().Be(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task WithoutMetricsThePageNamesNoScrape()
+    {
+        await using var factory = new NoMetricsFactory();
+        using var client = factory.CreateClient();
+        (await client.GetStringAsync("/ui")).Should().Contain("<body data-metrics=\"\">");
+        (await client.GetAsync("/metrics")).StatusCode.Should().Be(HttpStatusCode.NotFound);
     }
 }

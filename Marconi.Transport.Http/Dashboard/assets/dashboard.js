@@ -21,6 +21,7 @@
   const rates = { last: null, points: [] };
   const peek = { markers: [null], next: null }; // markers of the pages seen, the next page's marker
   let editingMetadata = false;
+  let carriedNotice = ""; // what an action did, shown with the view that follows it
 
   class AccessRefused extends Error {}
   class Stale extends Error {}
@@ -107,7 +108,8 @@
     clearTimeout(timer);
     const mine = generation;
     showMessage("");
-    showNotice("");
+    showNotice(carriedNotice);
+    carriedNotice = "";
     if (!store.getItem("marconi.session")) {
       logOut("");
       return;
@@ -485,9 +487,9 @@
   async function act(description, work) {
     const r = route();
     showMessage("");
+    let done;
     try {
-      const done = await work(r);
-      showNotice(done || description + ": done.");
+      done = await work(r);
     } catch (error) {
       if (error instanceof AccessRefused) {
         logOut(error.message);
@@ -496,6 +498,8 @@
       showMessage(error.message);
       return;
     }
+    // The view is shown afresh at once, with the notice (a deleted queue's page gives way to its project's, by its hash).
+    carriedNotice = done || description + ": done.";
     if (route().view === r.view) {
       show(route());
     }
@@ -524,7 +528,8 @@
     }
     for (const [k, v] of Object.entries(wanted)) {
       if (JSON.stringify(before[k]) !== JSON.stringify(v)) {
-        patch.push({ op: k in before ? "replace" : "add", path: "/metadata/" + pointer(k), value: v });
+        // "add" sets a member whether or not it is stored: the reserved keys' defaults shown are not.
+        patch.push({ op: "add", path: "/metadata/" + pointer(k), value: v });
       }
     }
     if (patch.length === 0) {
