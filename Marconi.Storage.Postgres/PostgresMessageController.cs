@@ -28,6 +28,9 @@ internal sealed class PostgresMessageController : IMessageController
     private readonly string _pop;
     private readonly string _nextClaimable;
     private readonly string _volume;
+    private readonly string _lockTarget;
+    private readonly string _movable;
+    private readonly string _move;
     private readonly PostgresPostCombiner _combiner;
 
     public PostgresMessageController(PostgresDataDriver driver)
@@ -99,6 +102,33 @@ internal sealed class PostgresMessageController : IMessageController
         _volume = $"""
             SELECT count(*), count(*) FILTER (WHERE m.claim_expires > @now) FROM {s}.messages AS m
             WHERE m.expires > @now AND m.queue_id IN (SELECT id FROM {s}.queues)
+            """;
+        // A move locks the target queue's row before it draws markers, as a post does.
+        _lockTarget = $"SELECT id FROM {s}.queues WHERE project = @project AND name = @target FOR NO KEY UPDATE";
+        // The oldest free rows of the source, delayed ones too, locked in order and waited for where
+        // others hold them (a claim, pop or delete holds them for one statement): skipping one would
+        // move those after it first. A row a claim took meanwhile is re-checked, found held and dropped.
+        _movable = $"""
+            SELECT m.queue_id, m.marker FROM {s}.messages AS m
+            WHERE m.queue_id = {QueueId(s)} AND m.expires > @now AND {Free}
+            ORDER BY m.marker LIMIT @limit
+            FOR UPDATE
+            """;
+        // As the dead-letter move (PostgresClaimController): the k-th smallest new marker goes to the
+        // k-th oldest row, so the moved messages keep their order at the target's tail. Free, claim
+        // count 0; everything else as it was.
+        _move = $"""
+            WITH k AS (
+                SELECT row_number() OVER (ORDER BY n.marker) AS ord, n.marker
+                FROM (SELECT nextval('{s}.markers') AS marker FROM generate_series(1, cardinality(@markers::bigint[]))) AS n),
+            t AS (
+                SELECT row_number() OVER (ORDER BY m.marker) AS ord, m.*
+                FROM {s}.messages AS m WHERE m.queue_id = @sourceId AND m.marker = ANY(@markers)),
+            moved AS (
+                INSERT INTO {s}.messages (queue_id, marker, client_id, ttl, created, expires, visible_at, claim_count, encrypted, body)
+                SELECT @targetId, k.marker, t.client_id, t.ttl, t.created, t.expires, t.visible_at, 0, t.encrypted, t.body
+                FROM t JOIN k ON k.ord = t.ord)
+            DELETE FROM {s}.messages WHERE queue_id = @sourceId AND marker = ANY(@markers)
             """;
     }
 
@@ -405,6 +435,56 @@ internal sealed class PostgresMessageController : IMessageController
 
     public Task PurgeAsync(QueueRef queue, CancellationToken cancellationToken) =>
         ((PostgresQueueController)_driver.Queues).PurgeMessagesAsync(queue, cancellationToken);
+
+    /// <summary>
+    /// The move in one transaction. Lock order: the target queue's row, then the source's message
+    /// rows, as a claim that dead-letters takes its dead-letter queue's row, then its own messages; a
+    /// redrive from a dead-letter queue back to its source runs the other way between the two queues,
+    /// but neither waits for a queue row while holding message rows, so the two cannot deadlock (and
+    /// a deadlock from elsewhere is retried once by <see cref="PostgresDataDriver.RunAsync{T}"/>).
+    /// </summary>
+    public Task<int?> MoveAsync(
+        QueueRef from, string toQueueName, int limit, DateTimeOffset now, CancellationToken cancellationToken) =>
+        _driver.TransactAsync<int?>("Message move", async (c, t) =>
+        {
+            long targetId;
+            await using (var lockTarget = c.Command(_lockTarget, t).With("project", from.Project).With("target", toQueueName))
+            {
+                if (await lockTarget.ExecuteScalarAsync(cancellationToken) is not long id)
+                {
+                    return null;
+                }
+
+                targetId = id;
+            }
+
+            if (from.Name == toQueueName)
+            {
+                return 0;
+            }
+
+            long sourceId = 0;
+            var markers = new List<long>(limit);
+            await using (var select = c.Command(_movable, t).WithQueue(from).With("now", now.ToUnixTimeMilliseconds()).With("limit", limit))
+            await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    sourceId = reader.GetInt64(0);
+                    markers.Add(reader.GetInt64(1));
+                }
+            }
+
+            if (markers.Count == 0)
+            {
+                return 0;
+            }
+
+            await using var move = c.Command(_move, t)
+                .With("sourceId", sourceId).With("targetId", targetId).With("markers", markers.ToArray());
+            await move.ExecuteNonQueryAsync(cancellationToken);
+            return markers.Count;
+        }, cancellationToken);
 
     public Task<MessageVolume> GetMessageVolumeAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
         _driver.RunAsync("Message volume", async c =>

@@ -337,6 +337,59 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
         }
     }
 
+    /// <summary>
+    /// The oldest free messages of a queue, delayed ones included (a move takes them, see
+    /// <see cref="MoveAsync"/>), walking (queue_id, marker) in order.
+    /// </summary>
+    private const string Movable = $"""
+        SELECT m.marker FROM messages AS m INDEXED BY messages_queue
+        WHERE m.queue_id = @queueId AND m.expires > @now AND {Sql.Free}
+        ORDER BY m.marker LIMIT @limit
+        """;
+
+    /// <summary>
+    /// The moved messages as new rows of the target, inserted in marker order, so the AUTOINCREMENT
+    /// markers they draw ascend in their old order, after every row the target holds. Free, claim
+    /// count 0; everything else as it was.
+    /// </summary>
+    private const string MoveRows = """
+        INSERT INTO messages (queue_id, client_id, ttl, created, expires, body, visible_at, claim_count, encrypted)
+        SELECT @targetId, client_id, ttl, created, expires, body, visible_at, 0, encrypted
+        FROM messages WHERE marker IN (SELECT value FROM json_each(@markers))
+        ORDER BY marker;
+        DELETE FROM messages WHERE marker IN (SELECT value FROM json_each(@markers));
+        """;
+
+    public Task<int?> MoveAsync(
+        QueueRef from, string toQueueName, int limit, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var nowMs = now.ToUnixTimeMilliseconds();
+        // Inside the writer's transaction: no claim, post or delete runs between the select and the move.
+        return driver.WriteAsync<int?>("Message move", (c, t) =>
+        {
+            if (Sql.FindQueue(c, new QueueRefArgs(from.Project, toQueueName), t) is not { } targetId)
+            {
+                return null;
+            }
+
+            if (from.Name == toQueueName || Sql.FindQueue(c, QueueRefArgs.Of(from), t) is not { } sourceId)
+            {
+                return 0;
+            }
+
+            var markers = c.Rows<long>(Movable, new { queueId = sourceId, now = nowMs, limit }, t);
+            if (markers.Count == 0)
+            {
+                return 0;
+            }
+
+            c.Exec(MoveRows, new { targetId, markers = PreparedSql.Json(markers) }, t);
+            driver.Writer.CountMessages(sourceId, -markers.Count);
+            driver.Writer.CountMessages(targetId, markers.Count);
+            return markers.Count;
+        });
+    }
+
     public Task<DateTimeOffset?> NextClaimableAsync(QueueRef queue, DateTimeOffset now, CancellationToken cancellationToken) =>
         driver.ReadAsync("Message look-ahead", c =>
         {

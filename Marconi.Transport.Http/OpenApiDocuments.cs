@@ -254,6 +254,8 @@ internal sealed class OpenApiDocuments(EndpointDataSource endpoints)
             "queue_delete" => new("Delete a queue", [204], None),
             "queue_get_stats" => new("Queue statistics", [200], None),
             "queue_purge" => new("Purge a queue", [204], None, new Body("object", Required: false)),
+            "queue_redrive" => new("Move free messages of the queue's dead-letter queue back to it (limit in the body)", [200], None,
+                new Body("object", Required: false)),
             "queue_share" => new("Pre-signed URL", [200], None, new Body("object")),
             "message_post" => new("Post messages", [201], None, new Body(v1 ? "array" : "object")),
             "message_list" => new("List messages, or get messages by id (ids)", v1 ? [200, 204] : [200],

@@ -74,7 +74,7 @@ internal static class PathRules
     private static readonly string[][] Literals =
     [
         Versions, ["health", "queues", "ping"], [],
-        ["metadata", "stats", "messages", "claims", "purge", "share", "subscriptions"], [], ["confirm"],
+        ["metadata", "stats", "messages", "claims", "purge", "redrive", "share", "subscriptions"], [], ["confirm"],
     ];
 
     /// <summary>

@@ -26,6 +26,7 @@ internal static class ZaqarRoutes
         var v2 = app.MapZaqar(api);
         v2.MapAction(HttpMethods.Patch, "/queues/{queue_name}", api, "queue_update");
         v2.MapAction(HttpMethods.Post, "/queues/{queue_name}/purge", api, "queue_purge");
+        v2.MapAction(HttpMethods.Post, "/queues/{queue_name}/redrive", api, "queue_redrive");
         v2.MapAction(HttpMethods.Post, "/queues/{queue_name}/share", api, "queue_share");
         v2.MapAction(HttpMethods.Post, "/queues/{queue_name}/subscriptions", api, "subscription_create");
         v2.MapAction(HttpMethods.Get, "/queues/{queue_name}/subscriptions", api, "subscription_list");

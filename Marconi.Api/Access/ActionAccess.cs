@@ -59,6 +59,7 @@ public static class ActionAccess
         ["queue_set_metadata"] = AccessLevel.Manage,
         ["queue_update"] = AccessLevel.Manage,
         ["queue_purge"] = AccessLevel.Manage,
+        ["queue_redrive"] = AccessLevel.Manage,
         ["queue_share"] = AccessLevel.Manage,
         ["subscription_create"] = AccessLevel.Manage,
         ["subscription_list"] = AccessLevel.Manage,

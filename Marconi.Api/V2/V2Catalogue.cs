@@ -11,12 +11,13 @@ namespace Marconi.Api.V2;
 /// <summary>
 /// The v2 API (v2 contract): v1.1's operations with v2's readings of them (reserved metadata
 /// defaults, post defaults and delays, queue filters), plus v2's own resources: metadata patch,
-/// purge, pre-signed URLs and subscriptions.
+/// purge, pre-signed URLs and subscriptions; and Marconi's own: redrive, key management.
 /// </summary>
 public sealed class V2Catalogue : V1_1Catalogue
 {
     private static readonly string[] SharablePaths = ["messages", "subscriptions", "claims"];
     private static readonly HashSet<string> ShareMembers = ["paths", "methods", "expires"];
+    private static readonly HashSet<string> RedriveMembers = ["limit"];
 
     private static readonly HashSet<string> SubscriptionMembers = ["subscriber", "ttl", "options"];
 
@@ -39,6 +40,7 @@ public sealed class V2Catalogue : V1_1Catalogue
         _clock = clock;
         Add("queue_update", QueueUpdate);
         Add("queue_purge", QueuePurge);
+        Add("queue_redrive", QueueRedrive);
         Add("queue_share", QueueShare);
         Add("subscription_create", SubscriptionCreate);
         Add("subscription_list", SubscriptionList);
@@ -348,6 +350,40 @@ public sealed class V2Catalogue : V1_1Catalogue
         await Queues.PurgeAsync(queue, messages, subscriptions, t);
         _notifier.Forget(queue);
         return ApiOutcome.NoContent;
+    }
+
+    /// <summary>
+    /// Marconi's own: moves up to <c>limit</c> free messages of the queue's dead-letter queue back to
+    /// its tail; 200 with how many moved and how many free ones the dead-letter queue still holds.
+    /// </summary>
+    private async Task<ApiOutcome> QueueRedrive(ApiRequest r, CancellationToken t)
+    {
+        var name = r.Name("queue_name");
+        var body = r.Document(DocumentSource.OptionalObjectOf("limit"));
+        var queue = QueueNames.Validate(r.Caller, name);
+        long? limit = null;
+        if (!V1_1Documents.IsEmpty(body))
+        {
+            using var document = await JsonBody.ReadAsync(
+                body, Limits.MaxQueueMetadata, $"A redrive document may not exceed {Limits.MaxQueueMetadata} bytes.", t);
+            var root = JsonBody.RequireObject(document);
+            var unknown = root.EnumerateObject().Select(m => m.Name).Where(n => !RedriveMembers.Contains(n)).Distinct().ToList();
+            if (unknown.Count > 0)
+            {
+                throw Errors.InvalidApiRequest($"Unknown keys: {string.Join(", ", unknown)}.");
+            }
+
+            limit = JsonBody.Integer(root, "limit", required: false);
+        }
+
+        var result = await Messages.RedriveAsync(queue, limit, t);
+        return ApiOutcome.Ok(Rendering.Render(w =>
+        {
+            w.WriteStartObject();
+            w.WriteNumber("moved"u8, result.Moved);
+            w.WriteNumber("remaining"u8, result.Remaining);
+            w.WriteEndObject();
+        }));
     }
 
     /// <summary>11.1: a pre-signed grant for some sub-resources of the queue.</summary>

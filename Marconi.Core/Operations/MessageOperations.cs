@@ -16,6 +16,12 @@ public sealed record MessagesResult(QueueRef Queue, IReadOnlyList<StoredMessage>
 /// </summary>
 public sealed record MessagePageResult(QueueRef Queue, IReadOnlyList<StoredMessage> Messages, string NextMarker, DateTimeOffset Now);
 
+/// <summary>
+/// What a redrive did: <paramref name="Moved"/> messages went back to the queue, and
+/// <paramref name="Remaining"/> free ones were left in its dead-letter queue when it was done.
+/// </summary>
+public sealed record RedriveResult(QueueRef Queue, int Moved, long Remaining);
+
 /// <summary>What listing messages asks for; null values take the defaults.</summary>
 public sealed record MessageListRequest(string? Marker, long? Limit, bool Echo, bool IncludeClaimed, bool IncludeDelayed = false);
 
@@ -212,6 +218,44 @@ public sealed class MessageOperations(
             cancellationToken);
         metrics.MessagesDeleted(popped.Count);
         return new MessagesResult(queue, await cipher.DecryptAsync(popped, cancellationToken), now);
+    }
+
+    /// <summary>Most messages one redrive moves, and how many it moves when the request names no limit.</summary>
+    public const int MaxMessagesPerRedrive = 1000;
+
+    /// <summary>
+    /// Moves up to <paramref name="limit"/> (<see cref="MaxMessagesPerRedrive"/> when null) of the oldest
+    /// free messages of the queue's dead-letter queue (<c>_dead_letter_queue</c>) back to the queue's
+    /// tail, in order, with their claim counts starting again (<see cref="IMessageController.MoveAsync"/>).
+    /// Every free message of the dead-letter queue goes, whichever queue dead-lettered it. 404 for a
+    /// missing queue; 409 when its metadata names no dead-letter queue. A missing dead-letter queue
+    /// has nothing to move, and neither has the queue itself (metadata may not name it; the store
+    /// would move nothing).
+    /// </summary>
+    public async Task<RedriveResult> RedriveAsync(QueueRef queue, long? limit, CancellationToken cancellationToken)
+    {
+        var count = PageLimit.Resolve(limit, MaxMessagesPerRedrive, MaxMessagesPerRedrive);
+        // The stored metadata, not the settings cache: a redrive follows the dead-letter queue named now.
+        var metadata = await driver.Queues.GetMetadataAsync(queue, cancellationToken)
+            ?? throw Errors.NotFound("The queue does not exist.");
+        var deadLetterQueue = ReservedMetadata.Read(metadata).DeadLetterQueue;
+        if (string.IsNullOrEmpty(deadLetterQueue))
+        {
+            throw Errors.Conflict($"The queue has no dead-letter queue ({ReservedMetadata.DeadLetterQueue} is not set): there is nothing to redrive.");
+        }
+
+        var source = queue with { Name = deadLetterQueue };
+        var now = clock.GetUtcNow();
+        var moved = await driver.Messages.MoveAsync(source, queue.Name, count, now, cancellationToken)
+            ?? throw Errors.NotFound("The queue does not exist.");
+        if (moved > 0)
+        {
+            // Messages came back to the queue, where someone may be waiting.
+            waiters.Freed(queue);
+        }
+
+        var left = await driver.Queues.GetStatsAsync(source, now, cancellationToken);
+        return new RedriveResult(queue, moved, left is null ? 0 : left.Total - left.Claimed);
     }
 
     private void CheckIdCount(IReadOnlyList<string> ids)

@@ -142,6 +142,24 @@ public interface IMessageController
     /// </summary>
     Task PurgeAsync(QueueRef queue, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Atomically (one transaction) moves up to <paramref name="limit"/> of the oldest free messages
+    /// of <paramref name="from"/> (unexpired, unclaimed or their claim expired) to the tail of queue
+    /// <paramref name="toQueueName"/> of the same project, in FIFO order, after whatever the target
+    /// already holds (a redrive of a dead-letter queue). Messages whose delay has not elapsed are
+    /// moved too, delay and all: they are the queue's as much as the visible ones, and a redrive
+    /// that left them behind would strand them in the dead-letter queue. A moved message keeps body,
+    /// client id, creation time, TTL, expiry, delay and encryption; its claim count starts again at
+    /// 0 (else the target's next claim would dead-letter it again). It gets a new marker in the
+    /// target, and so a new id, since an id is its marker. Messages a live claim holds stay where
+    /// they are; a claim racing the move either takes a message in <paramref name="from"/> (then
+    /// it is not moved) or does not see it at all. Returns how many moved: 0 when
+    /// <paramref name="from"/> is missing, empty or the target itself; null when the target queue
+    /// does not exist (nothing moved).
+    /// </summary>
+    Task<int?> MoveAsync(
+        QueueRef from, string toQueueName, int limit, DateTimeOffset now, CancellationToken cancellationToken);
+
     /// <summary>Counts of unexpired messages over every project.</summary>
     Task<MessageVolume> GetMessageVolumeAsync(DateTimeOffset now, CancellationToken cancellationToken);
 }

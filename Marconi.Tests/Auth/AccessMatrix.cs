@@ -77,7 +77,7 @@ public class AccessMatrixFactory : KeysFactory
         using var client = CreateV1Client();
         client.Project = project;
         client.Token = full.Token;
-        (await client.PutAsync($"/v2/queues/{queue}", $$"""{"color": "{{marker}}", "_default_message_ttl": 3600}""")).StatusCode
+        (await client.PutAsync($"/v2/queues/{queue}", $$"""{"color": "{{marker}}", "_default_message_ttl": 3600, "_dead_letter_queue": "{{queue}}-dead"}""")).StatusCode
             .Should().Be(HttpStatusCode.Created);
         var posted = await (await client.PostAsync($"/v2/queues/{queue}/messages",
             $$"""{"messages": [{"ttl": 3600, "body": "{{marker}}"}, {"ttl": 3600, "body": 2}, {"ttl": 3600, "body": 3}, {"ttl": 3600, "body": 4}]}"""))

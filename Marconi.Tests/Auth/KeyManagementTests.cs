@@ -186,6 +186,28 @@ public sealed class KeyManagementTests(KeysFactory factory) : IClassFixture<Keys
         (await producer.GetAsync("/v2/queues/work/stats")).StatusCode.Should().Be(HttpStatusCode.OK, "both roles read queues");
     }
 
+    [Fact]
+    public async Task ARedriveNeedsAFullKey()
+    {
+        var project = "p-" + Guid.NewGuid().ToString("N");
+        using var owner = factory.CreateV1Client();
+        owner.Project = project;
+        owner.Token = await factory.IssueAsync(project);
+        using var consumer = factory.CreateV1Client();
+        consumer.Project = project;
+        consumer.Token = await factory.IssueAsync(project, KeyRole.Consume);
+        (await owner.PutAsync("/v2/queues/work", """{"_dead_letter_queue": "work-dead"}""")).StatusCode.Should().Be(HttpStatusCode.Created);
+        (await owner.PostAsync("/v2/queues/work-dead/messages", """{"messages": [{"ttl": 60, "body": "job"}]}""")).StatusCode
+            .Should().Be(HttpStatusCode.Created);
+
+        await (await consumer.PostAsync("/v2/queues/work/redrive", null)).ShouldBeErrorAsync(HttpStatusCode.Forbidden, "Not authorized");
+        (await (await owner.GetAsync("/v2/queues/work-dead/stats")).ShouldBeJsonAsync())
+            .GetProperty("messages").GetProperty("total").GetInt32().Should().Be(1, "the refused redrive moved nothing");
+
+        var redriven = await (await owner.PostAsync("/v2/queues/work/redrive", null)).ShouldBeJsonAsync();
+        redriven.GetProperty("moved").GetInt32().Should().Be(1);
+    }
+
     [Theory]
     [InlineData("GET", "/")]
     [InlineData("GET", "/v1")]

@@ -39,6 +39,9 @@ public sealed record ZmqAction(string Version, string Action, Needs Needs)
             case "queue_purge":
                 body["resource_types"] = new[] { "messages" };
                 break;
+            case "queue_redrive":
+                body["limit"] = 10;
+                break;
             case "queue_share":
                 body["methods"] = new[] { "GET", "POST" };
                 break;
@@ -113,6 +116,7 @@ public sealed record ZmqAction(string Version, string Action, Needs Needs)
         new("v2", "message_pop", Needs.Consume),
         new("v2", "queue_update", Needs.Manage),
         new("v2", "queue_purge", Needs.Manage),
+        new("v2", "queue_redrive", Needs.Manage),
         new("v2", "queue_share", Needs.Manage),
         new("v2", "subscription_create", Needs.Manage),
         new("v2", "subscription_list", Needs.Manage),

@@ -34,6 +34,7 @@ public sealed class ZaqarCheckOrderTests(MarconiHttpFactory factory) : IClassFix
 
         data.Add("PATCH", "/v2/queues/{q}");
         data.Add("POST", "/v2/queues/{q}/purge");
+        data.Add("POST", "/v2/queues/{q}/redrive");
         data.Add("POST", "/v2/queues/{q}/share");
         data.Add("POST", "/v2/queues/{q}/subscriptions");
         data.Add("GET", "/v2/queues/{q}/subscriptions");

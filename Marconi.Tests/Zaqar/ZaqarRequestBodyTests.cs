@@ -23,6 +23,7 @@ public sealed class ZaqarRequestBodyTests(MarconiHttpFactory factory) : IClassFi
         { "PATCH", "/v1.1/queues/{q}/claims/unknown" },
         { "PATCH", "/v2/queues/{q}/claims/unknown" },
         { "POST", "/v2/queues/{q}/purge" },
+        { "POST", "/v2/queues/{q}/redrive" },
         { "POST", "/v2/queues/{q}/share" },
         { "POST", "/v2/queues/{q}/subscriptions" },
         { "PATCH", "/v2/queues/{q}/subscriptions/unknown" },
@@ -42,6 +43,7 @@ public sealed class ZaqarRequestBodyTests(MarconiHttpFactory factory) : IClassFi
         ("PUT", "{q}") => (HttpStatusCode.Created, null),
         ("POST", "claims") => (HttpStatusCode.NoContent, null),
         ("POST", "purge") => (HttpStatusCode.NoContent, null),
+        ("POST", "redrive") => (HttpStatusCode.NotFound, "Not found"), // the queue is missing: the body was fine
         ("POST", "subscriptions") => (HttpStatusCode.BadRequest, "Invalid API request"),
         ("PATCH", "unknown") when path.Contains("/subscriptions/") => (HttpStatusCode.BadRequest, "Invalid API request"),
         ("PUT", "confirm") => (HttpStatusCode.BadRequest, "Invalid API request"),
@@ -112,6 +114,7 @@ public sealed class ZaqarRequestBodyTests(MarconiHttpFactory factory) : IClassFi
     [InlineData("PATCH", "/v1.1/queues/{q}/claims/unknown", "[]", "Invalid request body")]
     [InlineData("PATCH", "/v2/queues/{q}/claims/unknown", "[{}]", "Invalid request body")]
     [InlineData("POST", "/v2/queues/{q}/purge", "[\"messages\"]", "Invalid request body")]
+    [InlineData("POST", "/v2/queues/{q}/redrive", "[10]", "Invalid request body")]
     [InlineData("POST", "/v2/queues/{q}/share", "[\"messages\"]", "Invalid request body")]
     [InlineData("POST", "/v2/queues/{q}/subscriptions", "[]", "Invalid request body")]
     [InlineData("PATCH", "/v2/queues/{q}/subscriptions/unknown", "[{\"ttl\": 60}]", "Invalid request body")]
@@ -132,6 +135,7 @@ public sealed class ZaqarRequestBodyTests(MarconiHttpFactory factory) : IClassFi
     [InlineData("POST", "/v2/queues/{q}/claims", """{"\ud800": 1}""")]
     [InlineData("PATCH", "/v2/queues/{q}/claims/unknown", """{"\ud800": 1}""")]
     [InlineData("POST", "/v2/queues/{q}/purge", """{"resource_types": ["\ud800"]}""")]
+    [InlineData("POST", "/v2/queues/{q}/redrive", """{"\ud800": 1}""")]
     [InlineData("POST", "/v2/queues/{q}/share", """{"paths": ["\ud800"]}""")]
     [InlineData("POST", "/v2/queues/{q}/share", """{"methods": ["\ud800"]}""")]
     [InlineData("POST", "/v2/queues/{q}/share", """{"\ud800": 1}""")]
