@@ -51,6 +51,18 @@ internal sealed class SqliteQueueController(SqliteDataDriver driver) : IQueueCon
             .Select(q => new QueueListItem(q.Name, detailed ? q.Metadata : null))
             .ToList());
 
+    public Task<IReadOnlyList<ProjectListItem>> ListProjectsAsync(string? marker, int limit, CancellationToken cancellationToken) =>
+        // The (project, name) unique index covers it: groups come in index order and the scan stops after the limit.
+        driver.ReadAsync<IReadOnlyList<ProjectListItem>>("Project listing", c => c.Rows<(string Project, long Queues)>(
+                """
+                SELECT project, count(*) FROM queues
+                WHERE project > @marker
+                GROUP BY project ORDER BY project LIMIT @limit
+                """,
+                new { marker = marker ?? "", limit })
+            .Select(p => new ProjectListItem(p.Project, p.Queues))
+            .ToList());
+
     public Task<string?> GetMetadataAsync(QueueRef queue, CancellationToken cancellationToken) =>
         driver.ReadAsync("Queue metadata lookup", c => c.Scalar<string?>(
             "SELECT metadata FROM queues WHERE project = @project AND name = @name", QueueRefArgs.Of(queue)));

@@ -280,6 +280,7 @@ internal sealed class OpenApiDocuments(EndpointDataSource endpoints)
             "key_get" => new("Get an API key", [200], None),
             "key_revoke" => new("Revoke an API key", [204], None),
             "key_rotate" => new("Rotate an API key's secret", [200], None),
+            "project_list" => new("List projects that have queues", [200], [("marker", Str), ("limit", Int)]),
             _ => throw new InvalidOperationException(
                 $"The {version} route table maps {action}, which the OpenAPI documents do not describe."),
         };

@@ -78,10 +78,10 @@ internal static class PathRules
     ];
 
     /// <summary>
-    /// The literal segments of the key management routes (<c>/v2/admin/keys/{id}/rotate</c>): a
-    /// table of its own, since where queue routes have a queue name these have <c>keys</c>.
+    /// The literal segments of the admin routes (<c>/v2/admin/keys/{id}/rotate</c>, <c>/v2/admin/projects</c>):
+    /// a table of its own, since where queue routes have a queue name these have <c>keys</c> or <c>projects</c>.
     /// </summary>
-    private static readonly string[][] AdminLiterals = [Versions, ["admin"], ["keys"], [], ["rotate"]];
+    private static readonly string[][] AdminLiterals = [Versions, ["admin"], ["keys", "projects"], [], ["rotate"]];
 
     /// <summary>A literal segment in another case (<c>/V1/Queues</c>, <c>/v2/Admin/keys</c>) names no resource.</summary>
     private static bool HasMiscasedLiteral(string path)

@@ -41,6 +41,9 @@ internal static class ZaqarRoutes
         v2.MapAction(HttpMethods.Get, "/admin/keys/{key_id}", api, "key_get").WithMetadata(NeedsNoCaller.Instance);
         v2.MapAction(HttpMethods.Delete, "/admin/keys/{key_id}", api, "key_revoke").WithMetadata(NeedsNoCaller.Instance);
         v2.MapAction(HttpMethods.Post, "/admin/keys/{key_id}/rotate", api, "key_rotate").WithMetadata(NeedsNoCaller.Instance);
+
+        // The project listing spans every project, so it needs neither header either.
+        v2.MapAction(HttpMethods.Get, "/admin/projects", api, "project_list").WithMetadata(NeedsNoCaller.Instance);
         return app;
     }
 

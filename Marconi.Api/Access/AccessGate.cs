@@ -87,15 +87,15 @@ public sealed partial class AccessGate
         if (!_options.RequiresKeys)
         {
             return level == AccessLevel.Admin
-                ? throw Errors.NotAuthorized($"Key management needs {AuthOptions.SectionName}:Mode={AuthOptions.KeysMode}.")
+                ? throw Errors.NotAuthorized($"Key management and the project listing need {AuthOptions.SectionName}:Mode={AuthOptions.KeysMode}.")
                 : ValueTask.FromResult(project);
         }
 
         if (credentials.Grant)
         {
-            // A verified grant names its project and paths; it never manages keys.
+            // A verified grant names its project and paths; it never reaches the admin actions.
             return level == AccessLevel.Admin
-                ? throw Refuse("grant", null, action, project, transport, origin, Errors.NotAuthorized("A pre-signed URL cannot manage keys."))
+                ? throw Refuse("grant", null, action, project, transport, origin, Errors.NotAuthorized("A pre-signed URL cannot manage keys or list projects."))
                 : ValueTask.FromResult(project);
         }
 
@@ -155,7 +155,7 @@ public sealed partial class AccessGate
             if (level == AccessLevel.Admin)
             {
                 throw Refuse("scope", key.Id, action, project, transport, origin,
-                    Errors.NotAuthorized("Managing keys needs an admin key."));
+                    Errors.NotAuthorized("Managing keys and listing projects need an admin key."));
             }
 
             if (project is not null && !string.Equals(project, own, StringComparison.Ordinal))
@@ -190,7 +190,7 @@ public sealed partial class AccessGate
     {
         AccessLevel.Produce => "create queues or post messages",
         AccessLevel.Consume => "read, claim or delete messages",
-        AccessLevel.Admin => "manage keys",
+        AccessLevel.Admin => "manage keys or list projects",
         _ => "change queues, shares or subscriptions",
     };
 

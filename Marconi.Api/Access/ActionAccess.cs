@@ -18,7 +18,7 @@ public enum AccessLevel
     /// <summary>Changing or removing a queue, sharing it, its subscriptions: <c>full</c>.</summary>
     Manage,
 
-    /// <summary>Key management: an admin-scoped <c>full</c> key.</summary>
+    /// <summary>Key management and the project listing: an admin-scoped <c>full</c> key.</summary>
     Admin,
 }
 
@@ -73,6 +73,7 @@ public static class ActionAccess
         ["key_get"] = AccessLevel.Admin,
         ["key_revoke"] = AccessLevel.Admin,
         ["key_rotate"] = AccessLevel.Admin,
+        ["project_list"] = AccessLevel.Admin,
     };
 
     public static AccessLevel Of(string action) => Levels.GetValueOrDefault(action, AccessLevel.Admin);

@@ -68,12 +68,13 @@ public class V1_1Catalogue : ApiCatalogue
 
     /// <summary>
     /// The operations that need neither Client-ID nor X-Project-ID (v2 contract 2.2), and v2's key
-    /// management, which acts on no project.
+    /// management and project listing, which act on no project.
     /// </summary>
     public static readonly IReadOnlySet<string> OpenActions = new HashSet<string>
     {
         "get_home_doc", "ping_node", "check_node_health", "get_node_health",
         "key_create", "key_list", "key_get", "key_revoke", "key_rotate",
+        "project_list",
     };
 
     public override RequestContext Caller(string action, string? project, string? clientId) =>

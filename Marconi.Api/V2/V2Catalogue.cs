@@ -53,6 +53,40 @@ public sealed class V2Catalogue : V1_1Catalogue
         Add("key_get", keys.Get);
         Add("key_revoke", keys.Revoke);
         Add("key_rotate", keys.Rotate);
+        Add("project_list", ProjectList);
+    }
+
+    /// <summary>The project listing's path; like key management it is v2's only and acts on no project.</summary>
+    public const string ProjectsPath = "/v2/admin/projects";
+
+    /// <summary>
+    /// Every project that has queues, by name (ordinal), with its number of queues; paged as queues
+    /// are (<c>marker</c>, <c>limit</c> with the queue listing's default and maximum, links per 3.7).
+    /// Only an admin key reaches it (<see cref="Access.AccessGate"/>).
+    /// </summary>
+    private async Task<ApiOutcome> ProjectList(ApiRequest r, CancellationToken t)
+    {
+        var marker = r.Text("marker", ParameterType.String);
+        var limitText = r.Text("limit", ParameterType.Integer);
+        var limit = QueryParameters.Integer("limit", limitText);
+        var page = await Queues.ListProjectsAsync(marker, limit, t);
+        var next = page.Projects.Count > 0 ? Hrefs.NextPage(ProjectsPath, page.NextMarker, ("limit", limit)) : null;
+        return ApiOutcome.Ok(Rendering.Render(w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("projects"u8);
+            foreach (var project in page.Projects)
+            {
+                w.WriteStartObject();
+                w.WriteString("name"u8, project.Name);
+                w.WriteNumber("queues"u8, project.Queues);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            Rendering.WriteLinks(w, next);
+            w.WriteEndObject();
+        }));
     }
 
     /// <summary>10.1: 201 with the new id, or the id of the unconfirmed one of the same subscriber; 409 if it is confirmed.</summary>

@@ -9,6 +9,9 @@ namespace Marconi.Core.Operations;
 /// </summary>
 public sealed record QueueListResult(IReadOnlyList<QueueListItem> Queues, string NextMarker);
 
+/// <summary>A page of projects and the marker of the next page, as <see cref="QueueListResult"/>.</summary>
+public sealed record ProjectListResult(IReadOnlyList<ProjectListItem> Projects, string NextMarker);
+
 /// <summary>
 /// Which queues a v2 listing keeps: names containing <paramref name="Name"/>, and metadata whose
 /// top-level members equal each filter (as an integer when the value is <c>-?digits</c>).
@@ -199,6 +202,18 @@ public sealed class QueueOperations(
         }
 
         return new QueueListResult(kept, kept.Count > 0 ? kept[^1].Name : markerValue ?? "");
+    }
+
+    /// <summary>
+    /// Every project that has queues, after <paramref name="marker"/>, with its number of queues; for
+    /// admins, so it takes no caller. Pages are sized as queue pages are.
+    /// </summary>
+    public async Task<ProjectListResult> ListProjectsAsync(string? marker, long? limit, CancellationToken cancellationToken)
+    {
+        var pageSize = PageLimit.Resolve(limit, _limits.DefaultQueuesPerPage, _limits.MaxQueuesPerPage);
+        var markerValue = string.IsNullOrEmpty(marker) ? null : marker;
+        var projects = await driver.Queues.ListProjectsAsync(markerValue, pageSize, cancellationToken);
+        return new ProjectListResult(projects, projects.Count > 0 ? projects[^1].Name : markerValue ?? "");
     }
 
     /// <summary>How many stored queues a filtered listing reads at a time.</summary>

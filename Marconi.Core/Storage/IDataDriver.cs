@@ -60,6 +60,13 @@ public interface IQueueController
     Task<IReadOnlyList<QueueListItem>> ListAsync(
         string project, string? marker, int limit, bool detailed, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Projects that have at least one queue, whose names sort ordinally after <paramref name="marker"/>
+    /// (null: from the start), in that order, each with its number of queues. The default namespace
+    /// (the empty name: queues made without a project) sorts before every marker, so it is never listed.
+    /// </summary>
+    Task<IReadOnlyList<ProjectListItem>> ListProjectsAsync(string? marker, int limit, CancellationToken cancellationToken);
+
     /// <summary>The metadata JSON text, or null when the queue does not exist.</summary>
     Task<string?> GetMetadataAsync(QueueRef queue, CancellationToken cancellationToken);
 

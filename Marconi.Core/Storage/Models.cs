@@ -28,6 +28,9 @@ public sealed record StoredMessage(
 /// <summary>An element of a queue listing. <paramref name="Metadata"/> is set only for detailed listings.</summary>
 public sealed record QueueListItem(string Name, string? Metadata);
 
+/// <summary>An element of the project listing: a project that has queues, and how many.</summary>
+public sealed record ProjectListItem(string Name, long Queues);
+
 /// <summary>What listing messages asks storage for.</summary>
 /// <param name="Marker">Start strictly after this marker; null for the head of the queue.</param>
 /// <param name="Limit">Page size, already validated.</param>

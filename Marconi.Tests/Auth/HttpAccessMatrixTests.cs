@@ -90,6 +90,7 @@ public sealed record HttpRoute(string Version, string Method, string Pattern, st
         new("v2", "GET", "/admin/keys/{key_id}", "key_get", Needs.Admin),
         new("v2", "DELETE", "/admin/keys/{key_id}", "key_revoke", Needs.Admin),
         new("v2", "POST", "/admin/keys/{key_id}/rotate", "key_rotate", Needs.Admin),
+        new("v2", "GET", "/admin/projects", "project_list", Needs.Admin),
     ];
 
     private static IEnumerable<HttpRoute> V1() =>

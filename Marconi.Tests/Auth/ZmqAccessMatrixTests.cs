@@ -129,6 +129,7 @@ public sealed record ZmqAction(string Version, string Action, Needs Needs)
         new("v2", "key_get", Needs.Admin),
         new("v2", "key_revoke", Needs.Admin),
         new("v2", "key_rotate", Needs.Admin),
+        new("v2", "project_list", Needs.Admin),
     ];
 
     private static IEnumerable<ZmqAction> Common(string version) =>

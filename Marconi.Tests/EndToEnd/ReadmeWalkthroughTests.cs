@@ -53,17 +53,18 @@ public sealed class ReadmeWalkthroughTests : IDisposable
 
         code.Should().Be(0, stdout + stderr);
         var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        lines.Should().HaveCount(9, stdout);
+        lines.Should().HaveCount(10, stdout);
         lines[0].Should().MatchRegex("""^\{"id":"[0-9a-f]+","href":"/v2/queues/jobs/messages/[0-9a-f]+"\}$""");
         lines[1].Should().StartWith("""{"messages":{"claimed":0,"free":1,"total":1,""");
         lines[2].Should().Be("401");
         lines[3].Should().Be("403");
         lines[4].Should().MatchRegex("""^\{"id":"[0-9a-f]{16}","name":"worker","scope":"project","project":"demo-project","role":"consume",.*"secret":"mk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}"\}$""");
-        lines[5].Should().MatchRegex(@"^ID\s+NAME\s+SCOPE\s+PROJECT\s+ROLE\s+CREATED");
-        lines[6].Should().Contain("ingest").And.Contain("produce");
-        lines[7].Should().Contain("worker").And.Contain("consume");
-        var id = lines[6][..16];
-        lines[8].Should().Be($$"""{"id":"{{id}}","revoked":true}""");
+        lines[5].Should().Be("""{"projects":[{"name":"demo-project","queues":1}],"links":[{"rel":"next","href":"/v2/admin/projects?marker=demo-project"}]}""");
+        lines[6].Should().MatchRegex(@"^ID\s+NAME\s+SCOPE\s+PROJECT\s+ROLE\s+CREATED");
+        lines[7].Should().Contain("ingest").And.Contain("produce");
+        lines[8].Should().Contain("worker").And.Contain("consume");
+        var id = lines[7][..16];
+        lines[9].Should().Be($$"""{"id":"{{id}}","revoked":true}""");
         stderr.Should().NotContain("mk_", "the command line prints secrets on stdout only");
         host.Output.Should().NotContain("mk_", "no token is ever logged");
     }
