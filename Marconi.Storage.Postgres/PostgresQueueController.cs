@@ -173,30 +173,39 @@ internal sealed class PostgresQueueController(PostgresDataDriver driver) : IQueu
             $"SELECT count(*) FROM {S}.queues WHERE project = @project",
             new { project }, cancellationToken: cancellationToken)), cancellationToken);
 
-    public Task<QueueStats?> GetStatsAsync(QueueRef queue, DateTimeOffset now, CancellationToken cancellationToken) =>
+    public Task<QueueStats?> GetStatsAsync(
+        QueueRef queue, DateTimeOffset now, CancellationToken cancellationToken, bool countDelayed = false) =>
         _driver.RunAsync("Queue stats", async c =>
         {
             // One statement, so the counts and the oldest and newest come from one snapshot. Total
             // counts every unexpired message, delayed ones included, as SQLite does; claimed, those a
             // live claim holds. It reads every live message of the queue: no counter row that every
-            // consumer's delete would have to update.
+            // consumer's delete would have to update. Asked for, the delayed count is one more
+            // aggregate of that same pass, so it needs no index of its own (SQLite, whose stats skip
+            // the pass, has one); not asked for, its column is a constant null.
             var row = await c.QueryFirstOrDefaultAsync<StatsRow>(new CommandDefinition(
-                $"""
-                SELECT s.total AS Total, s.claimed AS Claimed,
-                       s.oldest AS Oldest, (SELECT created FROM {S}.messages WHERE queue_id = q.id AND marker = s.oldest) AS OldestCreated,
-                       s.newest AS Newest, (SELECT created FROM {S}.messages WHERE queue_id = q.id AND marker = s.newest) AS NewestCreated
-                FROM {S}.queues AS q
-                CROSS JOIN LATERAL (
-                    SELECT count(*) AS total, count(*) FILTER (WHERE m.claim_expires > @now) AS claimed,
-                           min(m.marker) AS oldest, max(m.marker) AS newest
-                    FROM {S}.messages AS m
-                    WHERE m.queue_id = q.id AND m.expires > @now) AS s
-                WHERE q.project = @project AND q.name = @name
-                """,
+                Stats(S, countDelayed ? DelayedCount : "NULL::bigint"),
                 new { project = queue.Project, name = queue.Name, now = now.ToUnixTimeMilliseconds() },
                 cancellationToken: cancellationToken));
             return row?.ToStats();
         }, cancellationToken);
+
+    /// <summary>The free, unexpired messages whose delay has not elapsed, as an aggregate of the stats' pass.</summary>
+    private const string DelayedCount = $"count(*) FILTER (WHERE m.visible_at > @now AND {PostgresRows.Free})";
+
+    private static string Stats(string s, string delayed) =>
+        $"""
+        SELECT s.total AS Total, s.claimed AS Claimed, s.delayed AS Delayed,
+               s.oldest AS Oldest, (SELECT created FROM {s}.messages WHERE queue_id = q.id AND marker = s.oldest) AS OldestCreated,
+               s.newest AS Newest, (SELECT created FROM {s}.messages WHERE queue_id = q.id AND marker = s.newest) AS NewestCreated
+        FROM {s}.queues AS q
+        CROSS JOIN LATERAL (
+            SELECT count(*) AS total, count(*) FILTER (WHERE m.claim_expires > @now) AS claimed, {delayed} AS delayed,
+                   min(m.marker) AS oldest, max(m.marker) AS newest
+            FROM {s}.messages AS m
+            WHERE m.queue_id = q.id AND m.expires > @now) AS s
+        WHERE q.project = @project AND q.name = @name
+        """;
 
     public Task<IReadOnlyList<QueueDepth>> ListDeepestAsync(int count, DateTimeOffset now, CancellationToken cancellationToken) =>
         _driver.RunAsync<IReadOnlyList<QueueDepth>>("Deepest queues", async c =>
@@ -229,7 +238,9 @@ internal sealed class PostgresQueueController(PostgresDataDriver driver) : IQueu
         public long? Newest { get; init; }
         public long? NewestCreated { get; init; }
 
-        public QueueStats ToStats() => new(Claimed, Total, Stamp(Oldest, OldestCreated), Stamp(Newest, NewestCreated));
+        public long? Delayed { get; init; }
+
+        public QueueStats ToStats() => new(Claimed, Total, Stamp(Oldest, OldestCreated), Stamp(Newest, NewestCreated), Delayed);
 
         private static MessageStamp? Stamp(long? marker, long? created) =>
             marker is { } m && created is { } at ? new MessageStamp(Ids.MessageId(m), DateTimeOffset.FromUnixTimeMilliseconds(at)) : null;

@@ -108,6 +108,13 @@ internal static class Schema
         """
         CREATE TABLE dead_queues (queue_id INTEGER PRIMARY KEY);
         """,
+        // The delayed count in v2 stats (include_delayed). Partial: undelayed messages (visible_at 0)
+        // never enter it, so posts and deletes on queues without delays pay nothing, and claims never
+        // touch its columns. Stats read it as a range (queue_id, visible_at > now), whose cost is the
+        // messages still delayed, not the queue's depth.
+        """
+        CREATE INDEX messages_delayed ON messages (queue_id, visible_at) WHERE visible_at > 0;
+        """,
     ];
 
     public static void Migrate(SqliteConnection connection) => Migrate(connection, Migrations.Length);

@@ -119,7 +119,17 @@ internal sealed class SqliteQueueController(SqliteDataDriver driver) : IQueueCon
             return depths;
         });
 
-    public Task<QueueStats?> GetStatsAsync(QueueRef queue, DateTimeOffset now, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// The free, unexpired messages of a queue whose delay has not elapsed. The literal
+    /// <c>visible_at &gt; 0</c> lets the planner prove the partial index applies (a parameter cannot).
+    /// </summary>
+    internal const string DelayedCount = $"""
+        SELECT count(*) FROM messages AS m INDEXED BY messages_delayed
+        WHERE m.queue_id = @queue AND m.visible_at > 0 AND m.visible_at > @now AND m.expires > @now AND {Sql.Free}
+        """;
+
+    public Task<QueueStats?> GetStatsAsync(
+        QueueRef queue, DateTimeOffset now, CancellationToken cancellationToken, bool countDelayed = false) =>
         driver.ReadAsync("Queue stats", c =>
         {
             // One read transaction, so the counts and the oldest/newest agree with each other.
@@ -136,8 +146,10 @@ internal sealed class SqliteQueueController(SqliteDataDriver driver) : IQueueCon
             var args = new { queue = q.Id, now = now.ToUnixTimeMilliseconds() };
             if (total <= 0)
             {
-                return new QueueStats(0, 0, null, null);
+                return new QueueStats(0, 0, null, null, countDelayed ? 0 : null);
             }
+
+            long? delayed = countDelayed ? c.Scalar<long>(DelayedCount, args, transaction) : null;
 
             var oldest = c.Row<(long Marker, long Created)>(
                 "SELECT marker, created FROM messages INDEXED BY messages_queue WHERE queue_id = @queue AND expires > @now ORDER BY marker LIMIT 1",
@@ -145,7 +157,7 @@ internal sealed class SqliteQueueController(SqliteDataDriver driver) : IQueueCon
             var newest = c.Row<(long Marker, long Created)>(
                 "SELECT marker, created FROM messages INDEXED BY messages_queue WHERE queue_id = @queue AND expires > @now ORDER BY marker DESC LIMIT 1",
                 args, transaction);
-            return new QueueStats(claimed, total, Stamp(oldest), Stamp(newest));
+            return new QueueStats(claimed, total, Stamp(oldest), Stamp(newest), delayed);
         });
 
     /// <summary>

@@ -149,6 +149,11 @@ internal sealed class OpenApiDocuments(EndpointDataSource endpoints)
         w.WriteStartObject(route.Method.ToLowerInvariant());
         w.WriteString("operationId", id);
         w.WriteString("summary", shape.Summary);
+        if (shape.Description is { } description)
+        {
+            w.WriteString("description", description);
+        }
+
         if (route.PathParameters.Count + shape.Query.Length > 0)
         {
             w.WriteStartArray("parameters");
@@ -224,7 +229,14 @@ internal sealed class OpenApiDocuments(EndpointDataSource endpoints)
 
     private sealed record Body(string Type, bool Required = true, string MediaType = "application/json");
 
-    private sealed record Shape(string Summary, int[] Success, (string Name, string Type)[] Query, Body? Body = null);
+    /// <param name="Description">What the summary cannot say, such as a Marconi extension of the contract.</param>
+    private sealed record Shape(
+        string Summary, int[] Success, (string Name, string Type)[] Query, Body? Body = null, string? Description = null);
+
+    private const string StatsWithDelayed =
+        "Marconi extension: with include_delayed=true the \"messages\" object also has \"delayed\", the unexpired, " +
+        "unclaimed messages whose delay has not elapsed yet. They are still counted in \"free\" and \"total\", " +
+        "so free + claimed = total holds as without it. Without the parameter the document has exactly the contract's members.";
 
     private static readonly (string, string)[] None = [];
     private const string Str = "string", Int = "integer", Bool = "boolean";
@@ -252,7 +264,9 @@ internal sealed class OpenApiDocuments(EndpointDataSource endpoints)
             "queue_update" => new("Update a queue's metadata with a JSON patch", [200], None,
                 new Body("array", MediaType: MetadataPatch.MediaType)),
             "queue_delete" => new("Delete a queue", [204], None),
-            "queue_get_stats" => new("Queue statistics", [200], None),
+            "queue_get_stats" => v2
+                ? new("Queue statistics", [200], [("include_delayed", Bool)], Description: StatsWithDelayed)
+                : new("Queue statistics", [200], None),
             "queue_purge" => new("Purge a queue", [204], None, new Body("object", Required: false)),
             "queue_redrive" => new("Move free messages of the queue's dead-letter queue back to it (limit in the body)", [200], None,
                 new Body("object", Required: false)),

@@ -172,10 +172,17 @@ public class V1_1Catalogue : ApiCatalogue
         return ApiOutcome.NoContent;
     }
 
-    /// <summary>6.6: a missing queue has zeros.</summary>
+    /// <summary>
+    /// 6.6: a missing queue has zeros. Marconi's v2 extension: <c>include_delayed=true</c> adds
+    /// <c>delayed</c> (a part of <c>free</c>) for the dashboard; without it the document is the contract's.
+    /// </summary>
     private async Task<ApiOutcome> QueueGetStats(ApiRequest r, CancellationToken t)
     {
-        var stats = await Queues.GetStatsOrEmptyAsync(QueueNames.Validate(r.Caller, r.Name("queue_name")), t);
+        var name = r.Name("queue_name");
+        var includeDelayedText = IsV2 ? r.Text("include_delayed", ParameterType.Boolean) : null;
+        var queue = QueueNames.Validate(r.Caller, name);
+        var includeDelayed = QueryParameters.Boolean("include_delayed", includeDelayedText) ?? false;
+        var stats = await Queues.GetStatsOrEmptyAsync(queue, t, countDelayed: includeDelayed);
         return ApiOutcome.Ok(Representation.Stats(stats.Queue, stats.Stats, stats.Now));
     }
 

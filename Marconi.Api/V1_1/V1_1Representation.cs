@@ -45,7 +45,10 @@ public sealed class V1_1Representation(Hrefs hrefs)
             w.WriteEndObject();
         });
 
-    /// <summary>6.6: the v1 members; a missing queue has zeros.</summary>
+    /// <summary>
+    /// 6.6: the v1 members; a missing queue has zeros. <c>delayed</c> only when the stats were asked
+    /// for it (v2's <c>include_delayed</c>, a Marconi extension).
+    /// </summary>
     public byte[] Stats(QueueRef queue, QueueStats stats, DateTimeOffset now) => Rendering.Render(w =>
     {
         w.WriteStartObject();
@@ -53,6 +56,11 @@ public sealed class V1_1Representation(Hrefs hrefs)
         w.WriteNumber("claimed"u8, stats.Claimed);
         w.WriteNumber("free"u8, stats.Total - stats.Claimed);
         w.WriteNumber("total"u8, stats.Total);
+        if (stats.Delayed is { } delayed)
+        {
+            w.WriteNumber("delayed"u8, delayed);
+        }
+
         if (stats.Total > 0 && stats.Oldest is { } oldest && stats.Newest is { } newest)
         {
             WriteStamp(w, "oldest"u8, queue, oldest, now);

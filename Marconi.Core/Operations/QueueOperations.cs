@@ -243,11 +243,16 @@ public sealed class QueueOperations(
         }
     }
 
-    /// <summary>Stats, with zeros for a queue that does not exist (v1.1/v2 queues are lazy).</summary>
-    public async Task<QueueStatsResult> GetStatsOrEmptyAsync(QueueRef queue, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stats, with zeros for a queue that does not exist (v1.1/v2 queues are lazy); with
+    /// <paramref name="countDelayed"/> they include the delayed count.
+    /// </summary>
+    public async Task<QueueStatsResult> GetStatsOrEmptyAsync(
+        QueueRef queue, CancellationToken cancellationToken, bool countDelayed = false)
     {
         var now = clock.GetUtcNow();
-        var stats = await driver.Queues.GetStatsAsync(queue, now, cancellationToken) ?? new QueueStats(0, 0, null, null);
+        var stats = await driver.Queues.GetStatsAsync(queue, now, cancellationToken, countDelayed)
+            ?? new QueueStats(0, 0, null, null, countDelayed ? 0 : null);
         return new QueueStatsResult(queue, stats, now);
     }
 

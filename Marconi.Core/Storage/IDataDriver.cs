@@ -83,8 +83,13 @@ public interface IQueueController
     /// <summary>The number of queues of a project.</summary>
     Task<long> CountAsync(string project, CancellationToken cancellationToken);
 
-    /// <summary>Counts of unexpired messages, or null when the queue does not exist.</summary>
-    Task<QueueStats?> GetStatsAsync(QueueRef queue, DateTimeOffset now, CancellationToken cancellationToken);
+    /// <summary>
+    /// Counts of unexpired messages, or null when the queue does not exist. With
+    /// <paramref name="countDelayed"/> also <see cref="QueueStats.Delayed"/>, from the same snapshot;
+    /// without it the read costs what it always did.
+    /// </summary>
+    Task<QueueStats?> GetStatsAsync(
+        QueueRef queue, DateTimeOffset now, CancellationToken cancellationToken, bool countDelayed = false);
 
     /// <summary>
     /// Up to <paramref name="count"/> queues of every project that hold messages, the deepest first

@@ -43,7 +43,11 @@ public sealed record MessageListQuery(
 public sealed record MessageStamp(string Id, DateTimeOffset Created);
 
 /// <summary>Unexpired message counts of a queue.</summary>
-public sealed record QueueStats(long Claimed, long Total, MessageStamp? Oldest, MessageStamp? Newest);
+/// <param name="Delayed">
+/// Free messages whose delay has not elapsed (they are in <paramref name="Total"/> too); null unless
+/// the read asked for it.
+/// </param>
+public sealed record QueueStats(long Claimed, long Total, MessageStamp? Oldest, MessageStamp? Newest, long? Delayed = null);
 
 /// <summary>A queue's unexpired messages, free and held by a live claim.</summary>
 public sealed record QueueDepth(QueueRef Queue, long Free, long Claimed);

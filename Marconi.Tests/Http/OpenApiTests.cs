@@ -79,6 +79,16 @@ public sealed class OpenApiTests(OpenApiFactory factory) : IClassFixture<OpenApi
             .Where(p => p.GetProperty("in").GetString() == "query")
             .Select(p => $"{p.GetProperty("name").GetString()}:{p.GetProperty("schema").GetProperty("type").GetString()}")
             .Should().Equal("marker:string", "limit:integer", "echo:boolean", "include_claimed:boolean", "include_delayed:boolean", "ids:string");
+        var stats = v2.RootElement.GetProperty("paths").GetProperty("/v2/queues/{queue_name}/stats").GetProperty("get");
+        stats.GetProperty("parameters").EnumerateArray()
+            .Where(p => p.GetProperty("in").GetString() == "query")
+            .Select(p => $"{p.GetProperty("name").GetString()}:{p.GetProperty("schema").GetProperty("type").GetString()}")
+            .Should().Equal("include_delayed:boolean");
+        stats.GetProperty("description").GetString().Should().Contain("\"delayed\"").And.Contain("still counted in \"free\" and \"total\"");
+        var v1_1 = await JsonDocument.ParseAsync(await client.GetStreamAsync("/openapi/v1.1.json"));
+        var v1_1Stats = v1_1.RootElement.GetProperty("paths").GetProperty("/v1.1/queues/{queue_name}/stats").GetProperty("get");
+        v1_1Stats.GetProperty("parameters").EnumerateArray().Should().OnlyContain(p => p.GetProperty("in").GetString() == "path");
+        v1_1Stats.TryGetProperty("description", out _).Should().BeFalse();
         var patch = v2.RootElement.GetProperty("paths").GetProperty("/v2/queues/{queue_name}").GetProperty("patch");
         patch.GetProperty("requestBody").GetProperty("content").EnumerateObject().Select(c => c.Name)
             .Should().Equal("application/openstack-messaging-v2.0-json-patch");

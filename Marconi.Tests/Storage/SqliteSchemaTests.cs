@@ -89,6 +89,21 @@ public sealed class SqliteSchemaTests : IDisposable
         claimable.Concat(page).Should().NotContain(p => p.Contains("TEMP B-TREE") || p.StartsWith("SCAN"));
     }
 
+    [Fact]
+    public async Task TheDelayedCountReadsOnlyTheDelayedMessagesOfItsQueue()
+    {
+        await using (Open())
+        {
+        }
+
+        await using var connection = new SqliteConnection($"Data Source={_database.Path}");
+        connection.Open();
+        var plan = Plan(connection, SqliteQueueController.DelayedCount, new { queue = 1, now = 0 });
+
+        // A range of the partial index, which holds delayed messages only: not the queue's depth.
+        plan.Should().ContainSingle().Which.Should().Contain("USING INDEX messages_delayed (queue_id=? AND visible_at>?)");
+    }
+
     private static List<string> Plan(SqliteConnection connection, string sql, object args) =>
         connection.Query<(long Id, long Parent, long NotUsed, string Detail)>("EXPLAIN QUERY PLAN " + sql, args)
             .Select(row => row.Detail)

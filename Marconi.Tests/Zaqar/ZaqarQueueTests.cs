@@ -194,6 +194,57 @@ public sealed class ZaqarQueueTests(MarconiHttpFactory factory) : IClassFixture<
     }
 
     [Fact]
+    public async Task V2StatsCountDelayedMessagesOnlyWhenAskedWithinFree()
+    {
+        using var client = factory.CreateV1Client();
+        var queue = V1Client.NewQueueName();
+        await client.PutAsync($"/v2/queues/{queue}", """{"_default_message_delay": 30}""");
+        await client.PostV2Async("v2", queue, """[{"body": 0, "delay": 0}, {"body": 1}, {"body": 2}, {"body": 3, "delay": 90}]""");
+        await client.ClaimV2Async("v2", queue, limit: 1);
+        async Task<JsonElement> Stats(string version, string query = "") =>
+            (await (await client.GetAsync($"/{version}/queues/{queue}/stats{query}")).ShouldBeJsonAsync()).GetProperty("messages");
+
+        // The contract's members exactly, as v1.1 clients check them, unless the extension is asked for.
+        string[] contract = ["claimed", "free", "total", "oldest", "newest"];
+        (await Stats("v2")).Members().Should().Equal(contract);
+        (await Stats("v2", "?include_delayed=false")).Members().Should().Equal(contract);
+        var counted = await Stats("v2", "?include_delayed=true");
+        counted.Members().Should().Equal("claimed", "free", "total", "delayed", "oldest", "newest");
+        counted.GetProperty("claimed").GetInt32().Should().Be(1);
+        counted.GetProperty("free").GetInt32().Should().Be(3, "delayed messages are still free");
+        counted.GetProperty("total").GetInt32().Should().Be(4);
+        counted.GetProperty("delayed").GetInt32().Should().Be(3);
+        (await Stats("v2", "?include_delayed=on")).GetProperty("delayed").GetInt32().Should().Be(3);
+
+        // Other versions have no such parameter; unknown parameters are ignored.
+        (await Stats("v1.1", "?include_delayed=true")).Members().Should().Equal(contract);
+        (await Stats("v1", "?include_delayed=true")).Members().Should().Equal(contract);
+
+        factory.Clock.Advance(TimeSpan.FromSeconds(30));
+        (await Stats("v2", "?include_delayed=1")).GetProperty("delayed").GetInt32().Should().Be(1);
+        (await Stats("v2", "?include_delayed=")).Members().Should().Equal(contract, "an empty value is an absent one");
+
+        var missing = await client.GetAsync($"/v2/queues/{V1Client.NewQueueName()}/stats?include_delayed=true");
+        (await missing.ShouldBeJsonAsync()).GetRawText().Should().Be("""{"messages":{"claimed":0,"free":0,"total":0,"delayed":0}}""");
+    }
+
+    [Theory]
+    [InlineData("maybe")]
+    [InlineData("2")]
+    [InlineData("TRUE")]
+    public async Task AnInvalidIncludeDelayedIsRefusedByV2AndIgnoredByV1_1(string value)
+    {
+        using var client = factory.CreateV1Client();
+        var queue = V1Client.NewQueueName();
+        await client.PostNumberedV2Async("v2", queue, 1);
+
+        await (await client.GetAsync($"/v2/queues/{queue}/stats?include_delayed={value}"))
+            .ShouldBeErrorAsync(HttpStatusCode.BadRequest, "Invalid parameter");
+        (await (await client.GetAsync($"/v1.1/queues/{queue}/stats?include_delayed={value}")).ShouldBeJsonAsync())
+            .GetProperty("messages").GetProperty("total").GetInt32().Should().Be(1);
+    }
+
+    [Fact]
     public async Task PatchAddsReplacesAndRemovesKeysAndAnswersTheResult()
     {
         using var client = factory.CreateV1Client();

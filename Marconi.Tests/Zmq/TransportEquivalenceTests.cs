@@ -55,6 +55,8 @@ public sealed class TransportEquivalenceTests(MarconiZmqFactory factory) : IClas
         { "GET", "/v2/queues/{q}", null, "queue_get", """{"queue_name":"{q}"}""" },
         { "GET", "/v2/queues/missing-{q}", null, "queue_get", """{"queue_name":"missing-{q}"}""" },
         { "GET", "/v2/queues/missing-{q}/stats", null, "queue_get_stats", """{"queue_name":"missing-{q}"}""" },
+        { "GET", "/v2/queues/missing-{q}/stats?include_delayed=true", null, "queue_get_stats", """{"queue_name":"missing-{q}","include_delayed":true}""" },
+        { "GET", "/v2/queues/missing-{q}/stats?include_delayed=maybe", null, "queue_get_stats", """{"queue_name":"missing-{q}","include_delayed":"maybe"}""" },
         { "GET", "/v2/queues?limit=0", null, "queue_list", """{"limit":0}""" },
         { "GET", "/v2/queues?with_count=true&shared=true", null, "queue_list", """{"with_count":true,"shared":"true"}""" },
         { "GET", "/v2/queues/{q}/messages", null, "message_list", """{"queue_name":"{q}"}""" },
