@@ -35,7 +35,9 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output) : IDisposabl
 
         // Another client: three messages, one of them delayed and one claimed.
         using var api = ApiClient(host.BaseAddress, project);
-        await PostAsync(api, "orders", new { ttl = 300, body = 1 }, new { ttl = 300, body = 2 }, new { ttl = 300, delay = 300, body = 3 });
+        // A delayed queue (v2 contract 9.4), where a message's own delay of 0 means not delayed.
+        (await api.PutAsJsonAsync("/v2/queues/orders", new Dictionary<string, object> { ["_default_message_delay"] = 300 })).EnsureSuccessStatusCode();
+        await PostAsync(api, "orders", new { ttl = 300, delay = 0, body = 1 }, new { ttl = 300, delay = 0, body = 2 }, new { ttl = 300, body = 3 });
         (await api.PostAsJsonAsync("/v2/queues/orders/claims?limit=1", new { ttl = 60, grace = 60 })).EnsureSuccessStatusCode();
 
         // Each refresh redraws the rows, so every look finds them afresh.
@@ -43,7 +45,7 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output) : IDisposabl
         var cells = Script(browser,
             "return Array.from(document.querySelectorAll(\"tr[data-queue='orders'] td\"), td => td.textContent).join('|');").Split('|');
         // Delayed messages count as free (v2 contract 6.6); the delayed column says how many of them are.
-        cells.Take(5).Should().Equal("orders", "1", "1", "1", "3");
+        cells.Take(5).Should().Equal("orders", "2", "1", "1", "3");
         int.Parse(cells[5], CultureInfo.InvariantCulture).Should().BeInRange(0, 60, "the oldest message's age in seconds");
         browser.FindElement(By.Id("who")).Text.Should().Contain(project);
         browser.FindElement(By.Id("login")).Displayed.Should().BeFalse("the log-in form gives way to the queues");
@@ -59,7 +61,7 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output) : IDisposabl
         // The label is the cell's ::before, which WebDriver's text leaves out.
         Script(browser,
             "const td = document.querySelector(\"tr[data-queue='orders'] td[data-field='free']\");"
-            + "return getComputedStyle(td, '::before').content + ' ' + td.textContent;").Should().Be("\"Free\" 1");
+            + "return getComputedStyle(td, '::before').content + ' ' + td.textContent;").Should().Be("\"Free\" 2");
         Screenshot(browser, output, "queues-phone.png", readme: true);
     }
 

@@ -48,6 +48,9 @@ public sealed class DashboardQueuePageBrowserTests(ITestOutputHelper output) : I
         Wait(browser).Until(b => Text(b, $"tr[data-claim='{claimId}'] td[data-field='messages']") == "2");
         int.Parse(Text(browser, $"tr[data-claim='{claimId}'] td[data-field='left']"), System.Globalization.CultureInfo.InvariantCulture)
             .Should().BeInRange(1, 60);
+        // Tall enough for the whole page in one picture.
+        browser.Manage().Window.Size = new System.Drawing.Size(1024, 2000);
+        Wait(browser).Until(b => Text(b, $"tr[data-claim='{claimId}'] td[data-field='messages']") == "2");
         Screenshot(browser, output, "queue.png", readme: true);
 
         // The next page by marker, and back to the first.

@@ -651,8 +651,11 @@
       ctx.setLineDash(dash);
       ctx.lineWidth = 2;
       ctx.beginPath();
-      rates.points.forEach((p, i) => {
-        const x = (w * i) / (chartPoints - 1);
+      // The newest point at the right edge; a lone point is drawn as a short level line.
+      const step = w / (chartPoints - 1);
+      const points = rates.points.length === 1 ? [rates.points[0], rates.points[0]] : rates.points;
+      points.forEach((p, i) => {
+        const x = w - step * (points.length - 1 - i);
         const y = h - 2 - ((h - 18) * p[series]) / top;
         if (i === 0) {
           ctx.moveTo(x, y);
