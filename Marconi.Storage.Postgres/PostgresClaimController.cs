@@ -79,21 +79,9 @@ internal sealed class PostgresClaimController : IClaimController
         // A moved message is a new row at the dead-letter queue's tail (new marker, so new id) that keeps
         // body, client, creation time and claim count, is free, and takes the dead-letter TTL if any.
         // Markers are drawn under the dead-letter queue's row lock, as a post draws them.
-        _moveToDeadLetter = $"""
-            WITH k AS (
-                SELECT row_number() OVER (ORDER BY n.marker) AS ord, n.marker
-                FROM (SELECT nextval('{s}.markers') AS marker FROM generate_series(1, cardinality(@markers::bigint[]))) AS n),
-            t AS (
-                SELECT row_number() OVER (ORDER BY m.marker) AS ord, m.*
-                FROM {s}.messages AS m WHERE m.queue_id = @queueId AND m.marker = ANY(@markers)),
-            moved AS (
-                INSERT INTO {s}.messages (queue_id, marker, client_id, ttl, created, expires, visible_at, claim_count, encrypted, body)
-                SELECT @deadLetterQueueId, k.marker, t.client_id, coalesce(@deadLetterTtl::integer, t.ttl), t.created,
-                       CASE WHEN @deadLetterTtl::integer IS NULL THEN t.expires ELSE @now + @deadLetterTtl::integer * 1000::bigint END,
-                       t.visible_at, t.claim_count, t.encrypted, t.body
-                FROM t JOIN k ON k.ord = t.ord)
-            DELETE FROM {s}.messages WHERE queue_id = @queueId AND marker = ANY(@markers)
-            """;
+        _moveToDeadLetter = MoveRows(s, "@queueId", "@deadLetterQueueId", "coalesce(@deadLetterTtl::integer, t.ttl)",
+            "CASE WHEN @deadLetterTtl::integer IS NULL THEN t.expires ELSE @now + @deadLetterTtl::integer * 1000::bigint END",
+            "t.claim_count");
         _claimMarkers = $"""
             WITH k AS (
                 INSERT INTO {s}.claims (id, salt, queue_id, ttl, updated, expires, markers)

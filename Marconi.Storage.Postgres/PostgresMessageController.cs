@@ -114,22 +114,9 @@ internal sealed class PostgresMessageController : IMessageController
             ORDER BY m.marker LIMIT @limit
             FOR UPDATE
             """;
-        // As the dead-letter move (PostgresClaimController): the k-th smallest new marker goes to the
-        // k-th oldest row, so the moved messages keep their order at the target's tail. Free, claim
-        // count 0; everything else as it was.
-        _move = $"""
-            WITH k AS (
-                SELECT row_number() OVER (ORDER BY n.marker) AS ord, n.marker
-                FROM (SELECT nextval('{s}.markers') AS marker FROM generate_series(1, cardinality(@markers::bigint[]))) AS n),
-            t AS (
-                SELECT row_number() OVER (ORDER BY m.marker) AS ord, m.*
-                FROM {s}.messages AS m WHERE m.queue_id = @sourceId AND m.marker = ANY(@markers)),
-            moved AS (
-                INSERT INTO {s}.messages (queue_id, marker, client_id, ttl, created, expires, visible_at, claim_count, encrypted, body)
-                SELECT @targetId, k.marker, t.client_id, t.ttl, t.created, t.expires, t.visible_at, 0, t.encrypted, t.body
-                FROM t JOIN k ON k.ord = t.ord)
-            DELETE FROM {s}.messages WHERE queue_id = @sourceId AND marker = ANY(@markers)
-            """;
+        // As the dead-letter move (PostgresClaimController), to the target's tail in order: free,
+        // claim count 0, everything else as it was.
+        _move = MoveRows(s, "@sourceId", "@targetId", "t.ttl", "t.expires", "0");
     }
 
     /// <summary>The page statement, for plan tests.</summary>

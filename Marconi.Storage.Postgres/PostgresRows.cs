@@ -29,6 +29,27 @@ internal static class PostgresRows
     /// <summary>A delayed message is visible from created + delay on.</summary>
     internal const string Visible = "m.visible_at <= @now";
 
+    /// <summary>
+    /// Moves the rows <c>@markers</c> of queue <paramref name="source"/> to the tail of queue
+    /// <paramref name="target"/> (both SQL expressions of a queue id): the k-th smallest new marker goes
+    /// to the k-th oldest row, so the moved messages keep their order; the caller holds the target
+    /// queue's row lock, as a post does while it draws markers. <paramref name="ttl"/>,
+    /// <paramref name="expires"/> and <paramref name="claimCount"/> are expressions over the old row <c>t</c>.
+    /// </summary>
+    internal static string MoveRows(string s, string source, string target, string ttl, string expires, string claimCount) => $"""
+        WITH k AS (
+            SELECT row_number() OVER (ORDER BY n.marker) AS ord, n.marker
+            FROM (SELECT nextval('{s}.markers') AS marker FROM generate_series(1, cardinality(@markers::bigint[]))) AS n),
+        t AS (
+            SELECT row_number() OVER (ORDER BY m.marker) AS ord, m.*
+            FROM {s}.messages AS m WHERE m.queue_id = {source} AND m.marker = ANY(@markers)),
+        moved AS (
+            INSERT INTO {s}.messages (queue_id, marker, client_id, ttl, created, expires, visible_at, claim_count, encrypted, body)
+            SELECT {target}, k.marker, t.client_id, {ttl}, t.created, {expires}, t.visible_at, {claimCount}, t.encrypted, t.body
+            FROM t JOIN k ON k.ord = t.ord)
+        DELETE FROM {s}.messages WHERE queue_id = {source} AND marker = ANY(@markers)
+        """;
+
     internal static NpgsqlCommand Command(this NpgsqlConnection connection, string sql, NpgsqlTransaction? transaction = null) =>
         new(sql, connection, transaction);
 

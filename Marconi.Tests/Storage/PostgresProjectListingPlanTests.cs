@@ -1,10 +1,8 @@
-using System.Text.Json;
 using Marconi.Core.Storage;
 using Marconi.Storage.Postgres;
 using Marconi.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using Xunit.Abstractions;
 
 namespace Marconi.Tests.Storage;
@@ -55,40 +53,14 @@ public sealed class PostgresProjectListingPlanTests(ITestOutputHelper output) : 
     public async Task APageOfProjectsWalksTheIndexWithoutSorting(string planCacheMode)
     {
         var queues = (PostgresQueueController)_driver.Queues;
-        await using var connection = new NpgsqlConnection(_server.ConnectionString);
-        await connection.OpenAsync();
-        await using (var mode = new NpgsqlCommand($"SET plan_cache_mode = {planCacheMode}", connection))
-        {
-            await mode.ExecuteNonQueryAsync();
-        }
-
-        await using var explain = new NpgsqlCommand("EXPLAIN (FORMAT JSON) " + queues.ProjectListStatement, connection);
-        explain.Parameters.AddWithValue("marker", "p00100");
-        explain.Parameters.AddWithValue("limit", 20);
-        var plan = JsonDocument.Parse((string)(await explain.ExecuteScalarAsync())!).RootElement;
-        var nodes = Nodes(plan[0].GetProperty("Plan")).ToList();
-        output.WriteLine($"{planCacheMode}: {string.Join(", ", nodes.Select(n => n.Type + (n.Index is null ? "" : $" [{n.Index}]")))}");
+        await using var connection = await QueryPlans.OpenAsync(_server.ConnectionString!, planCacheMode);
+        var nodes = await QueryPlans.ExplainAsync(connection, queues.ProjectListStatement, [("marker", "p00100"), ("limit", 20)]);
+        output.WriteLine($"{planCacheMode}: {QueryPlans.Describe(nodes)}");
 
         nodes.Select(n => n.Type).Should().NotContain(t => t.Contains("Sort"), "a page must stop after its limit, not sort every queue");
         nodes.Should().Contain(n => n.Type.StartsWith("Index") && n.Index == "queues_project_name_key", "the page walks (project, name)");
 
         (await _driver.Queues.ListProjectsAsync("p00100", 2, default)).Should().Equal(
             new ProjectListItem("p00101", QueuesPerProject), new ProjectListItem("p00102", QueuesPerProject));
-    }
-
-    private static IEnumerable<(string Type, string? Index)> Nodes(JsonElement node)
-    {
-        yield return (node.GetProperty("Node Type").GetString()!,
-            node.TryGetProperty("Index Name", out var index) ? index.GetString() : null);
-        if (node.TryGetProperty("Plans", out var children))
-        {
-            foreach (var child in children.EnumerateArray())
-            {
-                foreach (var descendant in Nodes(child))
-                {
-                    yield return descendant;
-                }
-            }
-        }
     }
 }

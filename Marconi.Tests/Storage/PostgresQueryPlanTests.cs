@@ -1,12 +1,10 @@
 using System.Diagnostics;
-using System.Text.Json;
 using Marconi.Core;
 using Marconi.Core.Storage;
 using Marconi.Storage.Postgres;
 using Marconi.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using Xunit.Abstractions;
 
 namespace Marconi.Tests.Storage;
@@ -72,27 +70,11 @@ public sealed class PostgresQueryPlanTests(ITestOutputHelper output) : IAsyncLif
             ["page"] = messages.PageStatement,
         };
 
-        await using var connection = new NpgsqlConnection(_server.ConnectionString);
-        await connection.OpenAsync();
-        await using (var mode = new NpgsqlCommand($"SET plan_cache_mode = {planCacheMode}", connection))
-        {
-            await mode.ExecuteNonQueryAsync();
-        }
-
+        await using var connection = await QueryPlans.OpenAsync(_server.ConnectionString!, planCacheMode);
         foreach (var (what, sql) in statements)
         {
-            await using var explain = new NpgsqlCommand("EXPLAIN (FORMAT JSON) " + sql, connection);
-            foreach (var (name, value) in Parameters())
-            {
-                if (sql.Contains("@" + name, StringComparison.Ordinal))
-                {
-                    explain.Parameters.AddWithValue(name, value);
-                }
-            }
-
-            var plan = JsonDocument.Parse((string)(await explain.ExecuteScalarAsync())!).RootElement;
-            var nodes = Nodes(plan[0].GetProperty("Plan")).ToList();
-            output.WriteLine($"{what} ({planCacheMode}): {string.Join(", ", nodes.Select(n => n.Type + (n.Index is null ? "" : $" [{n.Index}]")))}");
+            var nodes = await QueryPlans.ExplainAsync(connection, sql, Parameters());
+            output.WriteLine($"{what} ({planCacheMode}): {QueryPlans.Describe(nodes)}");
             nodes.Select(n => n.Type).Should().NotContain(t => t.Contains("Sort"), $"the {what} must stop after its limit, not sort the queue");
             nodes.Should().Contain(n => n.Type.StartsWith("Index") && n.Index == "messages_pkey", $"the {what} walks (queue_id, marker)");
         }
@@ -134,21 +116,5 @@ public sealed class PostgresQueryPlanTests(ITestOutputHelper output) : IAsyncLif
         yield return ("client", Guid.NewGuid());
         yield return ("includeClaimed", false);
         yield return ("includeDelayed", false);
-    }
-
-    private static IEnumerable<(string Type, string? Index)> Nodes(JsonElement node)
-    {
-        yield return (node.GetProperty("Node Type").GetString()!,
-            node.TryGetProperty("Index Name", out var index) ? index.GetString() : null);
-        if (node.TryGetProperty("Plans", out var children))
-        {
-            foreach (var child in children.EnumerateArray())
-            {
-                foreach (var descendant in Nodes(child))
-                {
-                    yield return descendant;
-                }
-            }
-        }
     }
 }
