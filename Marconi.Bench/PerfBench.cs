@@ -25,6 +25,9 @@ internal static partial class PerfBench
 {
     private const string Message = """{"ttl":3600,"body":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}""";
 
+    /// <summary>The queue post-1 and post-10 post to, in the project every request names (<see cref="RawHttpConnection.Project"/>).</summary>
+    internal const string PostQueue = "bench-post";
+
     private static string[]? Only;
 
     /// <summary>Seconds each row runs unmeasured first (<c>--warmup</c>; stores sets it too).</summary>
@@ -324,7 +327,7 @@ internal static partial class PerfBench
         var rows = new List<PerfRow>();
         using (var setup = await RawHttpConnection.OpenAsync(ports[0]))
         {
-            foreach (var queue in new[] { "bench-post", "bench-list", "bench-claim" })
+            foreach (var queue in new[] { PostQueue, "bench-list", "bench-claim" })
             {
                 Expect(await setup.SendAsync(RawHttpConnection.Request("PUT", $"/v2/queues/{queue}", "{}")), 201, 204);
             }
@@ -332,8 +335,8 @@ internal static partial class PerfBench
             Expect(await setup.SendAsync(RawHttpConnection.Request("POST", "/v2/queues/bench-list/messages", Messages(20))), 201);
         }
 
-        var post1 = RawHttpConnection.Request("POST", "/v2/queues/bench-post/messages", Messages(1));
-        var post10 = RawHttpConnection.Request("POST", "/v2/queues/bench-post/messages", Messages(10));
+        var post1 = RawHttpConnection.Request("POST", $"/v2/queues/{PostQueue}/messages", Messages(1));
+        var post10 = RawHttpConnection.Request("POST", $"/v2/queues/{PostQueue}/messages", Messages(10));
         var list10 = RawHttpConnection.Request("GET", "/v2/queues/bench-list/messages?limit=10&echo=true");
         var claim10 = RawHttpConnection.Request("POST", "/v2/queues/bench-claim/claims?limit=10", """{"ttl":60,"grace":60}""");
 

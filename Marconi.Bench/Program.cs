@@ -30,6 +30,8 @@ switch (mode)
         return await PerfBench.RunAsync(args.Skip(1).ToArray());
     case "stores":
         return await StoresBench.RunAsync(args.Skip(1).ToArray());
+    case "dashboard":
+        return await DashboardBench.RunAsync(args.Skip(1).ToArray());
     case "consume":
         return await ConsumeBench.RunAsync(args.Skip(1).ToArray());
     case "ceiling-kestrel":
@@ -50,6 +52,8 @@ switch (mode)
                                                                          [--polls 100,1000] [--warmup 2] [--server DIR] [--set Key=Value]... [--only WORDS]
                    dotnet run -c Release --project Marconi.Bench -- stores [--seconds 5] [--warmup 3] [--connections 16] [--rounds 1] [--postgres CONNSTR]
                                                                          [--server DIR] [--set Key=Value]...
+                   dotnet run -c Release --project Marconi.Bench -- dashboard [--seconds 10] [--connections 16] [--rounds 3] [--warmup 3]
+                                                                         [--server DIR] [--set Key=Value]...
             post:  message post round trips, HTTP and ZeroMQ, against the real server process on loopback
             api:   v1 and v2 side by side over HTTP: one-message posts, and claim-one-then-delete
             auth:  Mode=none beside Mode=keys over HTTP: one-message posts, and claim-one-then-delete
@@ -64,6 +68,8 @@ switch (mode)
             stores: perf's post-1, post-10 and claim-10+delete on SQLite (1 host) and PostgreSQL (1 host, and 2 hosts
                    sharing one database), with ratios to SQLite; PostgreSQL is --postgres, else a throwaway
                    cluster with fsync on that the bench starts and stops
+            dashboard: perf's post-1 with the dashboard closed, and open in headless Chromium on the queue list and on the
+                   posted-to queue's page, in alternating order per round: req/s by round, the means, and what the open page costs
             consume: long-poll beside polling every 100 ms and 1 s, HTTP and ZeroMQ: one producer posting every
                    --interval ms, post-to-consumer latency p50/p99/max and requests (claims + deletes) per message
             """);

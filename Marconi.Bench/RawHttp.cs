@@ -29,6 +29,9 @@ internal sealed class RawHttpConnection : IDisposable
     /// <summary>Counts every answered request across all connections, for the progress line.</summary>
     public static long Answered;
 
+    /// <summary>The project every request names (<c>X-Project-Id</c>).</summary>
+    public const string Project = "bench";
+
     public static async Task<RawHttpConnection> OpenAsync(int port)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -43,7 +46,7 @@ internal sealed class RawHttpConnection : IDisposable
             .Append(method).Append(' ').Append(path).Append(" HTTP/1.1\r\n")
             .Append("Host: 127.0.0.1\r\n")
             .Append("Client-ID: ").Append(clientId).Append("\r\n")
-            .Append("X-Project-Id: bench\r\n");
+            .Append("X-Project-Id: ").Append(Project).Append("\r\n");
         if (body is not null)
         {
             head.Append("Content-Type: application/json\r\n").Append("Content-Length: ").Append(bodyBytes.Length).Append("\r\n");

@@ -14,9 +14,6 @@ namespace Marconi.Tests.Dashboard;
 /// </summary>
 internal static class DashboardBrowser
 {
-    private const string Chromium = "/usr/bin/chromium";
-    private const string ChromeDriver = "/usr/bin/chromedriver";
-
     /// <summary>Where the screenshots are saved, beside the test binaries; each test names its file in its output.</summary>
     private static readonly string Artefacts = Path.Combine(AppContext.BaseDirectory, "TestArtefacts", "dashboard");
 
@@ -28,31 +25,14 @@ internal static class DashboardBrowser
 
     public static void SkipWithoutBrowser()
     {
-        Skip.IfNot(File.Exists(Chromium), $"{Chromium} is missing (Debian package chromium; .ci/run installs it)");
-        Skip.IfNot(File.Exists(ChromeDriver), $"{ChromeDriver} is missing (Debian package chromium-driver; .ci/run installs it)");
+        var missing = HeadlessChromium.Missing;
+        Skip.If(missing is not null, missing ?? "");
     }
 
     /// <summary>Debian's driver and browser by path, so Selenium Manager downloads nothing.</summary>
-    public static ChromeDriver Open()
-    {
-        var service = ChromeDriverService.CreateDefaultService(Path.GetDirectoryName(ChromeDriver)!, Path.GetFileName(ChromeDriver));
-        service.SuppressInitialDiagnosticInformation = true;
-        service.HideCommandPromptWindow = true;
-        var options = new ChromeOptions { BinaryLocation = Chromium };
-        // No sandbox: CI runs as root, where Chromium's sandbox refuses to start.
-        options.AddArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1024,900");
-        return new ChromeDriver(service, options, TimeSpan.FromSeconds(30));
-    }
+    public static ChromeDriver Open() => HeadlessChromium.Open();
 
-    public static void LogIn(IWebDriver browser, string key, string project)
-    {
-        var form = Wait(browser).Until(b => b.FindElement(By.Id("login")) is { Displayed: true } f ? f : null);
-        form.FindElement(By.Id("key")).SendKeys(key);
-        var field = form.FindElement(By.Id("project"));
-        field.Clear();
-        field.SendKeys(project);
-        form.FindElement(By.CssSelector("button[type='submit']")).Click();
-    }
+    public static void LogIn(IWebDriver browser, string key, string project) => HeadlessChromium.LogIn(browser, key, project);
 
     public static void LogOut(IWebDriver browser) => Wait(browser).Until(b => b.FindElement(By.Id("logout")) is { Displayed: true } l ? l : null).Click();
 
@@ -60,17 +40,9 @@ internal static class DashboardBrowser
     public static string Text(IWebDriver browser, string selector) =>
         browser.FindElements(By.CssSelector(selector)).FirstOrDefault()?.GetDomProperty("textContent") ?? "";
 
-    public static IWebElement Displayed(IWebDriver browser, string selector) =>
-        Wait(browser).Until(b => b.FindElements(By.CssSelector(selector)).FirstOrDefault(e => e.Displayed));
+    public static IWebElement Displayed(IWebDriver browser, string selector) => HeadlessChromium.Displayed(browser, selector);
 
-    /// <summary>Polling every 3 s means a change shows within one or two refreshes.</summary>
-    public static WebDriverWait Wait(IWebDriver browser, int seconds = 10)
-    {
-        var wait = new WebDriverWait(browser, TimeSpan.FromSeconds(seconds)) { PollingInterval = TimeSpan.FromMilliseconds(100) };
-        // A refresh may redraw the rows between finding an element and reading it.
-        wait.IgnoreExceptionTypes(typeof(StaleElementReferenceException), typeof(NoSuchElementException));
-        return wait;
-    }
+    public static WebDriverWait Wait(IWebDriver browser, int seconds = 10) => HeadlessChromium.Wait(browser, seconds);
 
     /// <summary>Saves a screenshot as a test artefact; <paramref name="readme"/> names the README's copy of it.</summary>
     public static void Screenshot(ITakesScreenshot browser, ITestOutputHelper output, string name, bool readme = false)

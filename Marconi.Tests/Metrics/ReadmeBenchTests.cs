@@ -5,7 +5,7 @@ using Marconi.Tests.Support;
 namespace Marconi.Tests.Metrics;
 
 /// <summary>
-/// The README's metrics, consume and stores benchmarks run as written but shorter (fewer calls,
+/// The README's metrics, consume, stores and dashboard benchmarks run as written but shorter (fewer calls,
 /// rounds and seconds), on the bench the solution build made, so the commands and their tables stay true.
 /// </summary>
 public sealed class ReadmeBenchTests
@@ -112,6 +112,42 @@ public sealed class ReadmeBenchTests
         // The ten messages of a post-10 request.
         var post10 = rows.Single(c => c[1] == "post-10" && c[2] == "postgres, 2 hosts");
         double.Parse(post10[4], CultureInfo.InvariantCulture).Should().BeApproximately(10 * double.Parse(post10[3], CultureInfo.InvariantCulture), 10);
+    }
+
+    [SkippableFact]
+    public async Task TheDashboardBenchmarkOfTheReadmeRunsPostOneWithThePageClosedAndOpenOnTheQueueListAndTheQueuePage()
+    {
+        Dashboard.DashboardBrowser.SkipWithoutBrowser();
+        var command = Readme.Block("bench-dashboard", "bash").Split('\n').Single(l => l.StartsWith("dotnet", StringComparison.Ordinal));
+        command.Should().StartWith(Run + " dashboard");
+
+        // One second a row, no warm-up, one round: three server starts and two browser starts.
+        const string Long = "--seconds 10 --rounds 3";
+        command.Should().EndWith(Long);
+        var shortened = command.Replace(Long, "--seconds 1 --rounds 1 --warmup 0", StringComparison.Ordinal);
+        var (code, output, error) = await Cli.CliScriptTests.BashAsync($"dotnet '{Bench()}'{shortened[Run.Length..]}");
+        code.Should().Be(0, output + error);
+
+        output.Should().Contain("dashboard: perf's post-1 at 16 HTTP connections to queue bench-post of project bench")
+            .And.Contain($"{Environment.ProcessorCount} cores shared by the load generator, the server and the browser")
+            .And.MatchRegex(@"browser: headless Chromium \d+\.");
+
+        // | page | post-1 req/s (mean) | req/s by round | p50 ms | p99 ms | server CPU µs/req | change from closed |
+        var rows = output.Split('\n').Select(l => l.Split('|', StringSplitOptions.TrimEntries))
+            .Where(c => c.Length == 9 && c[1] is "closed" or "queue list" or "queue page").ToList();
+        rows.Select(c => c[1]).Should().Equal("closed", "queue list", "queue page");
+        foreach (var row in rows)
+        {
+            double.Parse(row[2], CultureInfo.InvariantCulture).Should().BePositive(row[1]);
+            // One round: its rate is the mean.
+            row[3].Should().Be(row[2], row[1]);
+            double.Parse(row[6], CultureInfo.InvariantCulture).Should().BePositive(row[1]);
+        }
+
+        rows[0][7].Should().BeEmpty();
+        rows.Skip(1).Should().OnlyContain(c => System.Text.RegularExpressions.Regex.IsMatch(c[7], @"^[+-]\d+\.\d%$"));
+        output.Should().MatchRegex(@"queue list open costs -?\d+\.\d% of post-1 \(\d+ → \d+ req/s\)")
+            .And.MatchRegex(@"queue page open costs -?\d+\.\d% of post-1 \(\d+ → \d+ req/s\)");
     }
 
     /// <summary>The bench the solution build made, in the test binaries' configuration (bin/&lt;Configuration&gt;/net10.0).</summary>
