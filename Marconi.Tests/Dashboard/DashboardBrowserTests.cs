@@ -62,7 +62,7 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output) : IDisposabl
         Script(browser,
             "const td = document.querySelector(\"tr[data-queue='orders'] td[data-field='free']\");"
             + "return getComputedStyle(td, '::before').content + ' ' + td.textContent;").Should().Be("\"Free\" 2");
-        Screenshot(browser, output, "queues-phone.png", readme: true);
+        Screenshot(browser, output, "queues-phone.png");
     }
 
     [SkippableFact]

@@ -10,7 +10,7 @@ namespace Marconi.Tests.Dashboard;
 
 /// <summary>
 /// One queue's page in a real headless Chromium against the real host process: peeking messages
-/// by marker without claiming them, live claims, editing metadata, redriving dead letters, purging
+/// by marker without claiming them, live claims, subscriptions, editing metadata, redriving dead letters, purging
 /// and deleting with confirmation, each through the API and in the host's request log.
 /// </summary>
 public sealed class DashboardQueuePageBrowserTests(ITestOutputHelper output) : IDisposable
@@ -24,7 +24,7 @@ public sealed class DashboardQueuePageBrowserTests(ITestOutputHelper output) : I
     public void Dispose() => _database.Dispose();
 
     [SkippableFact]
-    public async Task MessagesArePeekedPageByPageWithoutBeingClaimedAndLiveClaimsShow()
+    public async Task MessagesArePeekedPageByPageWithoutBeingClaimedAndLiveClaimsAndSubscriptionsShow()
     {
         SkipWithoutBrowser();
         await using var host = await HostProcess.StartServingAsync(_database.Path, [LoggedRequests]);
@@ -33,6 +33,8 @@ public sealed class DashboardQueuePageBrowserTests(ITestOutputHelper output) : I
         var claim = await api.PostAsJsonAsync("/v2/queues/jobs/claims?limit=2", new { ttl = 60, grace = 60 });
         claim.StatusCode.Should().Be(HttpStatusCode.Created);
         var claimId = claim.Headers.Location!.OriginalString.Split('/')[^1];
+        (await api.PostAsJsonAsync("/v2/queues/jobs/subscriptions", new { subscriber = "http://127.0.0.1:9/hook", ttl = 3600 }))
+            .StatusCode.Should().Be(HttpStatusCode.Created);
 
         using var browser = Open();
         browser.Navigate().GoToUrl(new Uri(host.BaseAddress, "/ui"));
@@ -48,6 +50,9 @@ public sealed class DashboardQueuePageBrowserTests(ITestOutputHelper output) : I
         Wait(browser).Until(b => Text(b, $"tr[data-claim='{claimId}'] td[data-field='messages']") == "2");
         int.Parse(Text(browser, $"tr[data-claim='{claimId}'] td[data-field='left']"), System.Globalization.CultureInfo.InvariantCulture)
             .Should().BeInRange(1, 60);
+        Wait(browser).Until(b => Text(b, "#subscriptions td[data-field='subscriber']") == "http://127.0.0.1:9/hook");
+        Text(browser, "#subscriptions td[data-field='confirmed']").Should().Be("no", "a subscription is created unconfirmed (v2 contract 10.1)");
+
         // Tall enough for the whole page in one picture.
         browser.Manage().Window.Size = new System.Drawing.Size(1024, 2000);
         Wait(browser).Until(b => Text(b, $"tr[data-claim='{claimId}'] td[data-field='messages']") == "2");
