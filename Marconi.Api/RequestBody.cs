@@ -193,6 +193,16 @@ public static class JsonBody
             ? document.RootElement
             : throw Errors.InvalidBody("Expected a JSON object.");
 
+    /// <summary>An object naming only <paramref name="known"/> members; the others are named in the 400.</summary>
+    public static void RequireKnownMembers(JsonElement obj, IReadOnlySet<string> known)
+    {
+        var unknown = obj.EnumerateObject().Select(m => m.Name).Where(n => !known.Contains(n)).Distinct().ToList();
+        if (unknown.Count > 0)
+        {
+            throw Errors.InvalidApiRequest($"Unknown keys: {string.Join(", ", unknown)}.");
+        }
+    }
+
     private static ReadOnlySpan<byte> RawBytes(JsonElement number) => JsonMarshal.GetRawUtf8Value(number);
 }
 

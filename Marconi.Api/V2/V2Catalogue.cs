@@ -401,11 +401,7 @@ public sealed class V2Catalogue : V1_1Catalogue
             using var document = await JsonBody.ReadAsync(
                 body, Limits.MaxQueueMetadata, $"A redrive document may not exceed {Limits.MaxQueueMetadata} bytes.", t);
             var root = JsonBody.RequireObject(document);
-            var unknown = root.EnumerateObject().Select(m => m.Name).Where(n => !RedriveMembers.Contains(n)).Distinct().ToList();
-            if (unknown.Count > 0)
-            {
-                throw Errors.InvalidApiRequest($"Unknown keys: {string.Join(", ", unknown)}.");
-            }
+            JsonBody.RequireKnownMembers(root, RedriveMembers);
 
             limit = JsonBody.Integer(root, "limit", required: false);
         }
@@ -429,11 +425,7 @@ public sealed class V2Catalogue : V1_1Catalogue
         using var document = await JsonBody.ReadAsync(
             body, Limits.MaxQueueMetadata, $"A share document may not exceed {Limits.MaxQueueMetadata} bytes.", t);
         var root = JsonBody.RequireObject(document);
-        var unknown = root.EnumerateObject().Select(m => m.Name).Where(n => !ShareMembers.Contains(n)).Distinct().ToList();
-        if (unknown.Count > 0)
-        {
-            throw Errors.InvalidApiRequest($"Unknown keys: {string.Join(", ", unknown)}.");
-        }
+        JsonBody.RequireKnownMembers(root, ShareMembers);
 
         var paths = StringList(root, "paths") is { Count: > 0 } given ? given : ["messages"];
         if (paths.FirstOrDefault(p => !SharablePaths.Contains(p)) is { } badPath)
