@@ -232,17 +232,11 @@
     const rows = projects.map((p) => {
       const tr = document.createElement("tr");
       tr.dataset.project = p.name;
-      const name = cell(tr, "Project", "name", "", false);
-      const a = document.createElement("a");
-      a.href = href.project(p.name);
-      a.textContent = p.name;
-      name.appendChild(a);
+      linkCell(tr, "Project", "name", p.name, href.project(p.name));
       cell(tr, "Queues", "queues", String(p.queues), true);
       return tr;
     });
-    $("projects").querySelector("tbody").replaceChildren(...rows);
-    $("projects").hidden = rows.length === 0;
-    $("projects-view").querySelector(".empty").hidden = rows.length !== 0;
+    fill($("projects"), $("projects-view").querySelector(".empty"), rows);
   }
 
   // ----- one project's queues
@@ -292,6 +286,17 @@
     return td;
   }
 
+  function linkCell(row, label, field, text, target) {
+    cell(row, label, field, "", false).appendChild(Object.assign(document.createElement("a"), { href: target, textContent: text }));
+  }
+
+  // A table's rows, the table shown only with rows and its "none" line only without.
+  function fill(table, empty, rows) {
+    table.querySelector("tbody").replaceChildren(...rows);
+    table.hidden = rows.length === 0;
+    empty.hidden = rows.length !== 0;
+  }
+
   async function refreshQueues(mine, project) {
     const names = await listQueues(mine, project);
     const all = await statsOf(mine, project, names);
@@ -299,11 +304,7 @@
       const s = all[i];
       const tr = document.createElement("tr");
       tr.dataset.queue = name;
-      const first = cell(tr, "Queue", "name", "", false);
-      const a = document.createElement("a");
-      a.href = href.queue(project, name);
-      a.textContent = name;
-      first.appendChild(a);
+      linkCell(tr, "Queue", "name", name, href.queue(project, name));
       cell(tr, "Free", "free", String(s.free ?? 0), true);
       cell(tr, "Claimed", "claimed", String(s.claimed ?? 0), true);
       cell(tr, "Delayed", "delayed", String(s.delayed ?? 0), true);
@@ -311,9 +312,7 @@
       cell(tr, "Oldest (s)", "oldest", s.oldest ? String(s.oldest.age) : "–", true);
       return tr;
     });
-    $("queues").querySelector("tbody").replaceChildren(...rows);
-    $("queues").hidden = names.length === 0;
-    $("empty").hidden = names.length !== 0;
+    fill($("queues"), $("empty"), rows);
   }
 
   // ----- one queue
@@ -382,9 +381,7 @@
       cell(tr, "Body", "body", text.length > 200 ? text.slice(0, 200) + "…" : text, false).className = "body";
       return tr;
     });
-    $("messages").querySelector("tbody").replaceChildren(...rows);
-    $("messages").hidden = rows.length === 0;
-    $("no-messages").hidden = rows.length !== 0;
+    fill($("messages"), $("no-messages"), rows);
     $("messages-next").disabled = peek.next === null;
     $("messages-first").disabled = peek.markers.length === 1;
   }
@@ -431,9 +428,7 @@
       cell(tr, "Left (s)", "left", String(Math.max(0, claim.ttl - claim.age)), true);
       return tr;
     });
-    $("claims").querySelector("tbody").replaceChildren(...rows);
-    $("claims").hidden = rows.length === 0;
-    $("no-claims").hidden = rows.length !== 0;
+    fill($("claims"), $("no-claims"), rows);
   }
 
   async function refreshSubscriptions(mine, project, name) {
@@ -461,10 +456,8 @@
       cell(tr, "Confirmed", "confirmed", s.confirmed ? "yes" : "no", false);
       return tr;
     });
-    $("subscriptions").querySelector("tbody").replaceChildren(...rows);
-    $("subscriptions").hidden = rows.length === 0;
     $("no-subscriptions").textContent = "No subscriptions.";
-    $("no-subscriptions").hidden = rows.length !== 0;
+    fill($("subscriptions"), $("no-subscriptions"), rows);
   }
 
   // ----- actions: each one API request (redrive a few), confirmed first when it removes anything
