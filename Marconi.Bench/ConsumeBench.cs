@@ -158,7 +158,7 @@ internal static class ConsumeBench
         var row = new Row { Transport = transport, Mode = mode.Name };
         using (var setup = await RawHttpConnection.OpenAsync(httpPort))
         {
-            Expect(await setup.SendAsync(RawHttpConnection.Request("PUT", $"/v2/queues/{queue}", "{}")), 201, 204);
+            RawHttpConnection.Expect(await setup.SendAsync(RawHttpConnection.Request("PUT", $"/v2/queues/{queue}", "{}")), 201, 204);
         }
 
         using var stop = new CancellationTokenSource();
@@ -340,14 +340,6 @@ internal static class ConsumeBench
         }
     }
 
-    private static void Expect((int Status, ReadOnlyMemory<byte> Body) response, params int[] statuses)
-    {
-        if (!statuses.Contains(response.Status))
-        {
-            throw new InvalidOperationException($"answered {response.Status}: {Encoding.UTF8.GetString(response.Body.Span)}");
-        }
-    }
-
     /// <summary>The messages of a claim's answer: v2's <c>{"messages": [...]}</c>, or v1's bare array.</summary>
     private static List<Claimed> Messages(JsonElement body)
     {
@@ -383,7 +375,7 @@ internal static class ConsumeBench
         private readonly RawHttpConnection _connection = RawHttpConnection.OpenAsync(port).GetAwaiter().GetResult();
 
         public void Post(string queue, string body) =>
-            Expect(Send(RawHttpConnection.Request("POST", $"/v2/queues/{queue}/messages", $"{{\"messages\":[{{\"ttl\":300,\"body\":{body}}}]}}")), 201);
+            RawHttpConnection.Expect(Send(RawHttpConnection.Request("POST", $"/v2/queues/{queue}/messages", $"{{\"messages\":[{{\"ttl\":300,\"body\":{body}}}]}}")), 201);
 
         public List<Claimed> Claim(string queue, int limit, int wait, CancellationToken stop)
         {
@@ -394,13 +386,13 @@ internal static class ConsumeBench
                 return [];
             }
 
-            Expect((status, body), 201);
+            RawHttpConnection.Expect((status, body), 201);
             using var document = JsonDocument.Parse(body);
             return Messages(document.RootElement);
         }
 
         public void Delete(string queue, Claimed message, CancellationToken stop) =>
-            Expect(Send(RawHttpConnection.Request("DELETE", message.Href)), 204);
+            RawHttpConnection.Expect(Send(RawHttpConnection.Request("DELETE", message.Href)), 204);
 
         // Closing the socket ends the request waiting on it; the server drops the waiter.
         public void Interrupt() => _connection.Dispose();

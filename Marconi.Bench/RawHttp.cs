@@ -39,6 +39,15 @@ internal sealed class RawHttpConnection : IDisposable
         return new RawHttpConnection(socket);
     }
 
+    /// <summary>Stops a bench whose set-up or check got an answer other than <paramref name="statuses"/>.</summary>
+    public static void Expect((int Status, ReadOnlyMemory<byte> Body) response, params int[] statuses)
+    {
+        if (!statuses.Contains(response.Status))
+        {
+            throw new InvalidOperationException($"answered {response.Status}: {System.Text.Encoding.UTF8.GetString(response.Body.Span)}");
+        }
+    }
+
     public static byte[] Request(string method, string path, string? body = null, string clientId = "3381af92-2b9e-11e3-b191-71861300734c")
     {
         var bodyBytes = body is null ? [] : Encoding.UTF8.GetBytes(body);
