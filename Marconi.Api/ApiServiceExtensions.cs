@@ -47,6 +47,7 @@ public static class ApiServiceExtensions
             .Validate(o => o.LastUsedResolutionSeconds > 0, $"{AuthOptions.SectionName}:LastUsedResolutionSeconds must be a positive integer.")
             .ValidateOnStart();
         builder.Services.AddSingleton<AccessGate>();
+        builder.Services.AddSingleton<AwsCredentials>();
         builder.Services.AddHostedService<AccessModeReport>();
         builder.Services.AddSingleton<KeyActions>();
         builder.Services.AddSingleton<V1Catalogue>();

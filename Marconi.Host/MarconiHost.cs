@@ -4,6 +4,7 @@ using Marconi.Core.Storage;
 using Marconi.Storage.Postgres;
 using Marconi.Storage.Sqlite;
 using Marconi.Transport.Http;
+using Marconi.Transport.Sqs;
 using Marconi.Transport.Zmq;
 using Marconi.Host.Cli;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -41,7 +42,7 @@ public static class MarconiHost
         };
 
     /// <summary>Transports by their section name under <c>Marconi:Transports</c>.</summary>
-    private static readonly string[] Transports = ["Http", "Zmq"];
+    private static readonly string[] Transports = ["Http", "Zmq", "Sqs"];
 
     /// <summary>The console line of the text format (the shipped one before JSON existed).</summary>
     private const string TextTemplate = "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj} {Properties:j}{NewLine}{Exception}";
@@ -118,6 +119,11 @@ public static class MarconiHost
                 .Select(service => service.GetType().GetProperty("BoundEndpoint")?.GetValue(service) as string)
                 .FirstOrDefault(endpoint => endpoint is not null);
             endpoints.Add(bound ?? app.Configuration[$"{ZmqTransportOptions.SectionName}:Endpoint"] ?? new ZmqTransportOptions().Endpoint);
+        }
+
+        if (app.Services.GetService<SqsServer>() is { } sqs)
+        {
+            endpoints.Add("SQS " + (sqs.BoundUrl ?? app.Configuration[$"{SqsTransportOptions.SectionName}:Url"] ?? new SqsTransportOptions().Url));
         }
 
         var store = app.Services.GetRequiredService<StoreDescription>();
@@ -197,10 +203,11 @@ public static class MarconiHost
 
         var http = HttpEnabled(builder.Configuration);
         var zmq = ZmqEnabled(builder.Configuration);
-        if (!http && !zmq)
+        var sqs = SqsEnabled(builder.Configuration);
+        if (!http && !zmq && !sqs)
         {
             throw new ConfigurationKeyException(
-                $"{HttpTransportOptions.SectionName}:Enabled and {ZmqTransportOptions.SectionName}:Enabled are both false; enable at least one transport.");
+                $"{HttpTransportOptions.SectionName}:Enabled, {ZmqTransportOptions.SectionName}:Enabled and {SqsTransportOptions.SectionName}:Enabled are all false; enable at least one transport.");
         }
 
         var endpoints = new List<(string Key, string Address)>();
@@ -213,6 +220,12 @@ public static class MarconiHost
         {
             endpoints.Add(($"{ZmqTransportOptions.SectionName}:Endpoint",
                 builder.Configuration[$"{ZmqTransportOptions.SectionName}:Endpoint"] ?? new ZmqTransportOptions().Endpoint));
+        }
+
+        if (sqs)
+        {
+            endpoints.Add(($"{SqsTransportOptions.SectionName}:Url",
+                builder.Configuration[$"{SqsTransportOptions.SectionName}:Url"] ?? new SqsTransportOptions().Url));
         }
 
         AnonymousAccess.Check(builder.Configuration, endpoints);
@@ -231,6 +244,11 @@ public static class MarconiHost
         if (zmq)
         {
             builder.AddZmqTransport();
+        }
+
+        if (sqs)
+        {
+            builder.AddSqsTransport();
         }
     }
 
@@ -277,6 +295,9 @@ public static class MarconiHost
 
     private static bool ZmqEnabled(IConfiguration configuration) =>
         ReadEnabled(configuration, ZmqTransportOptions.SectionName, new ZmqTransportOptions().Enabled);
+
+    private static bool SqsEnabled(IConfiguration configuration) =>
+        ReadEnabled(configuration, SqsTransportOptions.SectionName, new SqsTransportOptions().Enabled);
 
     /// <summary>A transport's <c>Enabled</c> flag, read the same way for every transport.</summary>
     private static bool ReadEnabled(IConfiguration configuration, string section, bool defaultValue)

@@ -48,14 +48,16 @@ public sealed partial class AccessGate
     private readonly Counter<long> _failures;
     private readonly TimeSpan _cacheFor;
     private readonly TimeSpan _touchEvery;
+    private readonly AwsCredentials _aws;
 
     /// <summary>Keys read from the store, by id, with when they were read. Only existing keys are kept.</summary>
     private readonly ConcurrentDictionary<string, CachedKey> _keys = new(StringComparer.Ordinal);
 
     public AccessGate(
         IOptions<AuthOptions> options, IDataDriver driver, KeyOperations keys, TimeProvider clock,
-        IMeterFactory meters, ILogger<AccessGate> logger)
+        IMeterFactory meters, ILogger<AccessGate> logger, AwsCredentials aws)
     {
+        _aws = aws;
         _options = options.Value;
         _driver = driver;
         _clock = clock;
@@ -108,11 +110,44 @@ public sealed partial class AccessGate
         var now = _clock.GetUtcNow();
         if (_keys.TryGetValue(id, out var cached) && now - cached.ReadAt < _cacheFor)
         {
-            return ValueTask.FromResult(Admit(cached, hash, level, action, project, transport, origin, now));
+            return ValueTask.FromResult(Admit(cached, KeyTokens.Matches(hash, cached.Stored.SecretHash), level, action, project, transport, origin, now));
         }
 
         return AdmitFromStoreAsync(id, hash, level, action, project, transport, origin, now, cancellationToken);
     }
+
+    /// <summary>
+    /// Admits a request signed with a key's AWS credentials (the SQS endpoint's Signature Version 4),
+    /// as <see cref="AdmitAsync"/> admits a token: <paramref name="signatureMatches"/> is asked with
+    /// the key's secret access key, and the key must be live and allowed <paramref name="action"/> in
+    /// <paramref name="project"/> (its own project when null). Only with keys required.
+    /// </summary>
+    public async ValueTask<string?> AdmitSignedAsync(
+        string action, string? project, string keyId, Func<string, bool> signatureMatches, string transport, string? origin,
+        CancellationToken cancellationToken)
+    {
+        var level = ActionAccess.Of(action);
+        var now = _clock.GetUtcNow();
+        if (!_keys.TryGetValue(keyId, out var cached) || now - cached.ReadAt >= _cacheFor)
+        {
+            var stored = KeyIdShape(keyId) ? await _driver.Keys.GetAsync(keyId, cancellationToken) : null;
+            if (stored is null)
+            {
+                _keys.TryRemove(keyId, out _);
+                throw Refuse("unknown", null, action, project, transport, origin, Errors.AuthenticationRequired());
+            }
+
+            cached = new CachedKey(stored, now, cached?.TouchedAt ?? stored.Key.LastUsed ?? DateTimeOffset.MinValue);
+            _keys[keyId] = cached;
+        }
+
+        var secret = cached.AwsSecret ??= await _aws.SecretAccessKeyAsync(keyId, cached.Stored.SecretHash, cancellationToken);
+        return Admit(cached, signatureMatches(secret), level, action, project, transport, origin, now);
+    }
+
+    /// <summary>A key id as tokens carry it: 16 lower-case hex digits (anything else is not looked up).</summary>
+    private static bool KeyIdShape(string id) =>
+        id.Length == 16 && id.All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f');
 
     private async ValueTask<string?> AdmitFromStoreAsync(
         string id, byte[] hash, AccessLevel level, string action, string? project, string transport, string? origin,
@@ -127,15 +162,16 @@ public sealed partial class AccessGate
 
         var cached = new CachedKey(stored, now, _keys.TryGetValue(id, out var old) ? old.TouchedAt : stored.Key.LastUsed ?? DateTimeOffset.MinValue);
         _keys[id] = cached;
-        return Admit(cached, hash, level, action, project, transport, origin, now);
+        return Admit(cached, KeyTokens.Matches(hash, cached.Stored.SecretHash), level, action, project, transport, origin, now);
     }
 
+    /// <param name="proven">The request proved it holds the key's secret (token hash or signature).</param>
     private string? Admit(
-        CachedKey cached, byte[] hash, AccessLevel level, string action, string? project, string transport, string? origin,
+        CachedKey cached, bool proven, AccessLevel level, string action, string? project, string transport, string? origin,
         DateTimeOffset now)
     {
         var key = cached.Stored.Key;
-        if (!KeyTokens.Matches(hash, cached.Stored.SecretHash))
+        if (!proven)
         {
             throw Refuse("secret", key.Id, action, project, transport, origin, Errors.AuthenticationRequired());
         }
@@ -242,6 +278,9 @@ public sealed partial class AccessGate
         public StoredKey Stored { get; } = stored;
 
         public DateTimeOffset ReadAt { get; } = readAt;
+
+        /// <summary>The key's AWS secret access key, once a signed request needed it.</summary>
+        public string? AwsSecret { get; set; }
 
         /// <summary>When this host last wrote (or the store last had) a use of the key.</summary>
         public DateTimeOffset TouchedAt { get; set; } = touchedAt;

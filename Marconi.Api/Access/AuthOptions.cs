@@ -28,5 +28,12 @@ public sealed class AuthOptions
     /// <summary>How often, at most, a key's last-used time is written (one write per key per period).</summary>
     public int LastUsedResolutionSeconds { get; set; } = 60;
 
+    /// <summary>
+    /// The key AWS secret access keys are derived under (the SQS endpoint's signatures); when empty a
+    /// random one is generated on first use and kept in the store. Changing it changes every key's
+    /// AWS secret access key.
+    /// </summary>
+    public string? AwsCredentialKey { get; set; }
+
     public bool RequiresKeys => string.Equals(Mode, KeysMode, StringComparison.OrdinalIgnoreCase);
 }

@@ -29,8 +29,12 @@ public sealed class ClaimOperations(
     {
         var limitValue = limit ?? _limits.DefaultMessagesPerClaim;
         _createValidator.Check(new ClaimRequest(ttl, grace, limitValue));
-        var waitFor = CheckWait(wait, _limits);
+        return await ClaimAsync(queue, ttl, grace, limitValue, CheckWait(wait, _limits), cancellationToken);
+    }
 
+    private async Task<ClaimResult?> ClaimAsync(
+        QueueRef queue, long ttl, long grace, long limitValue, TimeSpan waitFor, CancellationToken cancellationToken)
+    {
         var settings = await queues.GetSettingsAsync(queue, cancellationToken);
         var deadLetter = settings.DeadLetters
             // A count beyond any message's claims means "never": clamp rather than wrap.
@@ -70,6 +74,84 @@ public sealed class ClaimOperations(
         }
 
         return new ClaimResult(queue, await DecryptAsync(claim, cancellationToken), now);
+    }
+
+    /// <summary>
+    /// SQS's receive: up to <paramref name="count"/> messages, each under a claim of its own, so that
+    /// each has its own visibility (its receipt handle names its claim). The first claim waits as
+    /// <see cref="CreateAsync"/> does; the rest are taken at once, concurrently (the store serialises
+    /// them and each takes the next free message). Visibility may be 0 to <see cref="LimitsOptions.MaxClaimTtl"/>
+    /// seconds and there is no grace: a message keeps its retention, as in SQS. Results in FIFO order.
+    /// </summary>
+    public async Task<IReadOnlyList<ClaimResult>> ClaimEachAsync(
+        QueueRef queue, int visibility, int count, long? wait, CancellationToken cancellationToken)
+    {
+        CheckVisibility(visibility);
+        if (count < 1 || count > _limits.MaxMessagesPerClaimOrPop)
+        {
+            throw Errors.InvalidApiRequest(
+                $"The number of messages must be at least 1 and may not be greater than {_limits.MaxMessagesPerClaimOrPop}.");
+        }
+
+        var first = await ClaimAsync(queue, visibility, 0, 1, CheckWait(wait, _limits), cancellationToken);
+        if (first is null)
+        {
+            return [];
+        }
+
+        var claimed = new List<ClaimResult>(count) { first };
+        if (count > 1)
+        {
+            var rest = new Task<ClaimResult?>[count - 1];
+            for (var i = 0; i < rest.Length; i++)
+            {
+                rest[i] = ClaimAsync(queue, visibility, 0, 1, TimeSpan.Zero, cancellationToken);
+            }
+
+            foreach (var result in await Task.WhenAll(rest))
+            {
+                if (result is not null)
+                {
+                    claimed.Add(result);
+                }
+            }
+
+            // Ids are fixed-width hex of the marker: their ordinal order is the queue's.
+            claimed.Sort(static (a, b) => string.CompareOrdinal(a.Claim.Messages[0].Id, b.Claim.Messages[0].Id));
+        }
+
+        return claimed;
+    }
+
+    /// <summary>
+    /// SQS's visibility change of one received message (its own claim): 0 releases it at once, more
+    /// renews the claim for that many seconds from now, without grace. 404 when the claim has ended.
+    /// </summary>
+    public async Task SetVisibilityAsync(QueueRef queue, string claimId, int visibility, CancellationToken cancellationToken)
+    {
+        CheckVisibility(visibility);
+        var now = clock.GetUtcNow();
+        // A release of an ended claim would be a no-op, so it is read first to tell the caller.
+        var live = visibility == 0
+            ? await driver.Claims.GetAsync(queue, claimId, now, cancellationToken) is not null
+            : await driver.Claims.UpdateAsync(queue, claimId, visibility, 0, now, cancellationToken);
+        if (!live)
+        {
+            throw Errors.NotFound("The claim does not exist or has expired.");
+        }
+
+        if (visibility == 0)
+        {
+            await DeleteAsync(queue, claimId, cancellationToken);
+        }
+    }
+
+    private void CheckVisibility(int visibility)
+    {
+        if (visibility < 0 || visibility > _limits.MaxClaimTtl)
+        {
+            throw Errors.InvalidApiRequest($"The visibility timeout must be at least 0 and may not be greater than {_limits.MaxClaimTtl} seconds.");
+        }
     }
 
     /// <summary>

@@ -1,0 +1,709 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Marconi.Core;
+using Marconi.Core.Operations;
+using Marconi.Core.Validation;
+using Microsoft.Extensions.Options;
+
+namespace Marconi.Transport.Sqs;
+
+/// <summary>One request as an action sees it: its parameters, the project it acts for, and its endpoint's base URL.</summary>
+public sealed record SqsCall(SqsRequest Request, string Project, Guid ClientId, string BaseUrl);
+
+/// <summary>What an action answers: a writer of its result, or null for an empty one.</summary>
+public delegate Task<Action<SqsWriter>?> SqsAction(SqsCall call, CancellationToken cancellationToken);
+
+/// <summary>
+/// The SQS actions over the core's queue, message and claim operations (the same ones the v2
+/// catalogue calls, with the same limits, access rules and store). Each action is admitted as the
+/// catalogue action whose access it needs (<see cref="AccessOf"/>). Why not through the v2 catalogue
+/// itself: SQS reads differently what the catalogue's JSON documents fix (a visibility per message, not
+/// per claim; 0-second visibilities; a 4-day default retention), so it calls the operations directly.
+/// </summary>
+public sealed class SqsActions
+{
+    private const int MaxBatchEntries = 10;
+    private const int MaxListedQueues = 1000;
+    private const int MaxReceive = 10;
+
+    private readonly QueueOperations _queues;
+    private readonly MessageOperations _messages;
+    private readonly ClaimOperations _claims;
+    private readonly LimitsOptions _limits;
+    private readonly SqsTransportOptions _options;
+    private readonly TimeProvider _clock;
+    private readonly Dictionary<string, (string Access, SqsAction Run)> _actions;
+
+    public SqsActions(
+        QueueOperations queues, MessageOperations messages, ClaimOperations claims, IOptions<LimitsOptions> limits,
+        IOptions<SqsTransportOptions> options, TimeProvider clock)
+    {
+        _queues = queues;
+        _messages = messages;
+        _claims = claims;
+        _limits = limits.Value;
+        _options = options.Value;
+        _clock = clock;
+        _actions = new(StringComparer.Ordinal)
+        {
+            ["CreateQueue"] = ("queue_create", CreateQueue),
+            ["GetQueueUrl"] = ("queue_exists", GetQueueUrl),
+            ["ListQueues"] = ("queue_list", ListQueues),
+            ["DeleteQueue"] = ("queue_delete", DeleteQueue),
+            ["GetQueueAttributes"] = ("queue_get_stats", GetQueueAttributes),
+            ["SetQueueAttributes"] = ("queue_update", SetQueueAttributes),
+            ["PurgeQueue"] = ("queue_purge", PurgeQueue),
+            ["SendMessage"] = ("message_post", SendMessage),
+            ["SendMessageBatch"] = ("message_post", SendMessageBatch),
+            ["ReceiveMessage"] = ("claim_create", ReceiveMessage),
+            ["DeleteMessage"] = ("message_delete", DeleteMessage),
+            ["DeleteMessageBatch"] = ("message_delete", DeleteMessageBatch),
+            ["ChangeMessageVisibility"] = ("claim_update", ChangeMessageVisibility),
+            ["ChangeMessageVisibilityBatch"] = ("claim_update", ChangeMessageVisibilityBatch),
+            ["TagQueue"] = ("queue_update", TagQueue),
+            ["UntagQueue"] = ("queue_update", UntagQueue),
+            ["ListQueueTags"] = ("queue_get", ListQueueTags),
+        };
+    }
+
+    /// <summary>The SQS actions this endpoint answers.</summary>
+    public IEnumerable<string> Names => _actions.Keys;
+
+    /// <summary>SQS actions this endpoint knows but does not offer, answered with UnsupportedOperation.</summary>
+    public static readonly HashSet<string> Unsupported =
+    [
+        "AddPermission", "RemovePermission", "ListDeadLetterSourceQueues", "StartMessageMoveTask",
+        "CancelMessageMoveTask", "ListMessageMoveTasks",
+    ];
+
+    public bool TryGet(string name, out string access, out SqsAction action)
+    {
+        if (_actions.TryGetValue(name, out var found))
+        {
+            (access, action) = found;
+            return true;
+        }
+
+        (access, action) = ("", null!);
+        return false;
+    }
+
+    /// <summary>The catalogue action whose access an SQS action needs.</summary>
+    public string AccessOf(string name) => _actions[name].Access;
+
+    private string Url(SqsCall call, string queue) => SqsQueueUrl.Format(call.BaseUrl, call.Project, queue);
+
+    private static QueueRef QueueOf(SqsCall call)
+    {
+        var url = call.Request.Required("QueueUrl");
+        var parsed = SqsQueueUrl.Parse(url) ?? throw SqsError.InvalidParameterValue($"{url} is not a queue URL of this endpoint.");
+        return QueueNames.IsValid(parsed.Queue) ? new QueueRef(call.Project, parsed.Queue) : throw SqsError.NonExistentQueue();
+    }
+
+    /// <summary>The queue's metadata; NonExistentQueue when it does not exist.</summary>
+    private async Task<string> MetadataOf(QueueRef queue, CancellationToken t) =>
+        await _queues.GetMetadataOrNullAsync(queue, t) ?? throw SqsError.NonExistentQueue();
+
+    private static void CheckQueueName(string name)
+    {
+        if (name.EndsWith(".fifo", StringComparison.Ordinal))
+        {
+            throw SqsError.UnsupportedOperation("FIFO queues are not supported by this endpoint.");
+        }
+
+        if (name.Length > QueueNames.MaxLength || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-'))
+        {
+            throw SqsError.InvalidParameterValue(
+                $"Value {name} for parameter QueueName is invalid. Reason: Can only include alphanumeric characters, hyphens, or underscores. 1 to {QueueNames.MaxLength} in length.");
+        }
+    }
+
+    private async Task<Action<SqsWriter>?> CreateQueue(SqsCall call, CancellationToken t)
+    {
+        var name = call.Request.Required("QueueName");
+        CheckQueueName(name);
+        var queue = new QueueRef(call.Project, name);
+        var attributes = call.Request.StringMap("Attributes");
+        var tags = call.Request.Has("tags") ? call.Request.StringMap("tags") : call.Request.StringMap("Tags");
+        var metadata = new JsonObject();
+        SqsQueueAttributes.Apply(metadata, attributes, _limits, arn => DeadLetterQueueOf(call, arn), _clock.GetUtcNow());
+        if (tags.Count > 0)
+        {
+            ((JsonObject)metadata[SqsQueueAttributes.Member]!)["Tags"] = TagObject(tags);
+        }
+
+        await CheckDeadLetterQueueAsync(call, metadata, t);
+        if (!await _queues.CreateAsync(queue, metadata.ToJsonString(), t))
+        {
+            // SQS: creating an existing queue answers its URL, unless the attributes asked for differ.
+            var stored = await MetadataOf(queue, t);
+            var current = SqsQueueAttributes.Read(stored, _limits, _options.Region, call.Project);
+            var asked = SqsQueueAttributes.Read(metadata.ToJsonString(), _limits, _options.Region, call.Project);
+            if (attributes.Any(a => current.GetValueOrDefault(a.Key) != asked.GetValueOrDefault(a.Key)))
+            {
+                throw SqsError.QueueNameExists(name);
+            }
+        }
+
+        return w => w.String("QueueUrl", Url(call, name));
+    }
+
+    private string DeadLetterQueueOf(SqsCall call, string arn) =>
+        SqsQueueUrl.QueueOfArn(arn, call.Project) is { } name && QueueNames.IsValid(name)
+            ? name
+            : throw SqsError.InvalidAttributeValue($"Value {arn} for parameter RedrivePolicy is invalid. Reason: the dead-letter target must be a queue of the same account.");
+
+    /// <summary>SQS refuses a redrive policy whose dead-letter queue does not exist.</summary>
+    private async Task CheckDeadLetterQueueAsync(SqsCall call, JsonObject metadata, CancellationToken t)
+    {
+        if (metadata[ReservedMetadata.DeadLetterQueue] is JsonValue v && v.TryGetValue<string>(out var name)
+            && !await _queues.ExistsAsync(new QueueRef(call.Project, name), t))
+        {
+            throw SqsError.InvalidAttributeValue("Value for parameter RedrivePolicy is invalid. Reason: Dead letter target does not exist.");
+        }
+    }
+
+    private async Task<Action<SqsWriter>?> GetQueueUrl(SqsCall call, CancellationToken t)
+    {
+        var name = call.Request.Required("QueueName");
+        if (!QueueNames.IsValid(name) || !await _queues.ExistsAsync(new QueueRef(call.Project, name), t))
+        {
+            throw SqsError.NonExistentQueue();
+        }
+
+        return w => w.String("QueueUrl", Url(call, name));
+    }
+
+    private async Task<Action<SqsWriter>?> ListQueues(SqsCall call, CancellationToken t)
+    {
+        var prefix = call.Request.String("QueueNamePrefix") ?? "";
+        var max = call.Request.Integer("MaxResults", 1, MaxListedQueues);
+        var token = call.Request.String("NextToken");
+        var wanted = max ?? MaxListedQueues;
+        var names = new List<string>();
+        var context = new RequestContext(call.Project, null);
+        // Names sort ordinally, so those with the prefix are one run: from the prefix itself on.
+        var marker = string.IsNullOrEmpty(token) ? null : token;
+        if (marker is null && prefix.Length > 0 && QueueNames.IsValid(prefix) && await _queues.ExistsAsync(new QueueRef(call.Project, prefix), t))
+        {
+            names.Add(prefix);
+            marker = prefix;
+        }
+        else if (marker is null && prefix.Length > 0)
+        {
+            marker = prefix;
+        }
+
+        var more = false;
+        var done = false;
+        while (!done)
+        {
+            var page = await _queues.ListAsync(context, marker, _limits.MaxQueuesPerPage, detailed: false, t);
+            foreach (var queue in page.Queues)
+            {
+                if (!queue.Name.StartsWith(prefix, StringComparison.Ordinal) || names.Count == wanted)
+                {
+                    // Past the prefix's run, or one more than was asked for: a next page exists.
+                    more = names.Count == wanted && queue.Name.StartsWith(prefix, StringComparison.Ordinal);
+                    done = true;
+                    break;
+                }
+
+                names.Add(queue.Name);
+            }
+
+            done |= page.Queues.Count < _limits.MaxQueuesPerPage;
+            marker = page.NextMarker;
+        }
+
+        var next = max is not null && more ? names[^1] : null;
+        return w =>
+        {
+            w.StringList("QueueUrls", "QueueUrl", names.Select(n => Url(call, n)));
+            if (next is not null)
+            {
+                w.String("NextToken", next);
+            }
+        };
+    }
+
+    private async Task<Action<SqsWriter>?> DeleteQueue(SqsCall call, CancellationToken t)
+    {
+        var queue = QueueOf(call);
+        await MetadataOf(queue, t);
+        await _queues.DeleteAsync(queue, t);
+        return null;
+    }
+
+    private async Task<Action<SqsWriter>?> PurgeQueue(SqsCall call, CancellationToken t)
+    {
+        var queue = QueueOf(call);
+        await MetadataOf(queue, t);
+        await _queues.PurgeAsync(queue, messages: true, subscriptions: false, t);
+        return null;
+    }
+
+    private async Task<Action<SqsWriter>?> GetQueueAttributes(SqsCall call, CancellationToken t)
+    {
+        var queue = QueueOf(call);
+        var names = call.Request.Strings("AttributeNames");
+        var metadata = await MetadataOf(queue, t);
+        var all = names.Contains("All");
+        foreach (var name in names)
+        {
+            if (name != "All" && !SqsQueueAttributes.Settable.Contains(name) && !SqsQueueAttributes.ReadOnly.Contains(name))
+            {
+                throw SqsError.InvalidAttributeName(name);
+            }
+        }
+
+        var values = SqsQueueAttributes.Read(metadata, _limits, _options.Region, call.Project);
+        values["QueueArn"] = SqsQueueAttributes.Arn(_options.Region, call.Project, queue.Name);
+        if (all || names.Any(n => n.StartsWith("ApproximateNumberOfMessages", StringComparison.Ordinal)))
+        {
+            var stats = (await _queues.GetStatsOrEmptyAsync(queue, t, countDelayed: true)).Stats;
+            var delayed = stats.Delayed ?? 0;
+            values["ApproximateNumberOfMessages"] = Number(stats.Total - stats.Claimed - delayed);
+            values["ApproximateNumberOfMessagesNotVisible"] = Number(stats.Claimed);
+            values["ApproximateNumberOfMessagesDelayed"] = Number(delayed);
+        }
+
+        var answered = values.Where(v => all || names.Contains(v.Key)).ToList();
+        return w => w.StringMap("Attributes", "Attribute", "Name", "Value", answered);
+    }
+
+    private static string Number(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private async Task<Action<SqsWriter>?> SetQueueAttributes(SqsCall call, CancellationToken t)
+    {
+        var queue = QueueOf(call);
+        var attributes = call.Request.StringMap("Attributes");
+        await UpdateAsync(call, queue, metadata =>
+        {
+            SqsQueueAttributes.Apply(metadata, attributes, _limits, arn => DeadLetterQueueOf(call, arn), _clock.GetUtcNow());
+        }, t);
+        return null;
+    }
+
+    /// <summary>A read-modify-write of the queue's metadata that never loses a concurrent change.</summary>
+    private async Task UpdateAsync(SqsCall call, QueueRef queue, Action<JsonObject> change, CancellationToken t)
+    {
+        JsonObject? checkedMetadata = null;
+        try
+        {
+            await _queues.UpdateMetadataAsync(queue, stored =>
+            {
+                var metadata = JsonNode.Parse(stored) as JsonObject ?? new JsonObject();
+                change(metadata);
+                checkedMetadata = metadata;
+                return metadata.ToJsonString();
+            }, t);
+        }
+        catch (MarconiException exception) when (exception.Kind == MarconiErrorKind.NotFound)
+        {
+            throw SqsError.NonExistentQueue();
+        }
+
+        if (checkedMetadata is not null)
+        {
+            await CheckDeadLetterQueueAsync(call, checkedMetadata, t);
+        }
+    }
+
+    private static JsonObject TagObject(IEnumerable<KeyValuePair<string, string>> tags)
+    {
+        var tagObject = new JsonObject();
+        foreach (var (key, value) in tags)
+        {
+            CheckTag(key, value);
+            tagObject[key] = value;
+        }
+
+        return tagObject;
+    }
+
+    private static void CheckTag(string key, string value)
+    {
+        if (key.Length is 0 or > 128 || value.Length > 256)
+        {
+            throw SqsError.InvalidParameterValue("Tag keys must be 1 to 128 characters and tag values at most 256.");
+        }
+    }
+
+    private async Task<Action<SqsWriter>?> TagQueue(SqsCall call, CancellationToken t)
+    {
+        var queue = QueueOf(call);
+        var tags = call.Request.StringMap("Tags");
+        await UpdateAsync(call, queue, metadata =>
+        {
+            var sqs = metadata[SqsQueueAttributes.Member] as JsonObject ?? new JsonObject();
+            var existing = sqs["Tags"] as JsonObject ?? new JsonObject();
+            foreach (var (key, value) in tags)
+            {
+                CheckTag(key, value);
+                existing[key] = value;
+            }
+
+            if (existing.Count > 50)
+            {
+                throw SqsError.InvalidParameterValue("A queue may have at most 50 tags.");
+            }
+
+            sqs["Tags"] = existing;
+            metadata[SqsQueueAttributes.Member] = sqs;
+        }, t);
+        return null;
+    }
+
+    private async Task<Action<SqsWriter>?> UntagQueue(SqsCall call, CancellationToken t)
+    {
+        var queue = QueueOf(call);
+        var keys = call.Request.Strings("TagKeys");
+        await UpdateAsync(call, queue, metadata =>
+        {
+            if (metadata[SqsQueueAttributes.Member] is JsonObject sqs && sqs["Tags"] is JsonObject tags)
+            {
+                foreach (var key in keys)
+                {
+                    tags.Remove(key);
+                }
+            }
+        }, t);
+        return null;
+    }
+
+    private async Task<Action<SqsWriter>?> ListQueueTags(SqsCall call, CancellationToken t)
+    {
+        var tags = SqsQueueAttributes.Tags(await MetadataOf(QueueOf(call), t));
+        return w => w.StringMap("Tags", "Tag", "Key", "Value", tags);
+    }
+
+    /// <summary>What a send needs of the queue: it exists, its delay, retention and largest message.</summary>
+    private async Task<(QueueSettings Settings, int MaxSize, int Retention)> SendTermsAsync(QueueRef queue, CancellationToken t)
+    {
+        var metadata = await MetadataOf(queue, t);
+        var values = SqsQueueAttributes.Read(metadata, _limits, _options.Region, queue.Project);
+        var settings = await _queues.GetSettingsAsync(queue, t);
+        return (settings, int.Parse(values["MaximumMessageSize"], CultureInfo.InvariantCulture),
+            int.Parse(values["MessageRetentionPeriod"], CultureInfo.InvariantCulture));
+    }
+
+    private MessageDocument Document(SqsRequest entry, SqsMessage message, QueueSettings settings, int retention)
+    {
+        if (entry.Has("MessageGroupId") || entry.Has("MessageDeduplicationId"))
+        {
+            throw SqsError.UnsupportedOperation("MessageGroupId and MessageDeduplicationId are for FIFO queues, which this endpoint does not offer.");
+        }
+
+        var delay = entry.Integer("DelaySeconds", 0, _limits.MaxMessageDelay) ?? settings.DefaultMessageDelay ?? _limits.DefaultMessageDelay;
+        return new MessageDocument(retention, SqsMessages.Encode(message), delay);
+    }
+
+    private static SqsMessage MessageOf(SqsRequest entry) =>
+        new(entry.String("MessageBody") ?? throw SqsError.MissingParameter("MessageBody"), entry.AttributeValues("MessageAttributes"));
+
+    private async Task<Action<SqsWriter>?> SendMessage(SqsCall call, CancellationToken t)
+    {
+        var queue = QueueOf(call);
+        var message = MessageOf(call.Request);
+        var (settings, maxSize, retention) = await SendTermsAsync(queue, t);
+        SqsMessages.Check(message, maxSize);
+        var document = Document(call.Request, message, settings, retention);
+        var posted = await _messages.PostAsync(queue, call.ClientId, [document], settings, createQueue: false, t);
+        var id = posted.MessageIds[0];
+        return w => WriteSent(w, id, message);
+    }
+
+    private static void WriteSent(SqsWriter w, string id, SqsMessage message)
+    {
+        w.String("MD5OfMessageBody", SqsMessages.Md5OfBody(message.Body));
+        if (SqsMessages.Md5OfAttributes(message.Attributes) is { } md5)
+        {
+            w.String("MD5OfMessageAttributes", md5);
+        }
+
+        w.String("MessageId", id);
+    }
+
+    /// <summary>A batch's entries: 1 to 10, each with a distinct, well-formed Id.</summary>
+    private static IReadOnlyList<(string Id, SqsRequest Entry)> EntriesOf(SqsRequest request)
+    {
+        var entries = request.BatchEntries();
+        if (entries.Count == 0)
+        {
+            throw SqsError.EmptyBatchRequest();
+        }
+
+        if (entries.Count > MaxBatchEntries)
+        {
+            throw SqsError.TooManyEntriesInBatchRequest(MaxBatchEntries);
+        }
+
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        var read = new List<(string, SqsRequest)>(entries.Count);
+        foreach (var entry in entries)
+        {
+            var id = entry.String("Id") ?? throw SqsError.MissingParameter("Id");
+            if (id.Length is 0 or > 80 || !id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+            {
+                throw SqsError.InvalidBatchEntryId();
+            }
+
+            if (!ids.Add(id))
+            {
+                throw SqsError.BatchEntryIdsNotDistinct();
+            }
+
+            read.Add((id, entry));
+        }
+
+        return read;
+    }
+
+    private sealed record BatchFailure(string Id, SqsError Error);
+
+    private static void WriteFailures(SqsWriter w, List<BatchFailure> failed)
+    {
+        w.StartList("Failed");
+        foreach (var failure in failed)
+        {
+            w.StartItem("BatchResultErrorEntry");
+            w.String("Id", failure.Id);
+            w.String("SenderFault", failure.Error.Sender ? "true" : "false");
+            w.String("Code", failure.Error.Code);
+            w.String("Message", failure.Error.Message);
+            w.EndItem();
+        }
+
+        w.EndList();
+    }
+
+    private async Task<Action<SqsWriter>?> SendMessageBatch(SqsCall call, CancellationToken t)
+    {
+        var queue = QueueOf(call);
+        var entries = EntriesOf(call.Request);
+        var (settings, maxSize, retention) = await SendTermsAsync(queue, t);
+        var failed = new List<BatchFailure>();
+        var accepted = new List<(string Id, SqsMessage Message, MessageDocument Document)>();
+        var total = 0;
+        foreach (var (id, entry) in entries)
+        {
+            try
+            {
+                var message = MessageOf(entry);
+                total += SqsMessages.Check(message, maxSize);
+                accepted.Add((id, message, Document(entry, message, settings, retention)));
+            }
+            catch (SqsError error)
+            {
+                failed.Add(new BatchFailure(id, error));
+            }
+        }
+
+        if (total > SqsMessages.DefaultMaximumMessageSize)
+        {
+            throw SqsError.BatchRequestTooLong(SqsMessages.DefaultMaximumMessageSize);
+        }
+
+        IReadOnlyList<string> ids = [];
+        if (accepted.Count > 0)
+        {
+            // The valid entries are stored together: one durable, atomic post.
+            ids = (await _messages.PostAsync(queue, call.ClientId, [.. accepted.Select(a => a.Document)], settings, createQueue: false, t)).MessageIds;
+        }
+
+        return w =>
+        {
+            w.StartList("Successful");
+            for (var i = 0; i < accepted.Count; i++)
+            {
+                w.StartItem("SendMessageBatchResultEntry");
+                w.String("Id", accepted[i].Id);
+                WriteSent(w, ids[i], accepted[i].Message);
+                w.EndItem();
+            }
+
+            w.EndList();
+            WriteFailures(w, failed);
+        };
+    }
+
+    private async Task<Action<SqsWriter>?> ReceiveMessage(SqsCall call, CancellationToken t)
+    {
+        var queue = QueueOf(call);
+        var request = call.Request;
+        var count = request.Integer("MaxNumberOfMessages", 1, MaxReceive) ?? 1;
+        var metadata = await MetadataOf(queue, t);
+        var values = SqsQueueAttributes.Read(metadata, _limits, _options.Region, call.Project);
+        var visibility = request.Integer("VisibilityTimeout", 0, _limits.MaxClaimTtl)
+                         ?? int.Parse(values["VisibilityTimeout"], CultureInfo.InvariantCulture);
+        var wait = request.Integer("WaitTimeSeconds", 0, _limits.MaxClaimWaitSeconds)
+                   ?? int.Parse(values["ReceiveMessageWaitTimeSeconds"], CultureInfo.InvariantCulture);
+        var systemNames = request.Strings("AttributeNames").Concat(request.Strings("MessageSystemAttributeNames")).ToHashSet(StringComparer.Ordinal);
+        var attributeNames = request.Strings("MessageAttributeNames");
+
+        var claims = await _claims.ClaimEachAsync(queue, visibility, count, wait, t);
+        return w =>
+        {
+            w.StartList("Messages");
+            foreach (var claim in claims)
+            {
+                var stored = claim.Claim.Messages[0];
+                var message = SqsMessages.Decode(stored.Body);
+                var attributes = message.Attributes.Where(a => Wanted(attributeNames, a.Key)).ToList();
+                w.StartItem("Message");
+                w.String("MessageId", stored.Id);
+                w.String("ReceiptHandle", ReceiptHandles.Format(stored.Id, claim.Claim.Id));
+                w.String("MD5OfBody", SqsMessages.Md5OfBody(message.Body));
+                w.String("Body", message.Body);
+                var system = SystemAttributes(stored, systemNames).ToList();
+                if (system.Count > 0)
+                {
+                    w.StringMap("Attributes", "Attribute", "Name", "Value", system);
+                }
+
+                if (attributes.Count > 0)
+                {
+                    w.String("MD5OfMessageAttributes", SqsMessages.Md5OfAttributes(attributes)!);
+                    w.AttributeMap("MessageAttributes", "MessageAttribute", attributes);
+                }
+
+                w.EndItem();
+            }
+
+            w.EndList();
+        };
+    }
+
+    private static bool Wanted(IReadOnlyList<string> names, string attribute) =>
+        names.Any(n => n is "All" or ".*" || n == attribute
+                       || (n.EndsWith(".*", StringComparison.Ordinal) && attribute.StartsWith(n[..^1], StringComparison.Ordinal)));
+
+    private static IEnumerable<KeyValuePair<string, string>> SystemAttributes(Core.Storage.StoredMessage stored, HashSet<string> names)
+    {
+        var all = names.Contains("All");
+        if (all || names.Contains("SentTimestamp"))
+        {
+            yield return new("SentTimestamp", Number(stored.Created.ToUnixTimeMilliseconds()));
+        }
+
+        if (all || names.Contains("ApproximateReceiveCount"))
+        {
+            yield return new("ApproximateReceiveCount", Number(stored.ClaimCount));
+        }
+    }
+
+    /// <summary>The message and claim a receipt handle names, with SQS's error for one that is not a handle.</summary>
+    private static (string MessageId, string ClaimId) HandleOf(SqsRequest request) =>
+        ReceiptHandles.Parse(request.String("ReceiptHandle") ?? throw SqsError.MissingParameter("ReceiptHandle"))
+        ?? throw SqsError.ReceiptHandleIsInvalid("The input receipt handle is invalid.");
+
+    private async Task DeleteOneAsync(QueueRef queue, SqsRequest request, CancellationToken t)
+    {
+        var (messageId, claimId) = HandleOf(request);
+        try
+        {
+            await _messages.DeleteAsync(queue, messageId, claimId, t);
+        }
+        catch (MarconiException exception) when (exception.Kind is MarconiErrorKind.Forbidden or MarconiErrorKind.BadRequest or MarconiErrorKind.NotFound)
+        {
+            // The message's claim has ended (or another receive holds it now): the handle is stale.
+            throw SqsError.ReceiptHandleIsInvalid("The receipt handle has expired: the message's visibility timeout ended.");
+        }
+    }
+
+    private async Task<Action<SqsWriter>?> DeleteMessage(SqsCall call, CancellationToken t)
+    {
+        var queue = QueueOf(call);
+        await MetadataOf(queue, t);
+        await DeleteOneAsync(queue, call.Request, t);
+        return null;
+    }
+
+    private async Task<Action<SqsWriter>?> DeleteMessageBatch(SqsCall call, CancellationToken t)
+    {
+        var queue = QueueOf(call);
+        var entries = EntriesOf(call.Request);
+        await MetadataOf(queue, t);
+        return await EachAsync(entries, "DeleteMessageBatchResultEntry", entry => DeleteOneAsync(queue, entry, t));
+    }
+
+    private async Task ChangeOneAsync(QueueRef queue, SqsRequest request, CancellationToken t)
+    {
+        var (_, claimId) = HandleOf(request);
+        var visibility = request.Integer("VisibilityTimeout", 0, _limits.MaxClaimTtl) ?? throw SqsError.MissingParameter("VisibilityTimeout");
+        try
+        {
+            await _claims.SetVisibilityAsync(queue, claimId, visibility, t);
+        }
+        catch (MarconiException exception) when (exception.Kind == MarconiErrorKind.NotFound)
+        {
+            throw SqsError.MessageNotInflight();
+        }
+    }
+
+    private async Task<Action<SqsWriter>?> ChangeMessageVisibility(SqsCall call, CancellationToken t)
+    {
+        var queue = QueueOf(call);
+        await MetadataOf(queue, t);
+        await ChangeOneAsync(queue, call.Request, t);
+        return null;
+    }
+
+    private async Task<Action<SqsWriter>?> ChangeMessageVisibilityBatch(SqsCall call, CancellationToken t)
+    {
+        var queue = QueueOf(call);
+        var entries = EntriesOf(call.Request);
+        await MetadataOf(queue, t);
+        return await EachAsync(entries, "ChangeMessageVisibilityBatchResultEntry", entry => ChangeOneAsync(queue, entry, t));
+    }
+
+    /// <summary>Runs a batch entry by entry; each that fails is reported in Failed, the others in Successful.</summary>
+    private static async Task<Action<SqsWriter>?> EachAsync(
+        IReadOnlyList<(string Id, SqsRequest Entry)> entries, string resultElement, Func<SqsRequest, Task> run)
+    {
+        var succeeded = new List<string>();
+        var failed = new List<BatchFailure>();
+        foreach (var (id, entry) in entries)
+        {
+            try
+            {
+                await run(entry);
+                succeeded.Add(id);
+            }
+            catch (SqsError error)
+            {
+                failed.Add(new BatchFailure(id, error));
+            }
+        }
+
+        return w =>
+        {
+            w.StartList("Successful");
+            foreach (var id in succeeded)
+            {
+                w.StartItem(resultElement);
+                w.String("Id", id);
+                w.EndItem();
+            }
+
+            w.EndList();
+            WriteFailures(w, failed);
+        };
+    }
+}
+
+/// <summary>
+/// Receipt handles: the message id and the id of the claim the receive made for it (a claim per
+/// message), so a handle names exactly one receive of one message. A claim id carries a random
+/// salt, so a handle cannot be made up from a message id.
+/// </summary>
+public static class ReceiptHandles
+{
+    public static string Format(string messageId, string claimId) => messageId + claimId;
+
+    public static (string MessageId, string ClaimId)? Parse(string handle) =>
+        handle.Length == 40 && Core.Storage.Ids.TryParseMessageId(handle[..16], out _) && Core.Storage.Ids.TryParseClaimId(handle[16..], out _, out _)
+            ? (handle[..16], handle[16..])
+            : null;
+}

@@ -1,0 +1,192 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Marconi.Core;
+
+namespace Marconi.Transport.Sqs;
+
+/// <summary>
+/// SQS queue attributes over Marconi queue metadata. Those Marconi has are its reserved keys:
+/// DelaySeconds is <c>_default_message_delay</c>, MessageRetentionPeriod <c>_default_message_ttl</c>,
+/// RedrivePolicy <c>_dead_letter_queue</c> and <c>_max_claim_count</c>, SqsManagedSseEnabled
+/// <c>_enable_encrypt_messages</c>; so a v2 client sees and sets them too. The rest (VisibilityTimeout,
+/// ReceiveMessageWaitTimeSeconds, MaximumMessageSize, timestamps, tags) live under <c>_sqs</c>.
+/// </summary>
+public static class SqsQueueAttributes
+{
+    public const string Member = "_sqs";
+    public const int DefaultVisibilityTimeout = 30;
+    public const int DefaultRetentionPeriod = 345600;
+
+    /// <summary>Attributes SQS has that depend on FIFO queues, which this endpoint does not offer.</summary>
+    public static readonly HashSet<string> Fifo = ["FifoQueue", "ContentBasedDeduplication", "DeduplicationScope", "FifoThroughputLimit"];
+
+    /// <summary>Attributes SQS has that need AWS itself (IAM policies, KMS).</summary>
+    public static readonly HashSet<string> Unsupported = ["Policy", "RedriveAllowPolicy", "KmsMasterKeyId", "KmsDataKeyReusePeriodSeconds"];
+
+    public static readonly string[] Settable =
+        ["DelaySeconds", "MaximumMessageSize", "MessageRetentionPeriod", "ReceiveMessageWaitTimeSeconds", "VisibilityTimeout", "RedrivePolicy", "SqsManagedSseEnabled"];
+
+    public static readonly string[] ReadOnly =
+        ["QueueArn", "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed", "CreatedTimestamp", "LastModifiedTimestamp"];
+
+    public static string Arn(string region, string project, string queue) => $"arn:aws:sqs:{region}:{project}:{queue}";
+
+    /// <summary>
+    /// Applies <paramref name="attributes"/> to the metadata object <paramref name="metadata"/>;
+    /// <paramref name="deadLetterQueueOf"/> reads a RedrivePolicy's target ARN to a queue name of the project.
+    /// </summary>
+    public static void Apply(
+        JsonObject metadata, IReadOnlyList<KeyValuePair<string, string>> attributes, LimitsOptions limits,
+        Func<string, string> deadLetterQueueOf, DateTimeOffset now)
+    {
+        var sqs = metadata[Member] as JsonObject ?? new JsonObject();
+        foreach (var (name, value) in attributes)
+        {
+            switch (name)
+            {
+                case "DelaySeconds":
+                    metadata[ReservedMetadata.DefaultMessageDelay] = Integer(name, value, 0, limits.MaxMessageDelay);
+                    break;
+                case "MessageRetentionPeriod":
+                    metadata[ReservedMetadata.DefaultMessageTtl] = Integer(name, value, LimitsOptions.MinMessageTtl, limits.MaxMessageTtl);
+                    break;
+                case "MaximumMessageSize":
+                    sqs[name] = Integer(name, value, SqsMessages.MinMaximumMessageSize, SqsMessages.DefaultMaximumMessageSize);
+                    break;
+                case "ReceiveMessageWaitTimeSeconds":
+                    sqs[name] = Integer(name, value, 0, limits.MaxClaimWaitSeconds);
+                    break;
+                case "VisibilityTimeout":
+                    sqs[name] = Integer(name, value, 0, limits.MaxClaimTtl);
+                    break;
+                case "SqsManagedSseEnabled":
+                    metadata[ReservedMetadata.EnableEncryptMessages] = bool.TryParse(value, out var on)
+                        ? on
+                        : throw SqsError.InvalidAttributeValue($"Invalid value for the parameter {name}: it must be true or false.");
+                    break;
+                case "RedrivePolicy":
+                    ApplyRedrivePolicy(metadata, value, deadLetterQueueOf);
+                    break;
+                default:
+                    if (Fifo.Contains(name))
+                    {
+                        throw SqsError.UnsupportedOperation($"FIFO queues are not supported by this endpoint ({name}).");
+                    }
+
+                    throw Unsupported.Contains(name)
+                        ? SqsError.UnsupportedOperation($"The attribute {name} is not supported by this endpoint.")
+                        : SqsError.InvalidAttributeName(name);
+            }
+        }
+
+        sqs["LastModifiedTimestamp"] = now.ToUnixTimeSeconds();
+        if (!sqs.ContainsKey("CreatedTimestamp"))
+        {
+            sqs["CreatedTimestamp"] = now.ToUnixTimeSeconds();
+        }
+
+        metadata[Member] = sqs;
+    }
+
+    private static void ApplyRedrivePolicy(JsonObject metadata, string value, Func<string, string> deadLetterQueueOf)
+    {
+        if (value.Length == 0)
+        {
+            metadata.Remove(ReservedMetadata.DeadLetterQueue);
+            metadata.Remove(ReservedMetadata.MaxClaimCount);
+            return;
+        }
+
+        try
+        {
+            using var policy = JsonDocument.Parse(value);
+            var root = policy.RootElement;
+            if (root.ValueKind == JsonValueKind.Object
+                && root.TryGetProperty("deadLetterTargetArn", out var arn) && arn.ValueKind == JsonValueKind.String
+                && root.TryGetProperty("maxReceiveCount", out var count)
+                && (count.ValueKind == JsonValueKind.Number ? count.TryGetInt32(out var n) : int.TryParse(count.GetString(), NumberStyles.None, CultureInfo.InvariantCulture, out n))
+                && n is >= 1 and <= 1000)
+            {
+                metadata[ReservedMetadata.DeadLetterQueue] = deadLetterQueueOf(arn.GetString()!);
+                metadata[ReservedMetadata.MaxClaimCount] = n;
+                return;
+            }
+        }
+        catch (Exception exception) when (exception is JsonException or InvalidOperationException)
+        {
+        }
+
+        throw SqsError.InvalidAttributeValue(
+            "Value for parameter RedrivePolicy is invalid. Reason: it must be {\"deadLetterTargetArn\": \"<queue ARN>\", \"maxReceiveCount\": 1 to 1000}.");
+    }
+
+    private static int Integer(string name, string value, int min, int max) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number >= min && number <= max
+            ? number
+            : throw SqsError.InvalidAttributeValue($"Invalid value for the parameter {name}: it must be an integer from {min} to {max}.");
+
+    /// <summary>The settable attributes as stored, with SQS's defaults where nothing is stored.</summary>
+    public static Dictionary<string, string> Read(string metadataText, LimitsOptions limits, string region, string project)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        var settings = ReservedMetadata.Read(metadataText);
+        JsonObject? sqs = null;
+        try
+        {
+            sqs = (JsonNode.Parse(metadataText) as JsonObject)?[Member] as JsonObject;
+        }
+        catch (Exception exception) when (exception is JsonException or InvalidOperationException)
+        {
+        }
+
+        string Of(string name, long fallback) =>
+            (sqs?[name] is JsonValue v && v.TryGetValue<long>(out var n) ? n : fallback).ToString(CultureInfo.InvariantCulture);
+
+        values["DelaySeconds"] = (settings.DefaultMessageDelay ?? limits.DefaultMessageDelay).ToString(CultureInfo.InvariantCulture);
+        values["MessageRetentionPeriod"] = (settings.DefaultMessageTtl ?? RetentionDefault(limits)).ToString(CultureInfo.InvariantCulture);
+        values["MaximumMessageSize"] = Of("MaximumMessageSize", SqsMessages.DefaultMaximumMessageSize);
+        values["ReceiveMessageWaitTimeSeconds"] = Of("ReceiveMessageWaitTimeSeconds", 0);
+        values["VisibilityTimeout"] = Of("VisibilityTimeout", DefaultVisibilityTimeout);
+        values["SqsManagedSseEnabled"] = settings.EncryptMessages ? "true" : "false";
+        if (settings.DeadLetters)
+        {
+            values["RedrivePolicy"] = JsonSerializer.Serialize(new Dictionary<string, object>
+            {
+                ["deadLetterTargetArn"] = Arn(region, project, settings.DeadLetterQueue!),
+                ["maxReceiveCount"] = settings.MaxClaimCount!.Value,
+            });
+        }
+
+        foreach (var stamp in new[] { "CreatedTimestamp", "LastModifiedTimestamp" })
+        {
+            if (sqs?[stamp] is JsonValue v && v.TryGetValue<long>(out var seconds))
+            {
+                values[stamp] = seconds.ToString(CultureInfo.InvariantCulture);
+            }
+        }
+
+        return values;
+    }
+
+    /// <summary>SQS's default retention (4 days), within the host's longest message TTL.</summary>
+    public static int RetentionDefault(LimitsOptions limits) => Math.Min(DefaultRetentionPeriod, limits.MaxMessageTtl);
+
+    /// <summary>The queue's tags (under <c>_sqs</c>), in stored order.</summary>
+    public static List<KeyValuePair<string, string>> Tags(string metadataText)
+    {
+        try
+        {
+            if ((JsonNode.Parse(metadataText) as JsonObject)?[Member] is JsonObject sqs && sqs["Tags"] is JsonObject tags)
+            {
+                return [.. tags.Where(t => t.Value is JsonValue v && v.GetValueKind() == JsonValueKind.String)
+                    .Select(t => new KeyValuePair<string, string>(t.Key, t.Value!.GetValue<string>()))];
+            }
+        }
+        catch (Exception exception) when (exception is JsonException or InvalidOperationException)
+        {
+        }
+
+        return [];
+    }
+}
