@@ -9,7 +9,7 @@ namespace Marconi.Api.V2;
 /// Key management (<c>/v2/admin/keys</c>; ZeroMQ actions <c>key_*</c>): create and rotate answer the
 /// secret, once; nothing else ever shows it. Only an admin key reaches these actions (<see cref="Access.AccessGate"/>).
 /// </summary>
-public sealed class KeyActions(KeyOperations keys)
+public sealed class KeyActions(KeyOperations keys, Access.AwsCredentials aws)
 {
     public const string Path = "/v2/admin/keys";
     private const int MaxDocumentBytes = 4096;
@@ -23,7 +23,7 @@ public sealed class KeyActions(KeyOperations keys)
         using var document = await JsonBody.ReadAsync(
             r.Document(CreateDocument), MaxDocumentBytes, $"A key request may not exceed {MaxDocumentBytes} bytes.", t);
         var issued = await keys.CreateAsync(ReadRequest(JsonBody.RequireObject(document)), t);
-        return new ApiOutcome(201, Render(issued.Key, issued.Token)) { Location = Href(issued.Key.Id) };
+        return new ApiOutcome(201, await RenderIssuedAsync(issued, t)) { Location = Href(issued.Key.Id) };
     }
 
     /// <summary>Every key (optionally of one project), revoked ones included, without secrets.</summary>
@@ -37,7 +37,7 @@ public sealed class KeyActions(KeyOperations keys)
             w.WriteStartArray("keys"u8);
             foreach (var key in list)
             {
-                Write(w, key, null);
+                Write(w, key, null, null);
             }
 
             w.WriteEndArray();
@@ -59,7 +59,7 @@ public sealed class KeyActions(KeyOperations keys)
     public async Task<ApiOutcome> Rotate(ApiRequest r, CancellationToken t)
     {
         var issued = await keys.RotateAsync(r.Name("key_id"), t);
-        return new ApiOutcome(200, Render(issued.Key, issued.Token)) { Location = Href(issued.Key.Id) };
+        return new ApiOutcome(200, await RenderIssuedAsync(issued, t)) { Location = Href(issued.Key.Id) };
     }
 
     public static string Href(string id) => $"{Path}/{id}";
@@ -141,9 +141,16 @@ public sealed class KeyActions(KeyOperations keys)
         _ => "full",
     };
 
-    private static byte[] Render(ApiKey key, string? secret) => Rendering.Render(w => Write(w, key, secret));
+    private static byte[] Render(ApiKey key, string? secret) => Rendering.Render(w => Write(w, key, secret, null));
 
-    private static void Write(Utf8JsonWriter w, ApiKey key, string? secret)
+    /// <summary>A key just issued: its token, and the AWS credentials the SQS endpoint checks signatures with.</summary>
+    private async Task<byte[]> RenderIssuedAsync(IssuedKey issued, CancellationToken t)
+    {
+        var credentials = await aws.ForTokenAsync(issued.Token, t);
+        return Rendering.Render(w => Write(w, issued.Key, issued.Token, credentials));
+    }
+
+    private static void Write(Utf8JsonWriter w, ApiKey key, string? secret, (string AccessKeyId, string SecretAccessKey)? aws)
     {
         w.WriteStartObject();
         w.WriteString("id"u8, key.Id);
@@ -167,6 +174,12 @@ public sealed class KeyActions(KeyOperations keys)
         if (secret is not null)
         {
             w.WriteString("secret"u8, secret);
+        }
+
+        if (aws is { } credentials)
+        {
+            w.WriteString("aws_access_key_id"u8, credentials.AccessKeyId);
+            w.WriteString("aws_secret_access_key"u8, credentials.SecretAccessKey);
         }
 
         w.WriteEndObject();
