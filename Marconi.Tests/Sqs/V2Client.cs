@@ -33,7 +33,10 @@ public static class V2Client
         using var request = new HttpRequestMessage(method, path);
         if (body is not null)
         {
-            request.Content = JsonContent.Create(body);
+            // A string is sent as the JSON it is (member names as written), anything else serialised.
+            request.Content = body is string json
+                ? new StringContent(json, System.Text.Encoding.UTF8, "application/json")
+                : JsonContent.Create(body);
         }
 
         using var response = await http.SendAsync(request);
