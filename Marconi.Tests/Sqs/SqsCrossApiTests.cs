@@ -47,7 +47,7 @@ public sealed class SqsCrossApiTests(SqsKeysFactory factory) : IClassFixture<Sqs
 
         var url = (await sqs.GetQueueUrlAsync("inbound")).QueueUrl;
         var received = (await sqs.ReceiveMessageAsync(new ReceiveMessageRequest(url) { MaxNumberOfMessages = 10, MessageAttributeNames = ["All"] })).Messages;
-        received.Select(m => m.Body).Should().Equal("a string", "{\"order\": 42}", "shaped", "other JSON is received as the text it was posted as");
+        received.Select(m => m.Body).Should().Equal("a string", "{\"order\": 42}", "shaped");
         received[2].MessageAttributes["n"].StringValue.Should().Be("7");
 
         // Deleted through SQS: gone for v2.
