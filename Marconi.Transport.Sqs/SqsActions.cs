@@ -378,14 +378,15 @@ public sealed class SqsActions
         return w => w.StringMap("Tags", "Tag", "Key", "Value", tags);
     }
 
-    /// <summary>What a send needs of the queue: it exists, its delay, retention and largest message.</summary>
+    /// <summary>
+    /// What a send needs of the queue: its delay, retention and largest message, from the settings
+    /// cache (a missing queue has none; its post is then refused as NonExistentQueue).
+    /// </summary>
     private async Task<(QueueSettings Settings, int MaxSize, int Retention)> SendTermsAsync(QueueRef queue, CancellationToken t)
     {
-        var metadata = await MetadataOf(queue, t);
-        var values = SqsQueueAttributes.Read(metadata, _limits, _options.Region, queue.Project);
         var settings = await _queues.GetSettingsAsync(queue, t);
-        return (settings, int.Parse(values["MaximumMessageSize"], CultureInfo.InvariantCulture),
-            int.Parse(values["MessageRetentionPeriod"], CultureInfo.InvariantCulture));
+        return (settings, (int)(settings.MaxMessagesPostSize ?? SqsQueueAttributes.MaximumMessageSizeDefault(_limits)),
+            (int)(settings.DefaultMessageTtl ?? SqsQueueAttributes.RetentionDefault(_limits)));
     }
 
     private MessageDocument Document(SqsRequest entry, SqsMessage message, QueueSettings settings, int retention)
@@ -533,16 +534,32 @@ public sealed class SqsActions
         var queue = QueueOf(call);
         var request = call.Request;
         var count = request.Integer("MaxNumberOfMessages", 1, MaxReceive) ?? 1;
-        var metadata = await MetadataOf(queue, t);
-        var values = SqsQueueAttributes.Read(metadata, _limits, _options.Region, call.Project);
-        var visibility = request.Integer("VisibilityTimeout", 0, _limits.MaxClaimTtl)
-                         ?? int.Parse(values["VisibilityTimeout"], CultureInfo.InvariantCulture);
-        var wait = request.Integer("WaitTimeSeconds", 0, _limits.MaxClaimWaitSeconds)
-                   ?? int.Parse(values["ReceiveMessageWaitTimeSeconds"], CultureInfo.InvariantCulture);
+        var visibility = request.Integer("VisibilityTimeout", 0, _limits.MaxClaimTtl);
+        var wait = request.Integer("WaitTimeSeconds", 0, _limits.MaxClaimWaitSeconds);
         var systemNames = request.Strings("AttributeNames").Concat(request.Strings("MessageSystemAttributeNames")).ToHashSet(StringComparer.Ordinal);
         var attributeNames = request.Strings("MessageAttributeNames");
+        var known = false;
+        if (visibility is null || wait is null)
+        {
+            // The queue's own defaults; a request naming both costs no read of the metadata.
+            var values = SqsQueueAttributes.Read(await MetadataOf(queue, t), _limits, _options.Region, call.Project);
+            visibility ??= int.Parse(values["VisibilityTimeout"], CultureInfo.InvariantCulture);
+            wait ??= int.Parse(values["ReceiveMessageWaitTimeSeconds"], CultureInfo.InvariantCulture);
+            known = true;
+        }
 
-        var claims = await _claims.ClaimEachAsync(queue, visibility, count, wait, t);
+        if (!known && wait > 0 && !await _queues.ExistsAsync(queue, t))
+        {
+            // Else a receive of a missing queue would wait out its whole wait before saying so.
+            throw SqsError.NonExistentQueue();
+        }
+
+        var claims = await _claims.ClaimEachAsync(queue, visibility.Value, count, wait, t);
+        if (claims.Count == 0 && !known && wait == 0 && !await _queues.ExistsAsync(queue, t))
+        {
+            throw SqsError.NonExistentQueue();
+        }
+
         return w =>
         {
             w.StartList("Messages");
@@ -607,7 +624,9 @@ public sealed class SqsActions
         }
         catch (MarconiException exception) when (exception.Kind is MarconiErrorKind.Forbidden or MarconiErrorKind.BadRequest or MarconiErrorKind.NotFound)
         {
-            // The message's claim has ended (or another receive holds it now): the handle is stale.
+            // The message's claim has ended (or another receive holds it now): the handle is stale,
+            // unless there is no such queue at all.
+            await MetadataOf(queue, t);
             throw SqsError.ReceiptHandleIsInvalid("The receipt handle has expired: the message's visibility timeout ended.");
         }
     }
@@ -615,7 +634,6 @@ public sealed class SqsActions
     private async Task<Action<SqsWriter>?> DeleteMessage(SqsCall call, CancellationToken t)
     {
         var queue = QueueOf(call);
-        await MetadataOf(queue, t);
         await DeleteOneAsync(queue, call.Request, t);
         return null;
     }
@@ -638,6 +656,7 @@ public sealed class SqsActions
         }
         catch (MarconiException exception) when (exception.Kind == MarconiErrorKind.NotFound)
         {
+            await MetadataOf(queue, t);
             throw SqsError.MessageNotInflight();
         }
     }
@@ -645,7 +664,6 @@ public sealed class SqsActions
     private async Task<Action<SqsWriter>?> ChangeMessageVisibility(SqsCall call, CancellationToken t)
     {
         var queue = QueueOf(call);
-        await MetadataOf(queue, t);
         await ChangeOneAsync(queue, call.Request, t);
         return null;
     }

@@ -8,9 +8,10 @@ namespace Marconi.Transport.Sqs;
 /// <summary>
 /// SQS queue attributes over Marconi queue metadata. Those Marconi has are its reserved keys:
 /// DelaySeconds is <c>_default_message_delay</c>, MessageRetentionPeriod <c>_default_message_ttl</c>,
-/// RedrivePolicy <c>_dead_letter_queue</c> and <c>_max_claim_count</c>, SqsManagedSseEnabled
-/// <c>_enable_encrypt_messages</c>; so a v2 client sees and sets them too. The rest (VisibilityTimeout,
-/// ReceiveMessageWaitTimeSeconds, MaximumMessageSize, timestamps, tags) live under <c>_sqs</c>.
+/// MaximumMessageSize <c>_max_messages_post_size</c>, RedrivePolicy <c>_dead_letter_queue</c> and
+/// <c>_max_claim_count</c>, SqsManagedSseEnabled <c>_enable_encrypt_messages</c>; so a v2 client
+/// sees and sets them too, and sends read them from the settings cache as posts do. The rest
+/// (VisibilityTimeout, ReceiveMessageWaitTimeSeconds, timestamps, tags) live under <c>_sqs</c>.
 /// </summary>
 public static class SqsQueueAttributes
 {
@@ -52,7 +53,7 @@ public static class SqsQueueAttributes
                     metadata[ReservedMetadata.DefaultMessageTtl] = Integer(name, value, LimitsOptions.MinMessageTtl, limits.MaxMessageTtl);
                     break;
                 case "MaximumMessageSize":
-                    sqs[name] = Integer(name, value, SqsMessages.MinMaximumMessageSize, SqsMessages.DefaultMaximumMessageSize);
+                    metadata[ReservedMetadata.MaxMessagesPostSize] = Integer(name, value, SqsMessages.MinMaximumMessageSize, MaximumMessageSizeDefault(limits));
                     break;
                 case "ReceiveMessageWaitTimeSeconds":
                     sqs[name] = Integer(name, value, 0, limits.MaxClaimWaitSeconds);
@@ -145,7 +146,7 @@ public static class SqsQueueAttributes
 
         values["DelaySeconds"] = (settings.DefaultMessageDelay ?? limits.DefaultMessageDelay).ToString(CultureInfo.InvariantCulture);
         values["MessageRetentionPeriod"] = (settings.DefaultMessageTtl ?? RetentionDefault(limits)).ToString(CultureInfo.InvariantCulture);
-        values["MaximumMessageSize"] = Of("MaximumMessageSize", SqsMessages.DefaultMaximumMessageSize);
+        values["MaximumMessageSize"] = (settings.MaxMessagesPostSize ?? MaximumMessageSizeDefault(limits)).ToString(CultureInfo.InvariantCulture);
         values["ReceiveMessageWaitTimeSeconds"] = Of("ReceiveMessageWaitTimeSeconds", 0);
         values["VisibilityTimeout"] = Of("VisibilityTimeout", DefaultVisibilityTimeout);
         values["SqsManagedSseEnabled"] = settings.EncryptMessages ? "true" : "false";
@@ -168,6 +169,9 @@ public static class SqsQueueAttributes
 
         return values;
     }
+
+    /// <summary>SQS's largest message (256 KiB), within the host's largest post.</summary>
+    public static int MaximumMessageSizeDefault(LimitsOptions limits) => Math.Min(SqsMessages.DefaultMaximumMessageSize, limits.MaxMessagesPostSize);
 
     /// <summary>SQS's default retention (4 days), within the host's longest message TTL.</summary>
     public static int RetentionDefault(LimitsOptions limits) => Math.Min(DefaultRetentionPeriod, limits.MaxMessageTtl);
