@@ -470,7 +470,7 @@ public sealed class SqsActions
         {
             w.StartItem("BatchResultErrorEntry");
             w.String("Id", failure.Id);
-            w.String("SenderFault", failure.Error.Sender ? "true" : "false");
+            w.Boolean("SenderFault", failure.Error.Sender);
             w.String("Code", failure.Error.Code);
             w.String("Message", failure.Error.Message);
             w.EndItem();

@@ -12,6 +12,9 @@ public abstract class SqsWriter
 {
     public abstract void String(string name, string value);
 
+    /// <summary>A boolean member: a JSON <c>true</c>/<c>false</c>, the text <c>true</c>/<c>false</c> in XML.</summary>
+    public abstract void Boolean(string name, bool value);
+
     /// <summary>Starts a list of objects: a JSON array; nothing in XML, whose items are flattened.</summary>
     public abstract void StartList(string jsonName);
 
@@ -32,6 +35,8 @@ public abstract class SqsWriter
     public sealed class Json(Utf8JsonWriter writer) : SqsWriter
     {
         public override void String(string name, string value) => writer.WriteString(name, value);
+
+        public override void Boolean(string name, bool value) => writer.WriteBoolean(name, value);
 
         public override void StartList(string jsonName) => writer.WriteStartArray(jsonName);
 
@@ -91,6 +96,8 @@ public abstract class SqsWriter
     public sealed class Xml(XmlWriter writer) : SqsWriter
     {
         public override void String(string name, string value) => writer.WriteElementString(name, Clean(value));
+
+        public override void Boolean(string name, bool value) => writer.WriteElementString(name, value ? "true" : "false");
 
         /// <summary>
         /// XML 1.0 cannot carry some characters a message posted through Marconi's own API may hold
