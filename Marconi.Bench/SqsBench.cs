@@ -202,10 +202,11 @@ internal static partial class SqsBench
             };
         }
 
-        var receive = new ReceiveMessageRequest(queueUrl) { MaxNumberOfMessages = 10, VisibilityTimeout = 60, WaitTimeSeconds = 0 };
         return async w =>
         {
             var started = Stopwatch.GetTimestamp();
+            // A request object each call, as an application makes them (the SDK's are not documented as shareable).
+            var receive = new ReceiveMessageRequest(queueUrl) { MaxNumberOfMessages = 10, VisibilityTimeout = 60, WaitTimeSeconds = 0 };
             // The SDK leaves an empty answer's list null.
             var messages = (await sqs.ReceiveMessageAsync(receive)).Messages ?? [];
             w.Answered(started);
