@@ -298,9 +298,10 @@ internal static partial class PerfBench
     }
 
     /// <summary>Starts the marconi.dll of <paramref name="server"/> and waits until it answers its health check.</summary>
-    internal static async Task<Process> StartServerAsync(string server, string database, int httpPort, string zmqEndpoint, string[] settings)
+    internal static async Task<Process> StartServerAsync(
+        string server, string database, int httpPort, string zmqEndpoint, string[] settings, Action<string>? output = null)
     {
-        var host = PostBench.StartHostFrom(server, database, httpPort, zmqEndpoint, settings);
+        var host = PostBench.StartHostFrom(server, database, httpPort, zmqEndpoint, settings, output);
         try
         {
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") };
@@ -394,7 +395,8 @@ internal static partial class PerfBench
 
     private static string Messages(int count) => $"{{\"messages\":[{string.Join(',', Enumerable.Repeat(Message, count))}]}}";
 
-    private static async Task FillAsync(int port, string queue, int count)
+    /// <summary>Posts <paramref name="count"/> of post-1's messages to <paramref name="queue"/>, 1000 a request.</summary>
+    internal static async Task FillAsync(int port, string queue, int count)
     {
         using var connection = await RawHttpConnection.OpenAsync(port);
         var batch = RawHttpConnection.Request("POST", $"/v2/queues/{queue}/messages", Messages(1000));
@@ -654,9 +656,10 @@ internal static partial class PerfBench
     internal static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
-    private static readonly Process Self = Process.GetCurrentProcess();
+    internal static readonly Process Self = Process.GetCurrentProcess();
 
-    private static TimeSpan CpuTime(Process process)
+    /// <summary>CPU time (user + system) the process has spent so far.</summary>
+    internal static TimeSpan CpuTime(Process process)
     {
         process.Refresh();
         return process.TotalProcessorTime;

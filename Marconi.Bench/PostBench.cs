@@ -129,7 +129,9 @@ internal static class PostBench
         StartHostFrom(AppContext.BaseDirectory, database, httpPort, zmqEndpoint, settings);
 
     /// <summary>Starts the marconi.dll of <paramref name="directory"/> (another build, to compare two servers with one bench).</summary>
-    internal static Process StartHostFrom(string directory, string database, int httpPort, string zmqEndpoint, params string[] settings) =>
+    /// <param name="output">Sees each line the host writes to stdout (its log), for a bench that reads what it bound.</param>
+    internal static Process StartHostFrom(
+        string directory, string database, int httpPort, string zmqEndpoint, string[] settings, Action<string>? output = null) =>
         StartDotnet(directory, Path.Combine(directory, "marconi.dll"),
         [
             $"--Marconi:Storage:Sqlite:Path={database}",
@@ -137,10 +139,10 @@ internal static class PostBench
             "--Marconi:Transports:Zmq:Enabled=true",
             $"--Marconi:Transports:Zmq:Endpoint={zmqEndpoint}",
             .. settings,
-        ]);
+        ], output);
 
     /// <summary>Runs <paramref name="dll"/> with dotnet, its output drained so a full pipe never blocks it.</summary>
-    internal static Process StartDotnet(string? workingDirectory, string dll, IEnumerable<string> arguments)
+    internal static Process StartDotnet(string? workingDirectory, string dll, IEnumerable<string> arguments, Action<string>? output = null)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         if (workingDirectory is not null)
@@ -155,7 +157,13 @@ internal static class PostBench
         }
 
         var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
+        process.OutputDataReceived += (_, line) =>
+        {
+            if (line.Data is not null)
+            {
+                output?.Invoke(line.Data);
+            }
+        };
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();

@@ -34,6 +34,8 @@ switch (mode)
         return await DashboardBench.RunAsync(args.Skip(1).ToArray());
     case "consume":
         return await ConsumeBench.RunAsync(args.Skip(1).ToArray());
+    case "sqs":
+        return await SqsBench.RunAsync(args.Skip(1).ToArray());
     case "ceiling-kestrel":
         // The minimal Kestrel app of perf's ceiling, started by perf itself as a process of its own.
         return await PerfBench.RunKestrelCeilingAsync(int.Parse(args[1]));
@@ -54,6 +56,8 @@ switch (mode)
                                                                          [--server DIR] [--set Key=Value]...
                    dotnet run -c Release --project Marconi.Bench -- dashboard [--seconds 10] [--connections 16] [--rounds 3] [--warmup 3]
                                                                          [--server DIR] [--set Key=Value]...
+                   dotnet run -c Release --project Marconi.Bench -- sqs [--seconds 10] [--rounds 3] [--warmup 3] [--connections 16] [--fill N]
+                                                                         [--only WORKLOADS] [--server DIR] [--set Key=Value]...
             post:  message post round trips, HTTP and ZeroMQ, against the real server process on loopback
             api:   v1 and v2 side by side over HTTP: one-message posts, and claim-one-then-delete
             auth:  Mode=none beside Mode=keys over HTTP: one-message posts, and claim-one-then-delete
@@ -72,6 +76,9 @@ switch (mode)
                    posted-to queue's page, in alternating order per round: req/s by round, the means, and what the open page costs
             consume: long-poll beside polling every 100 ms and 1 s, HTTP and ZeroMQ: one producer posting every
                    --interval ms, post-to-consumer latency p50/p99/max and requests (claims + deletes) per message
+            sqs:   the SQS endpoint through the AWS SDK beside the v2 API on the same host: SendMessage beside a one-message post, and
+                   ReceiveMessage of 10 then DeleteMessageBatch (or DeleteMessage each) beside a claim of 10 then a delete by ids (or each
+                   by href); msg/s, p50/p99 per request, server and client CPU per message, a new server per round, SDK/v2 order alternating
             """);
         return mode == "help" ? 0 : 2;
 }

@@ -151,7 +151,7 @@ public sealed class ReadmeBenchTests
     }
 
     /// <summary>The bench the solution build made, in the test binaries' configuration (bin/&lt;Configuration&gt;/net10.0).</summary>
-    private static string Bench()
+    internal static string Bench()
     {
         var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
         var bench = Path.Combine(Readme.RepositoryRoot(), "Marconi.Bench", "bin", configuration, "net10.0", "Marconi.Bench.dll");
