@@ -58,7 +58,7 @@ public sealed class ReadmeWalkthroughTests : IDisposable
         lines[1].Should().StartWith("""{"messages":{"claimed":0,"free":1,"total":1,""");
         lines[2].Should().Be("401");
         lines[3].Should().Be("403");
-        lines[4].Should().MatchRegex("""^\{"id":"[0-9a-f]{16}","name":"worker","scope":"project","project":"demo-project","role":"consume",.*"secret":"mk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}"\}$""");
+        lines[4].Should().MatchRegex("""^\{"id":"[0-9a-f]{16}","name":"worker","scope":"project","project":"demo-project","role":"consume",.*"secret":"mk_([0-9a-f]{16})_[A-Za-z0-9_-]{43}","aws_access_key_id":"\1","aws_secret_access_key":"[A-Za-z0-9_-]{43}"\}$""");
         lines[5].Should().Be("""{"projects":[{"name":"demo-project","queues":1}],"links":[{"rel":"next","href":"/v2/admin/projects?marker=demo-project"}]}""");
         lines[6].Should().MatchRegex(@"^ID\s+NAME\s+SCOPE\s+PROJECT\s+ROLE\s+CREATED");
         lines[7].Should().Contain("ingest").And.Contain("produce");
