@@ -107,7 +107,8 @@ public sealed class SqsRequest
                     }
                 }
 
-                root[head == "Tag" && root.ContainsKey("Action") && (string?)root["Action"] == "CreateQueue" ? "tags" : map.Json] = folded;
+                // CreateQueue's JSON member is "tags"; it reads "Tags" as well, which the query protocol folds to.
+                root[map.Json] = folded;
             }
             else if (AttributeMaps.TryGetValue(head, out var json))
             {

@@ -38,11 +38,37 @@ public abstract class SqsWriter
 
         public override void Boolean(string name, bool value) => writer.WriteBoolean(name, value);
 
-        public override void StartList(string jsonName) => writer.WriteStartArray(jsonName);
+        /// <summary>A list started but not yet written: SQS leaves an empty list out of its answers.</summary>
+        private string? _pendingList;
+        private bool _listOpen;
 
-        public override void EndList() => writer.WriteEndArray();
+        public override void StartList(string jsonName)
+        {
+            _pendingList = jsonName;
+            _listOpen = false;
+        }
 
-        public override void StartItem(string xmlName) => writer.WriteStartObject();
+        public override void EndList()
+        {
+            if (_listOpen)
+            {
+                writer.WriteEndArray();
+            }
+
+            _pendingList = null;
+            _listOpen = false;
+        }
+
+        public override void StartItem(string xmlName)
+        {
+            if (_pendingList is { } name && !_listOpen)
+            {
+                writer.WriteStartArray(name);
+                _listOpen = true;
+            }
+
+            writer.WriteStartObject();
+        }
 
         public override void EndItem() => writer.WriteEndObject();
 
