@@ -40,77 +40,98 @@ internal sealed class SqliteClaimController(SqliteDataDriver driver) : IClaimCon
         QueueRef queue, int ttl, int grace, int limit, DateTimeOffset now, CancellationToken cancellationToken,
         DeadLetterPolicy? deadLetter = null)
     {
-        var nowMs = now.ToUnixTimeMilliseconds();
-        var claimExpires = nowMs + ttl * 1000L;
         // A queue that dead-letters into itself would move the same messages to its tail forever.
         var policy = deadLetter is not null && deadLetter.DeadLetterQueue != queue.Name ? deadLetter : null;
+        return driver.WriteAsync("Claim creation", (c, t) => ClaimIn(c, t, queue, ttl, grace, limit, now, policy));
+    }
+
+    /// <summary>Up to <paramref name="count"/> claims of one message each, in one write of the writer's.</summary>
+    public Task<IReadOnlyList<ClaimData>> CreateEachAsync(
+        QueueRef queue, int ttl, int grace, int count, DateTimeOffset now, CancellationToken cancellationToken,
+        DeadLetterPolicy? deadLetter = null)
+    {
+        var policy = deadLetter is not null && deadLetter.DeadLetterQueue != queue.Name ? deadLetter : null;
+        return driver.WriteAsync<IReadOnlyList<ClaimData>>("Claims of one message each", (c, t) =>
+        {
+            var claims = new List<ClaimData>(count);
+            while (claims.Count < count && ClaimIn(c, t, queue, ttl, grace, 1, now, policy) is { } claim)
+            {
+                claims.Add(claim);
+            }
+
+            return claims;
+        });
+    }
+
+    private static ClaimData? ClaimIn(
+        SqliteConnection c, SqliteTransaction t, QueueRef queue, int ttl, int grace, int limit, DateTimeOffset now, DeadLetterPolicy? policy)
+    {
         if (policy is null)
         {
-            return driver.WriteAsync("Claim creation", (c, t) => Claim(c, t, queue, ttl, grace, limit, now));
+            return Claim(c, t, queue, ttl, grace, limit, now);
         }
 
-        return driver.WriteAsync("Claim creation", (c, t) =>
+        var nowMs = now.ToUnixTimeMilliseconds();
+        var claimExpires = nowMs + ttl * 1000L;
+        if (Sql.FindQueue(c, QueueRefArgs.Of(queue), t) is not { } queueId)
         {
-            if (Sql.FindQueue(c, QueueRefArgs.Of(queue), t) is not { } queueId)
+            return null;
+        }
+
+        // Inside the writer's transaction: nothing else can take these messages between the
+        // select and the update. Moved messages do not count against the limit, so select again
+        // after the last one seen until the claim is full or the queue has nothing left.
+        var markers = new List<long>(limit);
+        long? deadLetterQueueId = null;
+        long after = 0;
+        var moved = 0;
+        // Moves are bounded per claim so one claim never holds the writer for a whole queue;
+        // the next claim goes on where this one stopped.
+        while (markers.Count < limit && moved < MaxMovesPerClaim)
+        {
+            var candidates = c.Rows<(long Marker, long ClaimCount)>(
+                Sql.Claimable, new { queueId, after, now = nowMs, limit = limit - markers.Count }, t);
+            if (candidates.Count == 0)
             {
-                return null;
+                break;
             }
 
-            // Inside the writer's transaction: nothing else can take these messages between the
-            // select and the update. Moved messages do not count against the limit, so select again
-            // after the last one seen until the claim is full or the queue has nothing left.
-            var markers = new List<long>(limit);
-            long? deadLetterQueueId = null;
-            long after = 0;
-            var moved = 0;
-            // Moves are bounded per claim so one claim never holds the writer for a whole queue;
-            // the next claim goes on where this one stopped.
-            while (markers.Count < limit && moved < MaxMovesPerClaim)
+            foreach (var (marker, claimCount) in candidates)
             {
-                var candidates = c.Rows<(long Marker, long ClaimCount)>(
-                    Sql.Claimable, new { queueId, after, now = nowMs, limit = limit - markers.Count }, t);
-                if (candidates.Count == 0)
+                if (policy is not null && claimCount >= policy.MaxClaimCount)
                 {
-                    break;
+                    deadLetterQueueId ??= Sql.EnsureQueue(
+                        c, new QueueRefArgs(queue.Project, policy.DeadLetterQueue), nowMs, t);
+                    c.Exec(MoveToDeadLetter,
+                        new { marker, queueId, deadLetterQueueId, deadLetterTtl = policy.DeadLetterTtl, now = nowMs }, t);
+                    moved++;
                 }
-
-                foreach (var (marker, claimCount) in candidates)
+                else
                 {
-                    if (policy is not null && claimCount >= policy.MaxClaimCount)
-                    {
-                        deadLetterQueueId ??= Sql.EnsureQueue(
-                            c, new QueueRefArgs(queue.Project, policy.DeadLetterQueue), nowMs, t);
-                        c.Exec(MoveToDeadLetter,
-                            new { marker, queueId, deadLetterQueueId, deadLetterTtl = policy.DeadLetterTtl, now = nowMs }, t);
-                        moved++;
-                    }
-                    else
-                    {
-                        markers.Add(marker);
-                    }
+                    markers.Add(marker);
                 }
-
-                after = candidates[^1].Marker;
             }
 
-            if (markers.Count == 0)
-            {
-                return null;
-            }
+            after = candidates[^1].Marker;
+        }
 
-            var salt = Ids.NewSalt();
-            var claim = c.Scalar<long>(
-                """
-                INSERT INTO claims (salt, queue_id, ttl, updated, expires)
-                VALUES (@salt, @queueId, @ttl, @now, @claimExpires)
-                RETURNING id
-                """,
-                new { salt, queueId, ttl, now = nowMs, claimExpires }, t);
-            c.Exec(Sql.ExtendClaimed + ", claim_count = claim_count + 1 WHERE marker IN (SELECT value FROM json_each(@markers))",
-                new { claim, claimExpires, ttl, grace, markers = PreparedSql.Json(markers) }, t);
-            var messages = ReadMessages(c, t, claim, nowMs);
-            return new ClaimData(Ids.ClaimId(claim, salt), ttl, now, messages);
-        });
+        if (markers.Count == 0)
+        {
+            return null;
+        }
+
+        var salt = Ids.NewSalt();
+        var claim = c.Scalar<long>(
+            """
+            INSERT INTO claims (salt, queue_id, ttl, updated, expires)
+            VALUES (@salt, @queueId, @ttl, @now, @claimExpires)
+            RETURNING id
+            """,
+            new { salt, queueId, ttl, now = nowMs, claimExpires }, t);
+        c.Exec(Sql.ExtendClaimed + ", claim_count = claim_count + 1 WHERE marker IN (SELECT value FROM json_each(@markers))",
+            new { claim, claimExpires, ttl, grace, markers = PreparedSql.Json(markers) }, t);
+        var messages = ReadMessages(c, t, claim, nowMs);
+        return new ClaimData(Ids.ClaimId(claim, salt), ttl, now, messages);
     }
 
     /// <summary>

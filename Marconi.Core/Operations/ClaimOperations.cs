@@ -33,7 +33,15 @@ public sealed class ClaimOperations(
     }
 
     private async Task<ClaimResult?> ClaimAsync(
-        QueueRef queue, long ttl, long grace, long limitValue, TimeSpan waitFor, CancellationToken cancellationToken)
+        QueueRef queue, long ttl, long grace, long limitValue, TimeSpan waitFor, CancellationToken cancellationToken) =>
+        (await ClaimManyAsync(queue, (int)ttl, (int)grace, (int)limitValue, each: false, waitFor, cancellationToken)) is [var claim] ? claim : null;
+
+    /// <summary>
+    /// One claim of up to <paramref name="limit"/> messages, or with <paramref name="each"/> up to that
+    /// many claims of one message each, in one step of the store; waits as <see cref="CreateAsync"/> does.
+    /// </summary>
+    private async Task<IReadOnlyList<ClaimResult>> ClaimManyAsync(
+        QueueRef queue, int ttl, int grace, int limit, bool each, TimeSpan waitFor, CancellationToken cancellationToken)
     {
         var settings = await queues.GetSettingsAsync(queue, cancellationToken);
         var deadLetter = settings.DeadLetters
@@ -42,46 +50,58 @@ public sealed class ClaimOperations(
                 (int)Math.Min(settings.MaxClaimCount!.Value, int.MaxValue), settings.DeadLetterQueue!,
                 (int?)settings.DeadLetterQueueMessagesTtl)
             : null;
-        var (claim, now) = await waiters.WaitAsync(
-            queue, (int)limitValue, waitFor,
+        var (claims, now) = await waiters.WaitAsync(
+            queue, limit, waitFor,
             async t =>
             {
                 var now = clock.GetUtcNow();
-                var claim = await driver.Claims.CreateAsync(queue, (int)ttl, (int)grace, (int)limitValue, now, t, deadLetter);
+                IReadOnlyList<ClaimData> claims = each
+                    ? await driver.Claims.CreateEachAsync(queue, ttl, grace, limit, now, t, deadLetter)
+                    : await driver.Claims.CreateAsync(queue, ttl, grace, limit, now, t, deadLetter) is { } claim ? [claim] : [];
                 if (deadLetter is not null)
                 {
                     // Messages may have moved to the dead-letter queue, where someone may be waiting.
                     waiters.Freed(queue with { Name = deadLetter.DeadLetterQueue });
                 }
 
-                return (claim, now);
+                return (claims, now);
             },
-            static attempt => attempt.claim?.Messages.Count ?? 0,
-            (null, clock.GetUtcNow()),
+            static attempt => attempt.claims.Sum(c => c.Messages.Count),
+            ([], clock.GetUtcNow()),
             cancellationToken);
-        if (claim is null)
+        if (claims.Count == 0)
         {
-            return null;
+            return [];
         }
 
-        metrics.MessagesClaimed(claim.Messages.Count);
+        metrics.MessagesClaimed(claims.Sum(c => c.Messages.Count));
         waiters.Claimed(queue, now.AddSeconds(ttl));
         if (waitFor > TimeSpan.Zero && cancellationToken.IsCancellationRequested)
         {
             // The caller left while the claim was being made: nobody will process these messages.
-            await DeleteAsync(queue, claim.Id, CancellationToken.None);
+            foreach (var claim in claims)
+            {
+                await DeleteAsync(queue, claim.Id, CancellationToken.None);
+            }
+
             cancellationToken.ThrowIfCancellationRequested();
         }
 
-        return new ClaimResult(queue, await DecryptAsync(claim, cancellationToken), now);
+        var results = new ClaimResult[claims.Count];
+        for (var i = 0; i < claims.Count; i++)
+        {
+            results[i] = new ClaimResult(queue, await DecryptAsync(claims[i], cancellationToken), now);
+        }
+
+        return results;
     }
 
     /// <summary>
     /// SQS's receive: up to <paramref name="count"/> messages, each under a claim of its own, so that
-    /// each has its own visibility (its receipt handle names its claim). The first claim waits as
-    /// <see cref="CreateAsync"/> does; the rest are taken at once, concurrently (the store serialises
-    /// them and each takes the next free message). Visibility may be 0 to <see cref="LimitsOptions.MaxClaimTtl"/>
-    /// seconds and there is no grace: a message keeps its retention, as in SQS. Results in FIFO order.
+    /// each has its own visibility (its receipt handle names its claim), taken in one step of the store
+    /// (<see cref="IClaimController.CreateEachAsync"/>) and waited for as <see cref="CreateAsync"/> does.
+    /// Visibility may be 0 to <see cref="LimitsOptions.MaxClaimTtl"/> seconds and there is no grace: a
+    /// message keeps its retention, as in SQS. Results in FIFO order.
     /// </summary>
     public async Task<IReadOnlyList<ClaimResult>> ClaimEachAsync(
         QueueRef queue, int visibility, int count, long? wait, CancellationToken cancellationToken)
@@ -93,34 +113,7 @@ public sealed class ClaimOperations(
                 $"The number of messages must be at least 1 and may not be greater than {_limits.MaxMessagesPerClaimOrPop}.");
         }
 
-        var first = await ClaimAsync(queue, visibility, 0, 1, CheckWait(wait, _limits), cancellationToken);
-        if (first is null)
-        {
-            return [];
-        }
-
-        var claimed = new List<ClaimResult>(count) { first };
-        if (count > 1)
-        {
-            var rest = new Task<ClaimResult?>[count - 1];
-            for (var i = 0; i < rest.Length; i++)
-            {
-                rest[i] = ClaimAsync(queue, visibility, 0, 1, TimeSpan.Zero, cancellationToken);
-            }
-
-            foreach (var result in await Task.WhenAll(rest))
-            {
-                if (result is not null)
-                {
-                    claimed.Add(result);
-                }
-            }
-
-            // Ids are fixed-width hex of the marker: their ordinal order is the queue's.
-            claimed.Sort(static (a, b) => string.CompareOrdinal(a.Claim.Messages[0].Id, b.Claim.Messages[0].Id));
-        }
-
-        return claimed;
+        return await ClaimManyAsync(queue, visibility, 0, count, each: true, CheckWait(wait, _limits), cancellationToken);
     }
 
     /// <summary>

@@ -191,6 +191,25 @@ public interface IClaimController
         QueueRef queue, int ttl, int grace, int limit, DateTimeOffset now, CancellationToken cancellationToken,
         DeadLetterPolicy? deadLetter = null);
 
+    /// <summary>
+    /// As <see cref="CreateAsync"/> with a limit of 1, up to <paramref name="count"/> times: each of
+    /// the oldest claimable messages under a claim of its own (SQS's receive, whose messages each have
+    /// their own visibility), in FIFO order; empty when none was claimed. A driver that can, takes them
+    /// all in one transaction; the default makes one claim after the other.
+    /// </summary>
+    async Task<IReadOnlyList<ClaimData>> CreateEachAsync(
+        QueueRef queue, int ttl, int grace, int count, DateTimeOffset now, CancellationToken cancellationToken,
+        DeadLetterPolicy? deadLetter = null)
+    {
+        var claims = new List<ClaimData>(count);
+        while (claims.Count < count && await CreateAsync(queue, ttl, grace, 1, now, cancellationToken, deadLetter) is { } claim)
+        {
+            claims.Add(claim);
+        }
+
+        return claims;
+    }
+
     /// <summary>The live claim with at least one live message, or null.</summary>
     Task<ClaimData?> GetAsync(QueueRef queue, string claimId, DateTimeOffset now, CancellationToken cancellationToken);
 
