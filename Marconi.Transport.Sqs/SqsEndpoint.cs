@@ -31,6 +31,11 @@ public sealed partial class SqsEndpoint(
     private readonly SqsTransportOptions _options = options.Value;
     private readonly LogLevel _requestLevel = requestLog.Value.Level;
 
+    /// <summary>Bytes of request bodies being read or handled right now, over all connections.</summary>
+    private long _bytesInFlight;
+
+    internal long BytesInFlight => Interlocked.Read(ref _bytesInFlight);
+
     public async Task HandleAsync(HttpContext context)
     {
         var start = Stopwatch.GetTimestamp();
@@ -41,9 +46,10 @@ public sealed partial class SqsEndpoint(
         string? project = null;
         string? queue = null;
         int status;
+        var body = Array.Empty<byte>();
         try
         {
-            var body = await ReadBodyAsync(request, context.RequestAborted);
+            body = await ReadBodyAsync(request, context.RequestAborted);
             SqsRequest parameters;
             if (json)
             {
@@ -93,6 +99,10 @@ public sealed partial class SqsEndpoint(
             var error = ToSqsError(exception, action);
             status = error.Status;
             await WriteErrorAsync(context.Response, json, requestId, error);
+        }
+        finally
+        {
+            Interlocked.Add(ref _bytesInFlight, -body.Length);
         }
 
         var elapsed = Stopwatch.GetElapsedTime(start);
@@ -155,18 +165,36 @@ public sealed partial class SqsEndpoint(
 
         using var buffer = new MemoryStream();
         var chunk = new byte[16384];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        long held = 0;
+        try
         {
-            if (buffer.Length + read > max)
+            int read;
+            while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
             {
-                throw SqsError.RequestTooLarge(max);
+                if (buffer.Length + read > max)
+                {
+                    throw SqsError.RequestTooLarge(max);
+                }
+
+                // Counted as read, so a body declared large but sent slowly holds only what has arrived.
+                held += read;
+                if (Interlocked.Add(ref _bytesInFlight, read) > _options.MaxRequestBytesInFlight)
+                {
+                    shedding.Record(Transport, "request bodies in flight");
+                    throw SqsError.ServiceUnavailable("The server is holding as many request bodies as it may; retry later.");
+                }
+
+                buffer.Write(chunk, 0, read);
             }
 
-            buffer.Write(chunk, 0, read);
+            // Held until the request is answered (HandleAsync gives it back).
+            held = 0;
+            return buffer.ToArray();
         }
-
-        return buffer.ToArray();
+        finally
+        {
+            Interlocked.Add(ref _bytesInFlight, -held);
+        }
     }
 
     /// <summary>The query protocol's fields: the query string's, then a form body's.</summary>

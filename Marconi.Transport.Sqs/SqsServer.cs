@@ -28,7 +28,11 @@ public sealed class SqsServer(SqsEndpoint endpoint, IOptions<SqsTransportOptions
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggers);
         // Bodies are read and bounded by the endpoint itself (MaxRequestBytes).
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = options.Value.MaxRequestBytes + 1L);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxRequestBodySize = options.Value.MaxRequestBytes + 1L;
+            kestrel.Limits.MaxConcurrentConnections = options.Value.MaxConnections == 0 ? null : options.Value.MaxConnections;
+        });
         _app = builder.Build();
         _app.Run(endpoint.HandleAsync);
         await _app.StartAsync(cancellationToken);

@@ -16,6 +16,9 @@ public static class SqsTransportExtensions
             .Validate(o => !string.IsNullOrWhiteSpace(o.Region) && o.Region.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'),
                 $"{section}:Region must be a region name such as us-east-1.")
             .Validate(o => o.MaxRequestBytes > 0, $"{section}:MaxRequestBytes must be a positive number of bytes.")
+            .Validate(o => o.MaxRequestBytesInFlight >= o.MaxRequestBytes,
+                $"{section}:MaxRequestBytesInFlight must be at least {section}:MaxRequestBytes.")
+            .Validate(o => o.MaxConnections >= 0, $"{section}:MaxConnections must be 0 (no limit) or a positive number of connections.")
             .Validate(o => o.MaxClockSkewSeconds > 0, $"{section}:MaxClockSkewSeconds must be a positive number of seconds.")
             .ValidateOnStart();
         builder.Services.AddSingleton<SqsActions>();
