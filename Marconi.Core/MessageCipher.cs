@@ -101,14 +101,7 @@ public sealed class MessageCipher(IDataDriver driver, IOptions<EncryptionOptions
             return key;
         }
 
-        var secret = options.Value.Key;
-        if (string.IsNullOrEmpty(secret))
-        {
-            // Every host of a shared store agrees on the first key stored.
-            secret = await driver.GetOrAddSettingAsync(
-                GeneratedKeySetting, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)), cancellationToken);
-        }
-
+        var secret = await ServerSecrets.ConfiguredOrStoredAsync(driver, options.Value.Key, GeneratedKeySetting, cancellationToken);
         return _key = SHA256.HashData(Encoding.UTF8.GetBytes(secret));
     }
 }

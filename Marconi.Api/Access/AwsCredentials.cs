@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Marconi.Core;
 using Marconi.Core.Keys;
 using Marconi.Core.Storage;
 using Microsoft.Extensions.Options;
@@ -50,13 +51,7 @@ public sealed class AwsCredentials(IDataDriver driver, IOptions<AuthOptions> opt
             return key;
         }
 
-        var secret = options.Value.AwsCredentialKey;
-        if (string.IsNullOrEmpty(secret))
-        {
-            secret = await driver.GetOrAddSettingAsync(
-                GeneratedKeySetting, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)), cancellationToken);
-        }
-
+        var secret = await ServerSecrets.ConfiguredOrStoredAsync(driver, options.Value.AwsCredentialKey, GeneratedKeySetting, cancellationToken);
         return _key = Encoding.UTF8.GetBytes(secret);
     }
 }

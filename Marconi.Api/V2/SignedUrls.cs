@@ -117,14 +117,8 @@ public sealed class SignedUrls(IDataDriver driver, IOptions<SignedUrlOptions> op
             return key;
         }
 
-        var secret = options.Value.SecretKey;
-        if (string.IsNullOrEmpty(secret))
-        {
-            // 43 random characters; every host of a shared store agrees on the first one stored.
-            secret = await driver.GetOrAddSettingAsync(
-                GeneratedKeySetting, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('='), cancellationToken);
-        }
-
+        // 43 random characters when generated.
+        var secret = await ServerSecrets.ConfiguredOrStoredAsync(driver, options.Value.SecretKey, GeneratedKeySetting, cancellationToken, unpadded: true);
         return _key = Encoding.UTF8.GetBytes(secret);
     }
 }
