@@ -39,19 +39,7 @@ public sealed class ReadmeZmqExamplesTests : IDisposable
         var output = await RunAgainstServerAsync(program, (endpoint, code, folder) =>
         {
             File.WriteAllText(Path.Combine(folder, "Program.cs"), code.Replace(ReadmeEndpoint, endpoint));
-            File.WriteAllText(Path.Combine(folder, "ZmqDemo.csproj"), """
-                <Project Sdk="Microsoft.NET.Sdk">
-                  <PropertyGroup>
-                    <OutputType>Exe</OutputType>
-                    <TargetFramework>net10.0</TargetFramework>
-                    <ImplicitUsings>enable</ImplicitUsings>
-                    <Nullable>enable</Nullable>
-                  </PropertyGroup>
-                  <ItemGroup>
-                    <PackageReference Include="NetMQ" Version="4.0.4.5" />
-                  </ItemGroup>
-                </Project>
-                """);
+            ExampleProject.Write(folder, "ZmqDemo", "NetMQ", "4.0.4.5");
             return new ProcessStartInfo("dotnet", ["run", "--project", folder]);
         });
 

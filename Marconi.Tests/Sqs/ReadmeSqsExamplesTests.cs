@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Marconi.Tests.EndToEnd;
+using Marconi.Tests.Support;
 
 namespace Marconi.Tests.Sqs;
 
@@ -66,19 +67,7 @@ public sealed class ReadmeSqsExamplesTests(ReadmeSqsExamplesTests.Server server)
         {
             await File.WriteAllTextAsync(Path.Combine(folder, "Program.cs"),
                 program.Replace($"ServiceURL = \"{ReadmeSqsUrl}\"", $"ServiceURL = \"{server.Process.SqsUrl}\"", StringComparison.Ordinal));
-            await File.WriteAllTextAsync(Path.Combine(folder, "SqsDemo.csproj"), """
-                <Project Sdk="Microsoft.NET.Sdk">
-                  <PropertyGroup>
-                    <OutputType>Exe</OutputType>
-                    <TargetFramework>net10.0</TargetFramework>
-                    <ImplicitUsings>enable</ImplicitUsings>
-                    <Nullable>enable</Nullable>
-                  </PropertyGroup>
-                  <ItemGroup>
-                    <PackageReference Include="AWSSDK.SQS" Version="4.1.0.1" />
-                  </ItemGroup>
-                </Project>
-                """);
+            ExampleProject.Write(folder, "SqsDemo", "AWSSDK.SQS", "4.1.0.1");
             output = await AwsClientProcess.RunAsync("dotnet", ["run", "--project", folder], folder,
                 new Dictionary<string, string> { ["AWS_ACCESS_KEY_ID"] = Project, ["AWS_SECRET_ACCESS_KEY"] = "anything" },
                 homeInFolder: false);
