@@ -201,52 +201,69 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
     public Task<MessageDeleteOutcome> DeleteAsync(
         QueueRef queue, string messageId, string? claimId, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        if (!Ids.TryParseMessageId(messageId, out var marker))
+        if (!Ids.TryParseMessageId(messageId, out _))
         {
             return Task.FromResult(MessageDeleteOutcome.Done);
         }
 
         var nowMs = now.ToUnixTimeMilliseconds();
+        return driver.WriteAsync("Message deletion", (c, t) => DeleteIn(c, t, queue, messageId, claimId, nowMs));
+    }
+
+    /// <summary>Each message with its claim, in one write of the writer's: the outcomes in the order asked.</summary>
+    public Task<IReadOnlyList<MessageDeleteOutcome>> DeleteEachAsync(
+        QueueRef queue, IReadOnlyList<(string MessageId, string ClaimId)> deletes, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var nowMs = now.ToUnixTimeMilliseconds();
+        return driver.WriteAsync<IReadOnlyList<MessageDeleteOutcome>>("Message deletion, each with its claim", (c, t) =>
+            [.. deletes.Select(d => DeleteIn(c, t, queue, d.MessageId, d.ClaimId, nowMs))]);
+    }
+
+    /// <summary>One delete of contract 3.14's table, inside the writer's transaction.</summary>
+    private MessageDeleteOutcome DeleteIn(SqliteConnection c, SqliteTransaction t, QueueRef queue, string messageId, string? claimId, long nowMs)
+    {
+        if (!Ids.TryParseMessageId(messageId, out var marker))
+        {
+            return MessageDeleteOutcome.Done;
+        }
+
         long claim = 0, salt = 0;
         // A claim id we did not issue can only be refused: the outcome table decides which way.
         var direct = claimId is null || Ids.TryParseClaimId(claimId, out claim, out salt);
-        return driver.WriteAsync("Message deletion", (c, t) =>
+        // The usual case in one statement: the message exists and may go (rows 2 and 5).
+        if (direct)
         {
-            // The usual case in one statement: the message exists and may go (rows 2 and 5).
-            if (direct)
+            var deleted = claimId is null
+                ? c.Scalar<long?>(DeleteFree, new { marker, project = queue.Project, name = queue.Name, now = nowMs }, t)
+                : c.Scalar<long?>(DeleteHeld, new { marker, project = queue.Project, name = queue.Name, now = nowMs, claim, salt }, t);
+            if (deleted is { } queueId)
             {
-                var deleted = claimId is null
-                    ? c.Scalar<long?>(DeleteFree, new { marker, project = queue.Project, name = queue.Name, now = nowMs }, t)
-                    : c.Scalar<long?>(DeleteHeld, new { marker, project = queue.Project, name = queue.Name, now = nowMs, claim, salt }, t);
-                if (deleted is { } queueId)
-                {
-                    driver.Writer.CountMessages(queueId, -1);
-                    return MessageDeleteOutcome.Done;
-                }
+                driver.Writer.CountMessages(queueId, -1);
+                return MessageDeleteOutcome.Done;
             }
+        }
 
-            // Nothing was deleted: the message is gone or the claim forbids it; find out which.
-            var message = c.Row<(long QueueId, long? ClaimId, long? ClaimExpires)>(
-                $"""
-                SELECT m.queue_id, m.claim_id, m.claim_expires FROM messages AS m
-                WHERE m.marker = @marker AND m.queue_id = ({Sql.QueueId}) AND m.expires > @now
-                """,
-                new { marker, project = queue.Project, name = queue.Name, now = nowMs }, t);
-            if (message.QueueId == 0)
-            {
-                return MessageDeleteOutcome.Done; // row 1: nothing to delete
-            }
+        // Nothing was deleted: the message is gone or the claim forbids it; find out which.
+        var message = c.Row<(long QueueId, long? ClaimId, long? ClaimExpires)>(
+            $"""
+            SELECT m.queue_id, m.claim_id, m.claim_expires FROM messages AS m
+            WHERE m.marker = @marker AND m.queue_id = ({Sql.QueueId}) AND m.expires > @now
+            """,
+            new { marker, project = queue.Project, name = queue.Name, now = nowMs }, t);
+        if (message.QueueId == 0)
+        {
+            return MessageDeleteOutcome.Done; // row 1: nothing to delete
+        }
 
-            var held = message.ClaimId is not null && message.ClaimExpires > nowMs;
-            var outcome = Decide(c, t, message.QueueId, held, message.ClaimId, claimId, nowMs);
-            if (outcome == MessageDeleteOutcome.Done)
-            {
-                c.Exec("DELETE FROM messages WHERE marker = @marker", new { marker }, t);
-                driver.Writer.CountMessages(message.QueueId, -1);
-            }
+        var held = message.ClaimId is not null && message.ClaimExpires > nowMs;
+        var outcome = Decide(c, t, message.QueueId, held, message.ClaimId, claimId, nowMs);
+        if (outcome == MessageDeleteOutcome.Done)
+        {
+            c.Exec("DELETE FROM messages WHERE marker = @marker", new { marker }, t);
+            driver.Writer.CountMessages(message.QueueId, -1);
+        }
 
-            return outcome;
-        });
+        return outcome;
     }
 
     public Task DeleteManyAsync(QueueRef queue, IReadOnlyList<string> messageIds, CancellationToken cancellationToken)

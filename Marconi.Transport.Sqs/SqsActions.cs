@@ -56,10 +56,10 @@ public sealed class SqsActions
             ["SendMessage"] = ("message_post", SendMessage),
             ["SendMessageBatch"] = ("message_post", SendMessageBatch),
             ["ReceiveMessage"] = ("claim_create", ReceiveMessage),
-            ["DeleteMessage"] = ("message_delete", DeleteMessage),
+            ["DeleteMessage"] = ("message_delete", One(DeleteOneAsync)),
             ["DeleteMessageBatch"] = ("message_delete", DeleteMessageBatch),
-            ["ChangeMessageVisibility"] = ("claim_update", ChangeMessageVisibility),
-            ["ChangeMessageVisibilityBatch"] = ("claim_update", ChangeMessageVisibilityBatch),
+            ["ChangeMessageVisibility"] = ("claim_update", One(ChangeOneAsync)),
+            ["ChangeMessageVisibilityBatch"] = ("claim_update", Batch("ChangeMessageVisibilityBatchResultEntry", ChangeOneAsync)),
             ["TagQueue"] = ("queue_update", TagQueue),
             ["UntagQueue"] = ("queue_update", UntagQueue),
             ["ListQueueTags"] = ("queue_get", ListQueueTags),
@@ -627,23 +627,8 @@ public sealed class SqsActions
             // The message's claim has ended (or another receive holds it now): the handle is stale,
             // unless there is no such queue at all.
             await MetadataOf(queue, t);
-            throw SqsError.ReceiptHandleIsInvalid("The receipt handle has expired: the message's visibility timeout ended.");
+            throw StaleHandle();
         }
-    }
-
-    private async Task<Action<SqsWriter>?> DeleteMessage(SqsCall call, CancellationToken t)
-    {
-        var queue = QueueOf(call);
-        await DeleteOneAsync(queue, call.Request, t);
-        return null;
-    }
-
-    private async Task<Action<SqsWriter>?> DeleteMessageBatch(SqsCall call, CancellationToken t)
-    {
-        var queue = QueueOf(call);
-        var entries = EntriesOf(call.Request);
-        await MetadataOf(queue, t);
-        return await EachAsync(entries, "DeleteMessageBatchResultEntry", entry => DeleteOneAsync(queue, entry, t));
     }
 
     private async Task ChangeOneAsync(QueueRef queue, SqsRequest request, CancellationToken t)
@@ -661,20 +646,24 @@ public sealed class SqsActions
         }
     }
 
-    private async Task<Action<SqsWriter>?> ChangeMessageVisibility(SqsCall call, CancellationToken t)
-    {
-        var queue = QueueOf(call);
-        await ChangeOneAsync(queue, call.Request, t);
-        return null;
-    }
+    /// <summary>What is done with one receipt handle: a delete, a visibility change.</summary>
+    private delegate Task HandleAction(QueueRef queue, SqsRequest entry, CancellationToken cancellationToken);
 
-    private async Task<Action<SqsWriter>?> ChangeMessageVisibilityBatch(SqsCall call, CancellationToken t)
+    /// <summary>The action on the request's own receipt handle; it reads the queue only when it fails.</summary>
+    private static SqsAction One(HandleAction run) => async (call, t) =>
+    {
+        await run(QueueOf(call), call.Request, t);
+        return null;
+    };
+
+    /// <summary>The action on each entry's receipt handle, for a queue that must exist.</summary>
+    private SqsAction Batch(string resultElement, HandleAction run) => async (call, t) =>
     {
         var queue = QueueOf(call);
         var entries = EntriesOf(call.Request);
         await MetadataOf(queue, t);
-        return await EachAsync(entries, "ChangeMessageVisibilityBatchResultEntry", entry => ChangeOneAsync(queue, entry, t));
-    }
+        return await EachAsync(entries, resultElement, entry => run(queue, entry, t));
+    };
 
     /// <summary>Runs a batch entry by entry; each that fails is reported in Failed, the others in Successful.</summary>
     private static async Task<Action<SqsWriter>?> EachAsync(
@@ -695,20 +684,66 @@ public sealed class SqsActions
             }
         }
 
-        return w =>
-        {
-            w.StartList("Successful");
-            foreach (var id in succeeded)
-            {
-                w.StartItem(resultElement);
-                w.String("Id", id);
-                w.EndItem();
-            }
-
-            w.EndList();
-            WriteFailures(w, failed);
-        };
+        return w => WriteBatchResult(w, resultElement, succeeded, failed);
     }
+
+    private static void WriteBatchResult(SqsWriter w, string resultElement, List<string> succeeded, List<BatchFailure> failed)
+    {
+        w.StartList("Successful");
+        foreach (var id in succeeded)
+        {
+            w.StartItem(resultElement);
+            w.String("Id", id);
+            w.EndItem();
+        }
+
+        w.EndList();
+        WriteFailures(w, failed);
+    }
+
+    /// <summary>The batch's valid handles are deleted together, in one step of the store; each entry has its own outcome.</summary>
+    private async Task<Action<SqsWriter>?> DeleteMessageBatch(SqsCall call, CancellationToken t)
+    {
+        var queue = QueueOf(call);
+        var entries = EntriesOf(call.Request);
+        await MetadataOf(queue, t);
+        var failed = new List<BatchFailure>();
+        var handles = new List<(string Id, string MessageId, string ClaimId)>(entries.Count);
+        foreach (var (id, entry) in entries)
+        {
+            try
+            {
+                var (messageId, claimId) = HandleOf(entry);
+                handles.Add((id, messageId, claimId));
+            }
+            catch (SqsError error)
+            {
+                failed.Add(new BatchFailure(id, error));
+            }
+        }
+
+        var succeeded = new List<string>(handles.Count);
+        if (handles.Count > 0)
+        {
+            var deleted = await _messages.DeleteEachAsync(queue, [.. handles.Select(h => (h.MessageId, h.ClaimId))], t);
+            for (var i = 0; i < handles.Count; i++)
+            {
+                if (deleted[i])
+                {
+                    succeeded.Add(handles[i].Id);
+                }
+                else
+                {
+                    failed.Add(new BatchFailure(handles[i].Id, StaleHandle()));
+                }
+            }
+        }
+
+        return w => WriteBatchResult(w, "DeleteMessageBatchResultEntry", succeeded, failed);
+    }
+
+    private static SqsError StaleHandle() =>
+        SqsError.ReceiptHandleIsInvalid("The receipt handle has expired: the message's visibility timeout ended.");
 }
 
 /// <summary>

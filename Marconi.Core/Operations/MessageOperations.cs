@@ -161,6 +161,19 @@ public sealed class MessageOperations(
         }
     }
 
+    /// <summary>
+    /// Deletes each message with its claim (SQS's batch delete): true for each deleted (or already
+    /// gone), false where the claim no longer holds the message.
+    /// </summary>
+    public async Task<IReadOnlyList<bool>> DeleteEachAsync(
+        QueueRef queue, IReadOnlyList<(string MessageId, string ClaimId)> deletes, CancellationToken cancellationToken)
+    {
+        var outcomes = await driver.Messages.DeleteEachAsync(queue, deletes, clock.GetUtcNow(), cancellationToken);
+        var done = outcomes.Select(o => o == MessageDeleteOutcome.Done).ToList();
+        metrics.MessagesDeleted(done.Count(d => d));
+        return done;
+    }
+
     /// <summary>Deletes a set of messages regardless of claims.</summary>
     public Task DeleteManyAsync(QueueRef queue, IReadOnlyList<string> ids, CancellationToken cancellationToken) =>
         DeleteManyAsync(queue, ids, claimIds: null, cancellationToken);

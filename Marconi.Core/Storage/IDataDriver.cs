@@ -129,6 +129,23 @@ public interface IMessageController
     Task<MessageDeleteOutcome> DeleteAsync(
         QueueRef queue, string messageId, string? claimId, DateTimeOffset now, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Deletes each listed message with the claim named beside it, as <see cref="DeleteAsync"/> would
+    /// one after the other (SQS's batch delete, each entry its own outcome); the outcomes in the order
+    /// asked. A driver that can, does them all in one transaction.
+    /// </summary>
+    async Task<IReadOnlyList<MessageDeleteOutcome>> DeleteEachAsync(
+        QueueRef queue, IReadOnlyList<(string MessageId, string ClaimId)> deletes, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var outcomes = new List<MessageDeleteOutcome>(deletes.Count);
+        foreach (var (messageId, claimId) in deletes)
+        {
+            outcomes.Add(await DeleteAsync(queue, messageId, claimId, now, cancellationToken));
+        }
+
+        return outcomes;
+    }
+
     /// <summary>Deletes every listed message of the queue regardless of claims.</summary>
     Task DeleteManyAsync(QueueRef queue, IReadOnlyList<string> messageIds, CancellationToken cancellationToken);
 

@@ -71,4 +71,30 @@ public abstract partial class DataDriverContract
             batch.Select(c => c.Messages[0].Id).Should().BeInAscendingOrder(StringComparer.Ordinal);
         }
     }
+
+    [SkippableFact]
+    public async Task DeleteEachDeletesWhatItsClaimHoldsAndSaysWhyNotOfTheRest()
+    {
+        var queue = await CreateQueueAsync();
+        var ids = new List<string>();
+        for (var i = 0; i < 4; i++)
+        {
+            ids.AddRange(await PostOneAsync(queue, i));
+        }
+
+        var claims = await Driver.Claims.CreateEachAsync(queue, 30, 0, 3, _now, default);
+        var outcomes = await Driver.Messages.DeleteEachAsync(queue,
+        [
+            (ids[0], claims[0].Id),
+            (ids[1], claims[2].Id),
+            (ids[2], claims[2].Id),
+            (ids[3], claims[0].Id),
+            ("not-an-id", claims[1].Id),
+        ], _now, default);
+        // As one delete at a time would answer (contract 3.14): another live claim holds ids[1]; no live claim holds ids[3].
+        outcomes.Should().Equal(
+            MessageDeleteOutcome.Done, MessageDeleteOutcome.HeldByClaim, MessageDeleteOutcome.Done,
+            MessageDeleteOutcome.NotHeldByClaim, MessageDeleteOutcome.Done);
+        (await Driver.Messages.GetManyAsync(queue, ids, _now, default)).Select(m => m.Id).Should().Equal(ids[1], ids[3]);
+    }
 }
