@@ -35,7 +35,16 @@ public sealed class SqsServer(SqsEndpoint endpoint, IOptions<SqsTransportOptions
         });
         _app = builder.Build();
         _app.Run(endpoint.HandleAsync);
-        await _app.StartAsync(cancellationToken);
+        try
+        {
+            await _app.StartAsync(cancellationToken);
+        }
+        catch (IOException exception)
+        {
+            // Kestrel's own message names the address, not the setting that chose it.
+            throw new InvalidOperationException(
+                $"{SqsTransportOptions.SectionName}:Url {options.Value.Url} cannot be bound: {exception.Message}", exception);
+        }
         BoundUrl = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
     }
 
