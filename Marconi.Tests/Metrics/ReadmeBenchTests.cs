@@ -10,7 +10,7 @@ namespace Marconi.Tests.Metrics;
 /// </summary>
 public sealed class ReadmeBenchTests
 {
-    private const string Run = "dotnet run -c Release --project Marconi.Bench --";
+    internal const string Run = "dotnet run -c Release --project Marconi.Bench --";
 
     [Fact]
     public async Task TheMetricsBenchmarksOfTheReadmeRunAndPrintTheirTables()

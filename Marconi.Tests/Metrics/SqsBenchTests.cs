@@ -1,16 +1,21 @@
 using System.Globalization;
+using Marconi.Tests.EndToEnd;
 
 namespace Marconi.Tests.Metrics;
 
 /// <summary>
-/// The sqs benchmark (not in the README: its figures are written there by hand) run shortened on the
-/// bench the solution build made: every workload through the AWS SDK and through v2, on one server.
+/// The README's sqs benchmark command run shortened on the bench the solution build made: every
+/// workload through the AWS SDK and through v2, on one server.
 /// </summary>
 public sealed class SqsBenchTests
 {
     [Fact]
     public async Task TheSqsBenchmarkSendsReceivesAndDeletesThroughTheSdkBesideTheV2Api()
     {
+        var command = Readme.Block("bench-sqs", "bash").Split('\n').Single(l => l.StartsWith("dotnet", StringComparison.Ordinal));
+        const string Long = "--seconds 10 --rounds 3 --fill 400000";
+        command.Should().Be(ReadmeBenchTests.Run + " sqs " + Long);
+
         // One second a row, no warm-up, one round: one server start, two queues filled, six rows, about 15 s.
         var (code, output, error) = await Cli.CliScriptTests.BashAsync($"dotnet '{ReadmeBenchTests.Bench()}' sqs --seconds 1 --rounds 1 --warmup 0");
         code.Should().Be(0, "no receive found its queue empty and every answer was the expected one: " + output + error);
