@@ -126,8 +126,10 @@ public sealed partial class SqsEndpoint(
         if (!gate.KeysRequired)
         {
             await gate.AdmitAsync(access, urlProject, default, Transport, origin, context.RequestAborted);
-            return urlProject ?? signature?.AccessKeyId
-                ?? throw SqsError.MissingAuthenticationToken();
+            var project = urlProject ?? signature?.AccessKeyId ?? throw SqsError.MissingAuthenticationToken();
+            return project.Length <= RequestContext.MaxProjectIdLength
+                ? project
+                : throw SqsError.InvalidClientTokenId();
         }
 
         if (signature is null)

@@ -165,6 +165,20 @@ public sealed class SqsProtocolTests(SqsFactory factory) : IClassFixture<SqsFact
     }
 
     [Fact]
+    public async Task AnAccessKeyIdTooLongForAProjectIsRefused()
+    {
+        using var http = new HttpClient { BaseAddress = factory.SqsAddress };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/") { Content = new FormUrlEncodedContent([new("Action", "ListQueues")]) };
+        var now = factory.Clock.GetUtcNow().UtcDateTime;
+        request.Headers.TryAddWithoutValidation("X-Amz-Date", now.ToString("yyyyMMdd'T'HHmmss'Z'"));
+        request.Headers.TryAddWithoutValidation("Authorization",
+            $"AWS4-HMAC-SHA256 Credential={new string('p', 257)}/{now:yyyyMMdd}/us-east-1/sqs/aws4_request, SignedHeaders=host;x-amz-date, Signature=00");
+        using var response = await http.SendAsync(request);
+        response.StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        (await response.Content.ReadAsStringAsync()).Should().Contain("<Code>InvalidClientTokenId</Code>");
+    }
+
+    [Fact]
     public async Task TheQueryProtocolAlsoComesAsAGet()
     {
         using var http = new HttpClient { BaseAddress = factory.SqsAddress };
