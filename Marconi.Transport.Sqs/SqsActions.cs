@@ -293,7 +293,18 @@ public sealed class SqsActions
         {
             await _queues.UpdateMetadataAsync(queue, stored =>
             {
-                var metadata = JsonNode.Parse(stored) as JsonObject ?? new JsonObject();
+                JsonObject metadata;
+                try
+                {
+                    metadata = JsonNode.Parse(stored) as JsonObject ?? new JsonObject();
+                    SqsRequest.Materialise(metadata);
+                }
+                catch (Exception exception) when (exception is ArgumentException or InvalidOperationException)
+                {
+                    // Stored as a v1 client sent it: v1 keeps repeated member names.
+                    throw SqsError.InvalidParameterValue("The queue's metadata repeats a member name; set it again through the v2 API first.");
+                }
+
                 change(metadata);
                 checkedMetadata = metadata;
                 return metadata.ToJsonString();

@@ -318,7 +318,8 @@ public sealed partial class SqsEndpoint(
             writer.WriteStartElement("Error");
             writer.WriteElementString("Type", error.Sender ? "Sender" : "Receiver");
             writer.WriteElementString("Code", error.Code);
-            writer.WriteElementString("Message", error.Message);
+            // Messages may quote the client's own text, which XML may not be able to carry.
+            writer.WriteElementString("Message", SqsWriter.Xml.Clean(error.Message));
             writer.WriteElementString("Detail", "");
             writer.WriteEndElement();
             writer.WriteElementString("RequestId", requestId);

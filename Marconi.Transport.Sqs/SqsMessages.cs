@@ -135,6 +135,7 @@ public static class SqsMessages
             throw SqsError.InvalidParameterValue($"The type of message attribute '{name}' is invalid: it must be String, Number or Binary, optionally with a .custom suffix.");
         }
 
+        CheckCharacters(type, $"type of message attribute '{name}'");
         if (baseType == "Binary")
         {
             return value.BinaryValue is { Length: > 0 } binary && value.StringValue is null

@@ -114,7 +114,7 @@ public static class SqsQueueAttributes
                 return;
             }
         }
-        catch (Exception exception) when (exception is JsonException or InvalidOperationException)
+        catch (Exception exception) when (exception is JsonException or InvalidOperationException or ArgumentException)
         {
         }
 
@@ -135,14 +135,18 @@ public static class SqsQueueAttributes
         JsonObject? sqs = null;
         try
         {
-            sqs = (JsonNode.Parse(metadataText) as JsonObject)?[Member] as JsonObject;
+            var found = (JsonNode.Parse(metadataText) as JsonObject)?[Member] as JsonObject;
+            // Member names are read on first use: a repeated one fails here, inside the try.
+            _ = found?.Count;
+            sqs = found;
         }
-        catch (Exception exception) when (exception is JsonException or InvalidOperationException)
+        catch (Exception exception) when (exception is JsonException or InvalidOperationException or ArgumentException)
         {
         }
 
+        // Set through the v2 API too: what is not a plain non-negative int is read as not set.
         string Of(string name, long fallback) =>
-            (sqs?[name] is JsonValue v && v.TryGetValue<long>(out var n) ? n : fallback).ToString(CultureInfo.InvariantCulture);
+            (sqs?[name] is JsonValue v && v.TryGetValue<int>(out var n) && n >= 0 ? n : fallback).ToString(CultureInfo.InvariantCulture);
 
         values["DelaySeconds"] = (settings.DefaultMessageDelay ?? limits.DefaultMessageDelay).ToString(CultureInfo.InvariantCulture);
         values["MessageRetentionPeriod"] = (settings.DefaultMessageTtl ?? RetentionDefault(limits)).ToString(CultureInfo.InvariantCulture);
@@ -187,7 +191,7 @@ public static class SqsQueueAttributes
                     .Select(t => new KeyValuePair<string, string>(t.Key, t.Value!.GetValue<string>()))];
             }
         }
-        catch (Exception exception) when (exception is JsonException or InvalidOperationException)
+        catch (Exception exception) when (exception is JsonException or InvalidOperationException or ArgumentException)
         {
         }
 

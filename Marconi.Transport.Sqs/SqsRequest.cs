@@ -53,13 +53,44 @@ public sealed class SqsRequest
 
         try
         {
-            return JsonNode.Parse(body) is JsonObject root
-                ? new SqsRequest(root)
-                : throw SqsError.InvalidParameterValue("The request body must be a JSON object.");
+            if (JsonNode.Parse(body) is not JsonObject root)
+            {
+                throw SqsError.InvalidParameterValue("The request body must be a JSON object.");
+            }
+
+            Materialise(root);
+            return new SqsRequest(root);
         }
         catch (JsonException)
         {
             throw SqsError.InvalidParameterValue("The request body is not valid JSON.");
+        }
+        catch (Exception exception) when (exception is ArgumentException or InvalidOperationException)
+        {
+            // JsonNode reads member names on first use: a repeated name or one escaping a lone surrogate fails there.
+            throw SqsError.InvalidParameterValue("The request body repeats a member name or has a name that is not valid UTF-16 text.");
+        }
+    }
+
+    /// <summary>Reads every member name of the tree now, so a bad one fails where the caller can answer it.</summary>
+    internal static void Materialise(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                foreach (var (_, value) in obj)
+                {
+                    Materialise(value);
+                }
+
+                break;
+            case JsonArray array:
+                foreach (var item in array)
+                {
+                    Materialise(item);
+                }
+
+                break;
         }
     }
 

@@ -129,7 +129,7 @@ public abstract class SqsWriter
         /// XML 1.0 cannot carry some characters a message posted through Marconi's own API may hold
         /// (control characters); they are sent as U+FFFD rather than as a document the client cannot parse.
         /// </summary>
-        private static string Clean(string value)
+        internal static string Clean(string value)
         {
             var valid = true;
             for (var i = 0; i < value.Length && valid; i++)
@@ -176,7 +176,7 @@ public abstract class SqsWriter
         {
             foreach (var value in values)
             {
-                writer.WriteElementString(xmlName, value);
+                writer.WriteElementString(xmlName, Clean(value));
             }
         }
 
@@ -196,7 +196,7 @@ public abstract class SqsWriter
             foreach (var (name, value) in entries)
             {
                 writer.WriteStartElement(xmlName);
-                writer.WriteElementString("Name", name);
+                writer.WriteElementString("Name", Clean(name));
                 writer.WriteStartElement("Value");
                 if (value.StringValue is { } text)
                 {
@@ -208,7 +208,7 @@ public abstract class SqsWriter
                     writer.WriteElementString("BinaryValue", Convert.ToBase64String(binary));
                 }
 
-                writer.WriteElementString("DataType", value.DataType);
+                writer.WriteElementString("DataType", Clean(value.DataType));
                 writer.WriteEndElement();
                 writer.WriteEndElement();
             }

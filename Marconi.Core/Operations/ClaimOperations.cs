@@ -113,7 +113,9 @@ public sealed class ClaimOperations(
                 $"The number of messages must be at least 1 and may not be greater than {_limits.MaxMessagesPerClaimOrPop}.");
         }
 
-        return await ClaimManyAsync(queue, visibility, 0, count, each: true, CheckWait(wait, _limits), cancellationToken);
+        // A claim ending the moment it is made would leave its message free for the receive's next
+        // claim, which would take it again: a visibility of 0 holds the message for one second.
+        return await ClaimManyAsync(queue, Math.Max(visibility, 1), 0, count, each: true, CheckWait(wait, _limits), cancellationToken);
     }
 
     /// <summary>
