@@ -115,6 +115,26 @@ internal static class Schema
         """
         CREATE INDEX messages_delayed ON messages (queue_id, visible_at) WHERE visible_at > 0;
         """,
+        // Message groups and deduplication (SQS FIFO queues). Partial index: messages without a group
+        // (every message but an SQS FIFO queue's) never enter it; claims look up a group's live claims
+        // as a range (queue_id, group_id, claim_expires > now).
+        """
+        ALTER TABLE messages ADD COLUMN group_id TEXT;
+        ALTER TABLE messages ADD COLUMN dedup_id TEXT;
+        CREATE INDEX messages_group ON messages (queue_id, group_id, claim_expires) WHERE group_id IS NOT NULL;
+
+        -- deduplication ids seen within the window; scope is '' (the queue) or the message's group.
+        -- They outlive their message (a duplicate of a deleted message is still a duplicate).
+        CREATE TABLE message_dedup (
+            queue_id INTEGER NOT NULL,
+            scope    TEXT NOT NULL,
+            dedup_id TEXT NOT NULL,
+            marker   INTEGER NOT NULL,
+            expires  INTEGER NOT NULL,
+            PRIMARY KEY (queue_id, scope, dedup_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX message_dedup_expires ON message_dedup (expires);
+        """,
     ];
 
     public static void Migrate(SqliteConnection connection) => Migrate(connection, Migrations.Length);

@@ -15,6 +15,8 @@ internal sealed class MessageRow
     // The live claim holding the message, from the join in Sql.LiveClaim; null when free.
     public long? ClaimRowId { get; set; }
     public long? ClaimSalt { get; set; }
+    public string? Group { get; set; }
+    public string? DeduplicationId { get; set; }
 
     /// <summary>
     /// A row selected as <see cref="Sql.MessageColumns"/>, by position. Dapper's mapper asked SQLite
@@ -31,13 +33,19 @@ internal sealed class MessageRow
         Encrypted = reader.GetInt64(5),
         ClaimRowId = reader.IsDBNull(6) ? null : reader.GetInt64(6),
         ClaimSalt = reader.IsDBNull(7) ? null : reader.GetInt64(7),
+        Group = reader.IsDBNull(8) ? null : reader.GetString(8),
+        DeduplicationId = reader.IsDBNull(9) ? null : reader.GetString(9),
     };
 
     public StoredMessage ToStored() => new(
         Ids.MessageId(Marker), Ids.Marker(Marker), (int)Ttl, DateTimeOffset.FromUnixTimeMilliseconds(Created), Body,
         (int)ClaimCount,
         ClaimRowId is { } claim ? Ids.ClaimId(claim, ClaimSalt!.Value) : null,
-        Encrypted != 0);
+        Encrypted != 0)
+    {
+        Group = Group,
+        DeduplicationId = DeduplicationId,
+    };
 }
 
 /// <summary>SQL shared by the controllers. Values only ever travel as parameters.</summary>
@@ -48,7 +56,8 @@ internal static class Sql
     /// <summary>The columns of <see cref="MessageRow"/>; the query joins <see cref="LiveClaim"/>.</summary>
     public const string MessageColumns = """
         m.marker AS Marker, m.ttl AS Ttl, m.created AS Created, m.body AS Body,
-        m.claim_count AS ClaimCount, m.encrypted AS Encrypted, k.id AS ClaimRowId, k.salt AS ClaimSalt
+        m.claim_count AS ClaimCount, m.encrypted AS Encrypted, k.id AS ClaimRowId, k.salt AS ClaimSalt,
+        m.group_id AS "Group", m.dedup_id AS DeduplicationId
         """;
 
     /// <summary>The live claim holding message <c>m</c>, if any: one primary-key lookup per row.</summary>
@@ -61,6 +70,16 @@ internal static class Sql
     public const string Visible = "m.visible_at <= @now";
 
     /// <summary>
+    /// A message with a group is claimable only while no unexpired message of its group is under a live
+    /// claim. Messages without a group (all but SQS FIFO queues') stop at the first test.
+    /// </summary>
+    public const string GroupFree = """
+        (m.group_id IS NULL OR NOT EXISTS (
+            SELECT 1 FROM messages AS g INDEXED BY messages_group
+            WHERE g.queue_id = m.queue_id AND g.group_id = m.group_id AND g.claim_expires > @now AND g.expires > @now))
+        """;
+
+    /// <summary>
     /// The oldest claimable (free, unexpired, visible) messages of a queue after <c>@after</c>, for
     /// claims and pops. It walks the (queue_id, marker) index in order and stops after <c>@limit</c>
     /// hits, so its cost depends on the limit and on the held or delayed messages it steps over at the
@@ -68,7 +87,7 @@ internal static class Sql
     /// </summary>
     public const string Claimable = $"""
         SELECT m.marker AS Marker, m.claim_count AS ClaimCount FROM messages AS m INDEXED BY messages_queue
-        WHERE m.queue_id = @queueId AND m.marker > @after AND m.expires > @now AND {Visible} AND {Free}
+        WHERE m.queue_id = @queueId AND m.marker > @after AND m.expires > @now AND {Visible} AND {Free} AND {GroupFree}
         ORDER BY m.marker LIMIT @limit
         """;
 

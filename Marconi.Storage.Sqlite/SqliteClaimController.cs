@@ -26,10 +26,10 @@ internal sealed class SqliteClaimController(SqliteDataDriver driver) : IClaimCon
     /// keeps body, client, creation time and claim count, is free, and takes the dead-letter TTL if any.
     /// </summary>
     private const string MoveToDeadLetter = """
-        INSERT INTO messages (queue_id, client_id, ttl, created, expires, body, visible_at, claim_count, encrypted)
+        INSERT INTO messages (queue_id, client_id, ttl, created, expires, body, visible_at, claim_count, encrypted, group_id, dedup_id)
         SELECT @deadLetterQueueId, client_id, coalesce(@deadLetterTtl, ttl), created,
                CASE WHEN @deadLetterTtl IS NULL THEN expires ELSE @now + @deadLetterTtl * 1000 END,
-               body, visible_at, claim_count, encrypted
+               body, visible_at, claim_count, encrypted, group_id, dedup_id
         FROM messages WHERE marker = @marker;
         DELETE FROM messages WHERE marker = @marker;
         UPDATE queues SET message_count = message_count - 1 WHERE id = @queueId;
@@ -53,13 +53,16 @@ internal sealed class SqliteClaimController(SqliteDataDriver driver) : IClaimCon
         var policy = deadLetter is not null && deadLetter.DeadLetterQueue != queue.Name ? deadLetter : null;
         return driver.WriteAsync<IReadOnlyList<ClaimData>>("Claims of one message each", (c, t) =>
         {
-            var claims = new List<ClaimData>(count);
-            while (claims.Count < count && ClaimIn(c, t, queue, ttl, grace, 1, now, policy) is { } claim)
+            // Chosen as one claim of count would choose them, before any is claimed: a message group
+            // free at the start gives all its next messages, in order, rather than only its first.
+            if (Sql.FindQueue(c, QueueRefArgs.Of(queue), t) is not { } queueId)
             {
-                claims.Add(claim);
+                return [];
             }
 
-            return claims;
+            var nowMs = now.ToUnixTimeMilliseconds();
+            var markers = SelectClaimable(c, t, queue, queueId, count, nowMs, policy);
+            return markers.Select(marker => ClaimMarkers(c, t, queueId, [marker], ttl, grace, now)).ToList();
         });
     }
 
@@ -71,13 +74,22 @@ internal sealed class SqliteClaimController(SqliteDataDriver driver) : IClaimCon
             return Claim(c, t, queue, ttl, grace, limit, now);
         }
 
-        var nowMs = now.ToUnixTimeMilliseconds();
-        var claimExpires = nowMs + ttl * 1000L;
         if (Sql.FindQueue(c, QueueRefArgs.Of(queue), t) is not { } queueId)
         {
             return null;
         }
 
+        var markers = SelectClaimable(c, t, queue, queueId, limit, now.ToUnixTimeMilliseconds(), policy);
+        return markers.Count == 0 ? null : ClaimMarkers(c, t, queueId, markers, ttl, grace, now);
+    }
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> of the oldest claimable messages, moving those claimed too often to
+    /// the dead-letter queue on the way (with <paramref name="policy"/>).
+    /// </summary>
+    private static List<long> SelectClaimable(
+        SqliteConnection c, SqliteTransaction t, QueueRef queue, long queueId, int limit, long nowMs, DeadLetterPolicy? policy)
+    {
         // Inside the writer's transaction: nothing else can take these messages between the
         // select and the update. Moved messages do not count against the limit, so select again
         // after the last one seen until the claim is full or the queue has nothing left.
@@ -115,11 +127,15 @@ internal sealed class SqliteClaimController(SqliteDataDriver driver) : IClaimCon
             after = candidates[^1].Marker;
         }
 
-        if (markers.Count == 0)
-        {
-            return null;
-        }
+        return markers;
+    }
 
+    /// <summary>One new claim of the given messages, which the caller selected in this transaction.</summary>
+    private static ClaimData ClaimMarkers(
+        SqliteConnection c, SqliteTransaction t, long queueId, List<long> markers, int ttl, int grace, DateTimeOffset now)
+    {
+        var nowMs = now.ToUnixTimeMilliseconds();
+        var claimExpires = nowMs + ttl * 1000L;
         var salt = Ids.NewSalt();
         var claim = c.Scalar<long>(
             """
@@ -175,7 +191,7 @@ internal sealed class SqliteClaimController(SqliteDataDriver driver) : IClaimCon
         {Sql.ExtendClaimed}, claim_count = claim_count + 1
         WHERE marker IN (SELECT Marker FROM ({Sql.Claimable}))
         RETURNING marker AS Marker, ttl AS Ttl, created AS Created, body AS Body, claim_count AS ClaimCount,
-                  encrypted AS Encrypted, @claim AS ClaimRowId, @salt AS ClaimSalt
+                  encrypted AS Encrypted, @claim AS ClaimRowId, @salt AS ClaimSalt, group_id, dedup_id
         """;
 
     public Task<ClaimData?> GetAsync(QueueRef queue, string claimId, DateTimeOffset now, CancellationToken cancellationToken)

@@ -187,6 +187,13 @@ internal sealed class SqliteDataDriver : IDataDriver, IAsyncDisposable
             WHERE seq IN (SELECT seq FROM subscriptions INDEXED BY subscriptions_expires WHERE expires <= @now LIMIT @chunk)
             """,
             new { now = nowMs, chunk = CollectorChunk }, t), cancellationToken);
+        removed += await CollectInChunksAsync((c, t) => c.Exec(
+            """
+            DELETE FROM message_dedup
+            WHERE (queue_id, scope, dedup_id) IN (
+                SELECT queue_id, scope, dedup_id FROM message_dedup INDEXED BY message_dedup_expires WHERE expires <= @now LIMIT @chunk)
+            """,
+            new { now = nowMs, chunk = CollectorChunk }, t), cancellationToken);
         return removed;
     }
 

@@ -60,6 +60,11 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
             }
 
             var client = clientId.ToByteArray();
+            if (HasGroupsOrDeduplication(messages))
+            {
+                return PostOneByOne(c, t, queueId.Value, messages, client, created);
+            }
+
             var ids = new string[messages.Count];
             for (var first = 0; first < messages.Count; first += RowsPerInsert)
             {
@@ -113,6 +118,72 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
             driver.Writer.CountMessages(queueId.Value, messages.Count);
             return ids;
         });
+
+    private static bool HasGroupsOrDeduplication(IReadOnlyList<NewMessage> messages)
+    {
+        foreach (var message in messages)
+        {
+            if (message.Group is not null || message.DeduplicationId is not null)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// A post with message groups or deduplication ids (SQS FIFO queues), a row at a time: each
+    /// deduplication id is looked up before its row goes in, so a duplicate within the post is caught too.
+    /// </summary>
+    private string[] PostOneByOne(
+        SqliteConnection c, SqliteTransaction t, long queueId, IReadOnlyList<NewMessage> messages, byte[] client, long created)
+    {
+        var ids = new string[messages.Count];
+        var stored = 0;
+        var dedupExpires = created + (long)NewMessage.DeduplicationWindow.TotalMilliseconds;
+        foreach (var (message, i) in messages.Select((m, i) => (m, i)))
+        {
+            var scope = message.DeduplicateByGroup ? message.Group ?? "" : "";
+            if (message.DeduplicationId is { } dedupId && c.Scalar<long?>(
+                    "SELECT marker FROM message_dedup WHERE queue_id = @queueId AND scope = @scope AND dedup_id = @dedupId AND expires > @now",
+                    new { queueId, scope, dedupId, now = created }, t) is { } original)
+            {
+                ids[i] = Ids.MessageId(original);
+                continue;
+            }
+
+            var marker = c.Scalar<long>(
+                """
+                INSERT INTO messages (queue_id, client_id, ttl, created, expires, body, visible_at, encrypted, group_id, dedup_id)
+                VALUES (@queueId, @client, @ttl, @created, @created + @ttl * 1000, CAST(@body AS TEXT),
+                        CASE WHEN @delay = 0 THEN 0 ELSE @created + @delay * 1000 END, @encrypted, @group, @dedupId)
+                RETURNING marker
+                """,
+                new
+                {
+                    queueId, client, ttl = message.Ttl, created, body = message.Body, delay = message.Delay,
+                    encrypted = message.Encrypted ? 1 : 0, group = message.Group, dedupId = message.DeduplicationId,
+                },
+                t);
+            if (message.DeduplicationId is { } newId)
+            {
+                // An expired entry of the same id may still be there until the collector reaches it.
+                c.Exec(
+                    """
+                    INSERT OR REPLACE INTO message_dedup (queue_id, scope, dedup_id, marker, expires)
+                    VALUES (@queueId, @scope, @dedupId, @marker, @expires)
+                    """,
+                    new { queueId, scope, dedupId = newId, marker, expires = dedupExpires }, t);
+            }
+
+            ids[i] = Ids.MessageId(marker);
+            stored++;
+        }
+
+        driver.Writer.CountMessages(queueId, stored);
+        return ids;
+    }
 
     /// <summary>Deletes an unexpired message of the named queue that no live claim holds (contract 3.14 row 2).</summary>
     private const string DeleteFree = $"""
@@ -370,8 +441,8 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
     /// count 0; everything else as it was.
     /// </summary>
     private const string MoveRows = """
-        INSERT INTO messages (queue_id, client_id, ttl, created, expires, body, visible_at, claim_count, encrypted)
-        SELECT @targetId, client_id, ttl, created, expires, body, visible_at, 0, encrypted
+        INSERT INTO messages (queue_id, client_id, ttl, created, expires, body, visible_at, claim_count, encrypted, group_id, dedup_id)
+        SELECT @targetId, client_id, ttl, created, expires, body, visible_at, 0, encrypted, group_id, dedup_id
         FROM messages WHERE marker IN (SELECT value FROM json_each(@markers))
         ORDER BY marker;
         DELETE FROM messages WHERE marker IN (SELECT value FROM json_each(@markers));
@@ -423,12 +494,14 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
             }
 
             // Nothing claimable: every unexpired message is delayed or claimed, and becomes claimable
-            // at the later of its delay's end and its claim's expiry.
+            // at the later of its delay's end and its claim's expiry, or is free in a group a claim
+            // holds, which the claimed message of that group accounts for.
             var next = c.Scalar<long?>(
-                """
+                $"""
                 SELECT min(max(m.visible_at, CASE WHEN m.claim_expires > @now THEN m.claim_expires ELSE 0 END))
                 FROM messages AS m INDEXED BY messages_queue
                 WHERE m.queue_id = @queueId AND m.expires > @now
+                  AND NOT (m.group_id IS NOT NULL AND {Sql.Free} AND {Sql.Visible})
                 """,
                 args, transaction);
             return next is { } at ? DateTimeOffset.FromUnixTimeMilliseconds(at) : null;

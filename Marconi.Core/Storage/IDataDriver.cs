@@ -105,7 +105,9 @@ public interface IMessageController
     /// Stores all messages atomically and durably, in order, and returns their ids in the same
     /// order; null when the queue does not exist (nothing is stored). With
     /// <paramref name="createQueue"/> a missing queue is created (metadata <c>{}</c>) in the same
-    /// atomic step, so a post that fails creates nothing.
+    /// atomic step, so a post that fails creates nothing. A message that
+    /// <see cref="NewMessage.DeduplicationId"/> marks a duplicate (of an earlier post, or of an earlier
+    /// message of the same post) is not stored, and its id in the answer is the first message's.
     /// </summary>
     Task<IReadOnlyList<string>?> PostAsync(
         QueueRef queue, IReadOnlyList<NewMessage> messages, Guid clientId, DateTimeOffset now,
@@ -202,6 +204,10 @@ public interface IClaimController
     /// a selected message already claimed <see cref="DeadLetterPolicy.MaxClaimCount"/> times moves to
     /// the tail of the dead-letter queue (created if missing) instead, in the same transaction, and
     /// selection goes on until <paramref name="limit"/> messages are claimed or none is left.
+    /// A message with a <see cref="NewMessage.Group"/> is claimable only while no unexpired message of
+    /// its group is under a live claim (pops and <see cref="IMessageController.NextClaimableAsync"/>
+    /// follow the same rule); one claim may take several messages of a group, in order.
+    /// Moved messages keep their group and deduplication id.
     /// Null when the queue is missing or nothing was claimed (moves still happen); no claim is made.
     /// </summary>
     Task<ClaimData?> CreateAsync(
@@ -211,8 +217,10 @@ public interface IClaimController
     /// <summary>
     /// As <see cref="CreateAsync"/> with a limit of 1, up to <paramref name="count"/> times: each of
     /// the oldest claimable messages under a claim of its own (SQS's receive, whose messages each have
-    /// their own visibility), in FIFO order; empty when none was claimed. A driver that can, takes them
-    /// all in one transaction; the default makes one claim after the other.
+    /// their own visibility), in FIFO order; empty when none was claimed. The messages are chosen as
+    /// one claim of <paramref name="count"/> would choose them, so several messages of one group may be
+    /// taken together. A driver that can, takes them all in one transaction; the default makes one
+    /// claim after the other (and so takes at most one message of a group).
     /// </summary>
     async Task<IReadOnlyList<ClaimData>> CreateEachAsync(
         QueueRef queue, int ttl, int grace, int count, DateTimeOffset now, CancellationToken cancellationToken,

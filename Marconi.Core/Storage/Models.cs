@@ -5,6 +5,26 @@ namespace Marconi.Core.Storage;
 /// <param name="Encrypted">The body is ciphertext the core made; storage only carries the flag.</param>
 public sealed record NewMessage(int Ttl, byte[] Body, int Delay = 0, bool Encrypted = false)
 {
+    /// <summary>How long a deduplication id holds after its message was stored (SQS FIFO's five minutes).</summary>
+    public static readonly TimeSpan DeduplicationWindow = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// The message group (SQS FIFO's MessageGroupId), or null. A message with a group is claimable only
+    /// while no other unexpired message of its group in the queue is under a live claim, so a group's
+    /// messages are worked one claim at a time, in order.
+    /// </summary>
+    public string? Group { get; init; }
+
+    /// <summary>
+    /// The deduplication id (SQS FIFO's MessageDeduplicationId), or null. A message whose id a message
+    /// of the same queue posted within <see cref="DeduplicationWindow"/> already had (in the same group
+    /// when <see cref="DeduplicateByGroup"/>) is not stored: the post answers the earlier message's id.
+    /// </summary>
+    public string? DeduplicationId { get; init; }
+
+    /// <summary>Deduplication ids count per message group rather than per queue (SQS's DeduplicationScope messageGroup).</summary>
+    public bool DeduplicateByGroup { get; init; }
+
     /// <summary>A body given as text (health checks, tests, benchmarks); null stays null.</summary>
     public NewMessage(int ttl, string body, int delay = 0, bool encrypted = false)
         : this(ttl, body is null ? null! : System.Text.Encoding.UTF8.GetBytes(body), delay, encrypted)
@@ -23,7 +43,14 @@ public sealed record NewMessage(int Ttl, byte[] Body, int Delay = 0, bool Encryp
 /// <param name="Encrypted">The body was stored encrypted (<see cref="NewMessage.Encrypted"/>).</param>
 public sealed record StoredMessage(
     string Id, string Marker, int Ttl, DateTimeOffset Created, string Body,
-    int ClaimCount = 0, string? ClaimId = null, bool Encrypted = false);
+    int ClaimCount = 0, string? ClaimId = null, bool Encrypted = false)
+{
+    /// <summary>The message group it was posted with (<see cref="NewMessage.Group"/>), or null.</summary>
+    public string? Group { get; init; }
+
+    /// <summary>The deduplication id it was posted with (<see cref="NewMessage.DeduplicationId"/>), or null.</summary>
+    public string? DeduplicationId { get; init; }
+}
 
 /// <summary>An element of a queue listing. <paramref name="Metadata"/> is set only for detailed listings.</summary>
 public sealed record QueueListItem(string Name, string? Metadata);
