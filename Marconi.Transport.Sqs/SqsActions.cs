@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json.Nodes;
 using Marconi.Core;
 using Marconi.Core.Operations;
@@ -26,6 +28,7 @@ public sealed class SqsActions
     private const int MaxListedQueues = 1000;
     private const int MaxReceive = 10;
 
+    private readonly ClaimWaiters _waiters;
     private readonly QueueOperations _queues;
     private readonly MessageOperations _messages;
     private readonly ClaimOperations _claims;
@@ -36,8 +39,9 @@ public sealed class SqsActions
 
     public SqsActions(
         QueueOperations queues, MessageOperations messages, ClaimOperations claims, IOptions<LimitsOptions> limits,
-        IOptions<SqsTransportOptions> options, TimeProvider clock)
+        IOptions<SqsTransportOptions> options, TimeProvider clock, ClaimWaiters waiters)
     {
+        _waiters = waiters;
         _queues = queues;
         _messages = messages;
         _claims = claims;
@@ -106,12 +110,8 @@ public sealed class SqsActions
 
     private static void CheckQueueName(string name)
     {
-        if (name.EndsWith(".fifo", StringComparison.Ordinal))
-        {
-            throw SqsError.UnsupportedOperation("FIFO queues are not supported by this endpoint.");
-        }
-
-        if (name.Length > QueueNames.MaxLength || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-'))
+        var stem = SqsQueueAttributes.IsFifo(name) ? name[..^SqsQueueAttributes.FifoSuffix.Length] : name;
+        if (stem.Length == 0 || name.Length > QueueNames.MaxLength || !stem.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-'))
         {
             throw SqsError.InvalidParameterValue(
                 $"Value {name} for parameter QueueName is invalid. Reason: Can only include alphanumeric characters, hyphens, or underscores. 1 to {QueueNames.MaxLength} in length.");
@@ -124,9 +124,16 @@ public sealed class SqsActions
         CheckQueueName(name);
         var queue = new QueueRef(call.Project, name);
         var attributes = call.Request.StringMap("Attributes");
+        var fifo = SqsQueueAttributes.IsFifo(name);
+        if (fifo && !attributes.Any(a => a.Key == "FifoQueue"))
+        {
+            // As SQS: a FIFO queue is asked for by its attribute, and its name says so too.
+            throw SqsQueueAttributes.FifoNameRequired();
+        }
+
         var tags = call.Request.Has("tags") ? call.Request.StringMap("tags") : call.Request.StringMap("Tags");
         var metadata = new JsonObject();
-        SqsQueueAttributes.Apply(metadata, attributes, _limits, arn => DeadLetterQueueOf(call, arn), _clock.GetUtcNow());
+        SqsQueueAttributes.Apply(metadata, attributes, _limits, arn => DeadLetterQueueOf(call, arn, fifo), _clock.GetUtcNow(), fifo);
         if (tags.Count > 0)
         {
             ((JsonObject)metadata[SqsQueueAttributes.Member]!)["Tags"] = TagObject(tags);
@@ -137,8 +144,8 @@ public sealed class SqsActions
         {
             // SQS: creating an existing queue answers its URL, unless the attributes asked for differ.
             var stored = await MetadataOf(queue, t);
-            var current = SqsQueueAttributes.Read(stored, _limits, _options.Region, call.Project);
-            var asked = SqsQueueAttributes.Read(metadata.ToJsonString(), _limits, _options.Region, call.Project);
+            var current = SqsQueueAttributes.Read(stored, _limits, _options.Region, call.Project, fifo);
+            var asked = SqsQueueAttributes.Read(metadata.ToJsonString(), _limits, _options.Region, call.Project, fifo);
             if (attributes.Any(a => current.GetValueOrDefault(a.Key) != asked.GetValueOrDefault(a.Key)))
             {
                 throw SqsError.QueueNameExists(name);
@@ -148,10 +155,12 @@ public sealed class SqsActions
         return w => w.String("QueueUrl", Url(call, name));
     }
 
-    private string DeadLetterQueueOf(SqsCall call, string arn) =>
-        SqsQueueUrl.QueueOfArn(arn, call.Project) is { } name && QueueNames.IsValid(name)
-            ? name
-            : throw SqsError.InvalidAttributeValue($"Value {arn} for parameter RedrivePolicy is invalid. Reason: the dead-letter target must be a queue of the same account.");
+    private static string DeadLetterQueueOf(SqsCall call, string arn, bool fifo) =>
+        SqsQueueUrl.QueueOfArn(arn, call.Project) is not { } name || !QueueNames.IsValid(name)
+            ? throw SqsError.InvalidAttributeValue($"Value {arn} for parameter RedrivePolicy is invalid. Reason: the dead-letter target must be a queue of the same account.")
+            : SqsQueueAttributes.IsFifo(name) != fifo
+                ? throw SqsError.InvalidAttributeValue($"Value {arn} for parameter RedrivePolicy is invalid. Reason: Dead-letter queue must be same type of queue as the source.")
+                : name;
 
     /// <summary>SQS refuses a redrive policy whose dead-letter queue does not exist.</summary>
     private async Task CheckDeadLetterQueueAsync(SqsCall call, JsonObject metadata, CancellationToken t)
@@ -251,13 +260,14 @@ public sealed class SqsActions
         var all = names.Contains("All");
         foreach (var name in names)
         {
-            if (name != "All" && !SqsQueueAttributes.Settable.Contains(name) && !SqsQueueAttributes.ReadOnly.Contains(name))
+            if (name != "All" && !SqsQueueAttributes.Settable.Contains(name) && !SqsQueueAttributes.ReadOnly.Contains(name)
+                && !SqsQueueAttributes.Fifo.Contains(name))
             {
                 throw SqsError.InvalidAttributeName(name);
             }
         }
 
-        var values = SqsQueueAttributes.Read(metadata, _limits, _options.Region, call.Project);
+        var values = SqsQueueAttributes.Read(metadata, _limits, _options.Region, call.Project, SqsQueueAttributes.IsFifo(queue.Name));
         values["QueueArn"] = SqsQueueAttributes.Arn(_options.Region, call.Project, queue.Name);
         if (all || names.Any(n => n.StartsWith("ApproximateNumberOfMessages", StringComparison.Ordinal)))
         {
@@ -278,17 +288,22 @@ public sealed class SqsActions
     {
         var queue = QueueOf(call);
         var attributes = call.Request.StringMap("Attributes");
-        await UpdateAsync(call, queue, metadata =>
+        var fifo = SqsQueueAttributes.IsFifo(queue.Name);
+        // Checked on their own first, the dead-letter queue's existence included, so a refused
+        // change writes nothing.
+        var asked = new JsonObject();
+        SqsQueueAttributes.Apply(asked, attributes, _limits, arn => DeadLetterQueueOf(call, arn, fifo), _clock.GetUtcNow(), fifo);
+        await CheckDeadLetterQueueAsync(call, asked, t);
+        await UpdateAsync(queue, metadata =>
         {
-            SqsQueueAttributes.Apply(metadata, attributes, _limits, arn => DeadLetterQueueOf(call, arn), _clock.GetUtcNow());
+            SqsQueueAttributes.Apply(metadata, attributes, _limits, arn => DeadLetterQueueOf(call, arn, fifo), _clock.GetUtcNow(), fifo);
         }, t);
         return null;
     }
 
     /// <summary>A read-modify-write of the queue's metadata that never loses a concurrent change.</summary>
-    private async Task UpdateAsync(SqsCall call, QueueRef queue, Action<JsonObject> change, CancellationToken t)
+    private async Task UpdateAsync(QueueRef queue, Action<JsonObject> change, CancellationToken t)
     {
-        JsonObject? checkedMetadata = null;
         try
         {
             await _queues.UpdateMetadataAsync(queue, stored =>
@@ -306,18 +321,12 @@ public sealed class SqsActions
                 }
 
                 change(metadata);
-                checkedMetadata = metadata;
                 return metadata.ToJsonString();
             }, t);
         }
         catch (MarconiException exception) when (exception.Kind == MarconiErrorKind.NotFound)
         {
             throw SqsError.NonExistentQueue();
-        }
-
-        if (checkedMetadata is not null)
-        {
-            await CheckDeadLetterQueueAsync(call, checkedMetadata, t);
         }
     }
 
@@ -345,7 +354,7 @@ public sealed class SqsActions
     {
         var queue = QueueOf(call);
         var tags = call.Request.StringMap("Tags");
-        await UpdateAsync(call, queue, metadata =>
+        await UpdateAsync(queue, metadata =>
         {
             var sqs = metadata[SqsQueueAttributes.Member] as JsonObject ?? new JsonObject();
             var existing = sqs["Tags"] as JsonObject ?? new JsonObject();
@@ -370,7 +379,7 @@ public sealed class SqsActions
     {
         var queue = QueueOf(call);
         var keys = call.Request.Strings("TagKeys");
-        await UpdateAsync(call, queue, metadata =>
+        await UpdateAsync(queue, metadata =>
         {
             if (metadata[SqsQueueAttributes.Member] is JsonObject sqs && sqs["Tags"] is JsonObject tags)
             {
@@ -393,22 +402,64 @@ public sealed class SqsActions
     /// What a send needs of the queue: its delay, retention and largest message, from the settings
     /// cache (a missing queue has none; its post is then refused as NonExistentQueue).
     /// </summary>
-    private async Task<(QueueSettings Settings, int MaxSize, int Retention)> SendTermsAsync(QueueRef queue, CancellationToken t)
+    private sealed record SendTerms(QueueSettings Settings, int MaxSize, int Retention, FifoTerms? Fifo);
+
+    /// <summary>
+    /// What a send needs of the queue: its delay, retention and largest message, from the settings
+    /// cache (a missing queue has none; its post is then refused as NonExistentQueue), and for a FIFO
+    /// queue its deduplication settings, read from its metadata.
+    /// </summary>
+    private async Task<SendTerms> SendTermsAsync(QueueRef queue, CancellationToken t)
     {
         var settings = await _queues.GetSettingsAsync(queue, t);
-        return (settings, (int)(settings.MaxMessagesPostSize ?? SqsQueueAttributes.MaximumMessageSizeDefault(_limits)),
-            (int)(settings.DefaultMessageTtl ?? SqsQueueAttributes.RetentionDefault(_limits)));
+        var fifo = SqsQueueAttributes.IsFifo(queue.Name) ? SqsQueueAttributes.FifoTerms(await MetadataOf(queue, t)) : null;
+        return new SendTerms(settings, (int)(settings.MaxMessagesPostSize ?? SqsQueueAttributes.MaximumMessageSizeDefault(_limits)),
+            (int)(settings.DefaultMessageTtl ?? SqsQueueAttributes.RetentionDefault(_limits)), fifo);
     }
 
-    private MessageDocument Document(SqsRequest entry, SqsMessage message, QueueSettings settings, int retention)
+    /// <summary>SQS's rule for MessageGroupId and MessageDeduplicationId: 1 to 128 printable ASCII characters.</summary>
+    private static string FifoId(string name, string value) =>
+        value.Length is >= 1 and <= 128 && value.All(c => c is >= '!' and <= '~')
+            ? value
+            : throw SqsError.InvalidParameterValue(
+                $"Value for parameter {name} is invalid. Reason: it must be 1 to 128 alphanumeric or punctuation characters.");
+
+    private MessageDocument Document(SqsRequest entry, SqsMessage message, SendTerms terms)
     {
-        if (entry.Has("MessageGroupId") || entry.Has("MessageDeduplicationId"))
+        if (terms.Fifo is not { } fifo)
         {
-            throw SqsError.UnsupportedOperation("MessageGroupId and MessageDeduplicationId are for FIFO queues, which this endpoint does not offer.");
+            if (entry.Has("MessageDeduplicationId"))
+            {
+                throw SqsError.InvalidParameterValue(
+                    "The request include parameter MessageDeduplicationId that is not valid for this queue type.");
+            }
+
+            // A MessageGroupId on a standard queue asks SQS for fairness between groups, not order:
+            // taken, and not kept, as every message here is served in the order it came.
+            var delay = entry.Integer("DelaySeconds", 0, _limits.MaxMessageDelay) ?? terms.Settings.DefaultMessageDelay ?? _limits.DefaultMessageDelay;
+            return new MessageDocument(terms.Retention, SqsMessages.Encode(message), delay);
         }
 
-        var delay = entry.Integer("DelaySeconds", 0, _limits.MaxMessageDelay) ?? settings.DefaultMessageDelay ?? _limits.DefaultMessageDelay;
-        return new MessageDocument(retention, SqsMessages.Encode(message), delay);
+        var group = FifoId("MessageGroupId", entry.String("MessageGroupId") ?? throw SqsError.MissingParameter("MessageGroupId"));
+        if (entry.Integer("DelaySeconds", 0, _limits.MaxMessageDelay) is > 0)
+        {
+            throw SqsError.InvalidParameterValue(
+                "Value for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type.");
+        }
+
+        var deduplicationId = entry.String("MessageDeduplicationId") is { } given
+            ? FifoId("MessageDeduplicationId", given)
+            : fifo.ContentBasedDeduplication
+                ? Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(message.Body)))
+                : throw SqsError.InvalidParameterValue(
+                    "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly");
+        return new MessageDocument(
+            terms.Retention, SqsMessages.Encode(message), terms.Settings.DefaultMessageDelay ?? _limits.DefaultMessageDelay)
+        {
+            Group = group,
+            DeduplicationId = deduplicationId,
+            DeduplicateByGroup = fifo.DeduplicateByGroup,
+        };
     }
 
     private static SqsMessage MessageOf(SqsRequest entry) =>
@@ -418,15 +469,25 @@ public sealed class SqsActions
     {
         var queue = QueueOf(call);
         var message = MessageOf(call.Request);
-        var (settings, maxSize, retention) = await SendTermsAsync(queue, t);
-        SqsMessages.Check(message, maxSize);
-        var document = Document(call.Request, message, settings, retention);
-        var posted = await _messages.PostAsync(queue, call.ClientId, [document], settings, createQueue: false, t);
+        var terms = await SendTermsAsync(queue, t);
+        SqsMessages.Check(message, terms.MaxSize);
+        var document = Document(call.Request, message, terms);
+        var posted = await _messages.PostAsync(queue, call.ClientId, [document], terms.Settings, createQueue: false, t);
         var id = posted.MessageIds[0];
-        return w => WriteSent(w, id, message);
+        var fifo = terms.Fifo is not null;
+        return w => WriteSent(w, id, message, fifo);
     }
 
-    private static void WriteSent(SqsWriter w, string id, SqsMessage message)
+    /// <summary>
+    /// A FIFO message's sequence number: its position in the store, which grows with every message
+    /// stored, as SQS's does within a group; as SQS writes it, in decimal digits.
+    /// </summary>
+    private static string SequenceNumber(string messageId) =>
+        Core.Storage.Ids.TryParseMessageId(messageId, out var marker)
+            ? marker.ToString("D20", CultureInfo.InvariantCulture)
+            : throw new InvalidOperationException($"The store issued message id {messageId}, which is not one of its own.");
+
+    private static void WriteSent(SqsWriter w, string id, SqsMessage message, bool fifo)
     {
         w.String("MD5OfMessageBody", SqsMessages.Md5OfBody(message.Body));
         if (SqsMessages.Md5OfAttributes(message.Attributes) is { } md5)
@@ -435,6 +496,10 @@ public sealed class SqsActions
         }
 
         w.String("MessageId", id);
+        if (fifo)
+        {
+            w.String("SequenceNumber", SequenceNumber(id));
+        }
     }
 
     /// <summary>A batch's entries: 1 to 10, each with a distinct, well-formed Id.</summary>
@@ -494,7 +559,7 @@ public sealed class SqsActions
     {
         var queue = QueueOf(call);
         var entries = EntriesOf(call.Request);
-        var (settings, maxSize, retention) = await SendTermsAsync(queue, t);
+        var terms = await SendTermsAsync(queue, t);
         var failed = new List<BatchFailure>();
         var accepted = new List<(string Id, SqsMessage Message, MessageDocument Document)>();
         var total = 0;
@@ -503,8 +568,8 @@ public sealed class SqsActions
             try
             {
                 var message = MessageOf(entry);
-                total += SqsMessages.Check(message, maxSize);
-                accepted.Add((id, message, Document(entry, message, settings, retention)));
+                total += SqsMessages.Check(message, terms.MaxSize);
+                accepted.Add((id, message, Document(entry, message, terms)));
             }
             catch (SqsError error)
             {
@@ -521,7 +586,7 @@ public sealed class SqsActions
         if (accepted.Count > 0)
         {
             // The valid entries are stored together: one durable, atomic post.
-            ids = (await _messages.PostAsync(queue, call.ClientId, [.. accepted.Select(a => a.Document)], settings, createQueue: false, t)).MessageIds;
+            ids = (await _messages.PostAsync(queue, call.ClientId, [.. accepted.Select(a => a.Document)], terms.Settings, createQueue: false, t)).MessageIds;
         }
 
         return w =>
@@ -531,7 +596,7 @@ public sealed class SqsActions
             {
                 w.StartItem("SendMessageBatchResultEntry");
                 w.String("Id", accepted[i].Id);
-                WriteSent(w, ids[i], accepted[i].Message);
+                WriteSent(w, ids[i], accepted[i].Message, terms.Fifo is not null);
                 w.EndItem();
             }
 
@@ -553,7 +618,7 @@ public sealed class SqsActions
         if (visibility is null || wait is null)
         {
             // The queue's own defaults; a request naming both costs no read of the metadata.
-            var values = SqsQueueAttributes.Read(await MetadataOf(queue, t), _limits, _options.Region, call.Project);
+            var values = SqsQueueAttributes.Read(await MetadataOf(queue, t), _limits, _options.Region, call.Project, SqsQueueAttributes.IsFifo(queue.Name));
             visibility ??= int.Parse(values["VisibilityTimeout"], CultureInfo.InvariantCulture);
             wait ??= int.Parse(values["ReceiveMessageWaitTimeSeconds"], CultureInfo.InvariantCulture);
             known = true;
@@ -619,6 +684,37 @@ public sealed class SqsActions
         {
             yield return new("ApproximateReceiveCount", Number(stored.ClaimCount));
         }
+
+        // A FIFO queue's messages sent through SQS have a group; those a v2 client posted there have none.
+        if (stored.Group is not null)
+        {
+            if (all || names.Contains("MessageGroupId"))
+            {
+                yield return new("MessageGroupId", stored.Group);
+            }
+
+            if (stored.DeduplicationId is not null && (all || names.Contains("MessageDeduplicationId")))
+            {
+                yield return new("MessageDeduplicationId", stored.DeduplicationId);
+            }
+
+            if (all || names.Contains("SequenceNumber"))
+            {
+                yield return new("SequenceNumber", SequenceNumber(stored.Id));
+            }
+        }
+    }
+
+    /// <summary>
+    /// A FIFO queue's message group waits for its message in flight: once that is deleted, a receive
+    /// waiting on the queue looks again at once rather than at its next timer.
+    /// </summary>
+    private void GroupMayBeFree(QueueRef queue)
+    {
+        if (SqsQueueAttributes.IsFifo(queue.Name))
+        {
+            _waiters.Freed(queue);
+        }
     }
 
     /// <summary>The message and claim a receipt handle names, with SQS's error for one that is not a handle.</summary>
@@ -632,6 +728,7 @@ public sealed class SqsActions
         try
         {
             await _messages.DeleteAsync(queue, messageId, claimId, t);
+            GroupMayBeFree(queue);
         }
         catch (MarconiException exception) when (exception.Kind is MarconiErrorKind.Forbidden or MarconiErrorKind.BadRequest or MarconiErrorKind.NotFound)
         {
@@ -737,6 +834,7 @@ public sealed class SqsActions
         if (handles.Count > 0)
         {
             var deleted = await _messages.DeleteEachAsync(queue, [.. handles.Select(h => (h.MessageId, h.ClaimId))], t);
+            GroupMayBeFree(queue);
             for (var i = 0; i < handles.Count; i++)
             {
                 if (deleted[i])

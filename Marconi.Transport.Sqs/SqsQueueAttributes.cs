@@ -11,7 +11,9 @@ namespace Marconi.Transport.Sqs;
 /// MaximumMessageSize <c>_max_messages_post_size</c>, RedrivePolicy <c>_dead_letter_queue</c> and
 /// <c>_max_claim_count</c>, SqsManagedSseEnabled <c>_enable_encrypt_messages</c>; so a v2 client
 /// sees and sets them too, and sends read them from the settings cache as posts do. The rest
-/// (VisibilityTimeout, ReceiveMessageWaitTimeSeconds, timestamps, tags) live under <c>_sqs</c>.
+/// (VisibilityTimeout, ReceiveMessageWaitTimeSeconds, timestamps, tags, and a FIFO queue's
+/// ContentBasedDeduplication, DeduplicationScope and FifoThroughputLimit) live under <c>_sqs</c>.
+/// A queue is a FIFO queue when its name ends in <c>.fifo</c>, as in SQS.
 /// </summary>
 public static class SqsQueueAttributes
 {
@@ -19,8 +21,12 @@ public static class SqsQueueAttributes
     public const int DefaultVisibilityTimeout = 30;
     public const int DefaultRetentionPeriod = 345600;
 
-    /// <summary>Attributes SQS has that depend on FIFO queues, which this endpoint does not offer.</summary>
-    public static readonly HashSet<string> Fifo = ["FifoQueue", "ContentBasedDeduplication", "DeduplicationScope", "FifoThroughputLimit"];
+    public const string FifoSuffix = ".fifo";
+
+    /// <summary>Attributes of FIFO queues only.</summary>
+    public static readonly string[] Fifo = ["FifoQueue", "ContentBasedDeduplication", "DeduplicationScope", "FifoThroughputLimit"];
+
+    public static bool IsFifo(string queueName) => queueName.EndsWith(FifoSuffix, StringComparison.Ordinal);
 
     /// <summary>Attributes SQS has that need AWS itself (IAM policies, KMS).</summary>
     public static readonly HashSet<string> Unsupported = ["Policy", "RedriveAllowPolicy", "KmsMasterKeyId", "KmsDataKeyReusePeriodSeconds"];
@@ -36,16 +42,45 @@ public static class SqsQueueAttributes
     /// <summary>
     /// Applies <paramref name="attributes"/> to the metadata object <paramref name="metadata"/>;
     /// <paramref name="deadLetterQueueOf"/> reads a RedrivePolicy's target ARN to a queue name of the project.
+    /// <paramref name="fifo"/> says whether the queue is a FIFO queue (FifoQueue must agree; FIFO-only
+    /// attributes are unknown to a standard queue, as in SQS).
     /// </summary>
     public static void Apply(
         JsonObject metadata, IReadOnlyList<KeyValuePair<string, string>> attributes, LimitsOptions limits,
-        Func<string, string> deadLetterQueueOf, DateTimeOffset now)
+        Func<string, string> deadLetterQueueOf, DateTimeOffset now, bool fifo)
     {
         var sqs = metadata[Member] as JsonObject ?? new JsonObject();
         foreach (var (name, value) in attributes)
         {
+            if (!fifo && Fifo.Contains(name) && !(name == "FifoQueue" && value == "false"))
+            {
+                throw name == "FifoQueue"
+                    ? FifoNameRequired()
+                    : SqsError.InvalidAttributeName(name);
+            }
+
             switch (name)
             {
+                case "FifoQueue":
+                    if (fifo && value != "true")
+                    {
+                        throw FifoNameRequired();
+                    }
+
+                    break;
+                case "ContentBasedDeduplication":
+                    sqs[name] = Boolean(name, value);
+                    break;
+                case "DeduplicationScope":
+                    sqs[name] = value is "queue" or "messageGroup"
+                        ? value
+                        : throw SqsError.InvalidAttributeValue($"Invalid value for the parameter {name}: it must be queue or messageGroup.");
+                    break;
+                case "FifoThroughputLimit":
+                    sqs[name] = value is "perQueue" or "perMessageGroupId"
+                        ? value
+                        : throw SqsError.InvalidAttributeValue($"Invalid value for the parameter {name}: it must be perQueue or perMessageGroupId.");
+                    break;
                 case "DelaySeconds":
                     metadata[ReservedMetadata.DefaultMessageDelay] = Integer(name, value, 0, limits.MaxMessageDelay);
                     break;
@@ -62,23 +97,22 @@ public static class SqsQueueAttributes
                     sqs[name] = Integer(name, value, 0, limits.MaxClaimTtl);
                     break;
                 case "SqsManagedSseEnabled":
-                    metadata[ReservedMetadata.EnableEncryptMessages] = bool.TryParse(value, out var on)
-                        ? on
-                        : throw SqsError.InvalidAttributeValue($"Invalid value for the parameter {name}: it must be true or false.");
+                    metadata[ReservedMetadata.EnableEncryptMessages] = Boolean(name, value);
                     break;
                 case "RedrivePolicy":
                     ApplyRedrivePolicy(metadata, value, deadLetterQueueOf);
                     break;
                 default:
-                    if (Fifo.Contains(name))
-                    {
-                        throw SqsError.UnsupportedOperation($"FIFO queues are not supported by this endpoint ({name}).");
-                    }
-
                     throw Unsupported.Contains(name)
                         ? SqsError.UnsupportedOperation($"The attribute {name} is not supported by this endpoint.")
                         : SqsError.InvalidAttributeName(name);
             }
+        }
+
+        if (StringOf(sqs, "DeduplicationScope") == "messageGroup" && StringOf(sqs, "FifoThroughputLimit") == "perQueue")
+        {
+            // SQS: deduplication per message group goes with a throughput limit per message group.
+            throw SqsError.InvalidAttributeValue("FifoThroughputLimit perQueue cannot be used with DeduplicationScope messageGroup.");
         }
 
         sqs["LastModifiedTimestamp"] = now.ToUnixTimeSeconds();
@@ -122,27 +156,26 @@ public static class SqsQueueAttributes
             "Value for parameter RedrivePolicy is invalid. Reason: it must be {\"deadLetterTargetArn\": \"<queue ARN>\", \"maxReceiveCount\": 1 to 1000}.");
     }
 
+    /// <summary>SQS's answer to a FIFO attribute that does not match the queue's name.</summary>
+    public static SqsError FifoNameRequired() => SqsError.InvalidParameterValue(
+        "The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in length.");
+
+    private static bool Boolean(string name, string value) =>
+        bool.TryParse(value, out var on)
+            ? on
+            : throw SqsError.InvalidAttributeValue($"Invalid value for the parameter {name}: it must be true or false.");
+
     private static int Integer(string name, string value, int min, int max) =>
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number >= min && number <= max
             ? number
             : throw SqsError.InvalidAttributeValue($"Invalid value for the parameter {name}: it must be an integer from {min} to {max}.");
 
     /// <summary>The settable attributes as stored, with SQS's defaults where nothing is stored.</summary>
-    public static Dictionary<string, string> Read(string metadataText, LimitsOptions limits, string region, string project)
+    public static Dictionary<string, string> Read(string metadataText, LimitsOptions limits, string region, string project, bool fifo)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         var settings = ReservedMetadata.Read(metadataText);
-        JsonObject? sqs = null;
-        try
-        {
-            var found = (JsonNode.Parse(metadataText) as JsonObject)?[Member] as JsonObject;
-            // Member names are read on first use: a repeated one fails here, inside the try.
-            _ = found?.Count;
-            sqs = found;
-        }
-        catch (Exception exception) when (exception is JsonException or InvalidOperationException or ArgumentException)
-        {
-        }
+        var sqs = SqsObject(metadataText);
 
         // Set through the v2 API too: what is not a plain non-negative int is read as not set.
         string Of(string name, long fallback) =>
@@ -163,6 +196,15 @@ public static class SqsQueueAttributes
             });
         }
 
+        if (fifo)
+        {
+            var terms = FifoTermsOf(sqs);
+            values["FifoQueue"] = "true";
+            values["ContentBasedDeduplication"] = terms.ContentBasedDeduplication ? "true" : "false";
+            values["DeduplicationScope"] = terms.DeduplicateByGroup ? "messageGroup" : "queue";
+            values["FifoThroughputLimit"] = StringOf(sqs, "FifoThroughputLimit") == "perMessageGroupId" ? "perMessageGroupId" : "perQueue";
+        }
+
         foreach (var stamp in new[] { "CreatedTimestamp", "LastModifiedTimestamp" })
         {
             if (sqs?[stamp] is JsonValue v && v.TryGetValue<long>(out var seconds))
@@ -172,6 +214,32 @@ public static class SqsQueueAttributes
         }
 
         return values;
+    }
+
+    /// <summary>What a send to a FIFO queue needs of its attributes.</summary>
+    public static FifoTerms FifoTerms(string metadataText) => FifoTermsOf(SqsObject(metadataText));
+
+    private static FifoTerms FifoTermsOf(JsonObject? sqs) => new(
+        sqs?["ContentBasedDeduplication"] is JsonValue c && c.TryGetValue<bool>(out var content) && content,
+        StringOf(sqs, "DeduplicationScope") == "messageGroup");
+
+    /// <summary>A string member of <c>_sqs</c>; anything else (set through the v2 API) reads as not set.</summary>
+    private static string? StringOf(JsonObject? sqs, string name) =>
+        sqs?[name] is JsonValue v && v.TryGetValue<string>(out var text) ? text : null;
+
+    private static JsonObject? SqsObject(string metadataText)
+    {
+        try
+        {
+            var found = (JsonNode.Parse(metadataText) as JsonObject)?[Member] as JsonObject;
+            // Member names are read on first use: a repeated one fails here, inside the try.
+            _ = found?.Count;
+            return found;
+        }
+        catch (Exception exception) when (exception is JsonException or InvalidOperationException or ArgumentException)
+        {
+            return null;
+        }
     }
 
     /// <summary>SQS's largest message (256 KiB), within the host's largest post.</summary>
@@ -198,3 +266,7 @@ public static class SqsQueueAttributes
         return [];
     }
 }
+
+/// <summary>A FIFO queue's deduplication settings.</summary>
+/// <param name="DeduplicateByGroup">DeduplicationScope is messageGroup.</param>
+public sealed record FifoTerms(bool ContentBasedDeduplication, bool DeduplicateByGroup);

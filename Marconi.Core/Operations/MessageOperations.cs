@@ -58,9 +58,12 @@ public sealed class MessageOperations(
         settings ??= await queues.GetSettingsAsync(queue, cancellationToken);
         foreach (var message in documents)
         {
-            messages.Add(settings.EncryptMessages
+            var stored = settings.EncryptMessages
                 ? new NewMessage((int)message.Ttl, await cipher.EncryptAsync(message.Body, cancellationToken), (int)message.Delay, Encrypted: true)
-                : new NewMessage((int)message.Ttl, message.Body, (int)message.Delay));
+                : new NewMessage((int)message.Ttl, message.Body, (int)message.Delay);
+            messages.Add(message.Group is null && message.DeduplicationId is null
+                ? stored
+                : stored with { Group = message.Group, DeduplicationId = message.DeduplicationId, DeduplicateByGroup = message.DeduplicateByGroup });
         }
 
         var ids = await driver.Messages.PostAsync(queue, messages, clientId, clock.GetUtcNow(), cancellationToken, createQueue)

@@ -12,6 +12,15 @@ public sealed record MessageDocument(long Ttl, byte[] Body, long Delay = 0)
         : this(ttl, System.Text.Encoding.UTF8.GetBytes(body), delay)
     {
     }
+
+    /// <summary>The message group (<see cref="Storage.NewMessage.Group"/>); SQS FIFO queues' only.</summary>
+    public string? Group { get; init; }
+
+    /// <summary>The deduplication id (<see cref="Storage.NewMessage.DeduplicationId"/>); SQS FIFO queues' only.</summary>
+    public string? DeduplicationId { get; init; }
+
+    /// <summary>See <see cref="Storage.NewMessage.DeduplicateByGroup"/>.</summary>
+    public bool DeduplicateByGroup { get; init; }
 }
 
 /// <summary>Claim parameters after parsing; the limit is already defaulted.</summary>

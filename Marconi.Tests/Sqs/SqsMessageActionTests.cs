@@ -164,7 +164,7 @@ public sealed class SqsMessageActionTests(SqsKeysFactory factory) : IClassFixtur
         {
             MessageAttributes = new() { ["n"] = new MessageAttributeValue { DataType = "Number", StringValue = "twelve" } },
         }))).Should().Be("InvalidParameterValue");
-        (await CodeOf(() => sqs.SendMessageAsync(new SendMessageRequest(url, "x") { MessageGroupId = "g" }))).Should().Contain("UnsupportedOperation");
+        (await CodeOf(() => sqs.SendMessageAsync(new SendMessageRequest(url, "x") { MessageDeduplicationId = "d" }))).Should().Be("InvalidParameterValue");
         (await CodeOf(() => sqs.ReceiveMessageAsync(new ReceiveMessageRequest(url) { MaxNumberOfMessages = 11 }))).Should().Be("InvalidParameterValue");
         (await CodeOf(() => sqs.ReceiveMessageAsync(new ReceiveMessageRequest(url) { WaitTimeSeconds = 21 }))).Should().Be("InvalidParameterValue");
         (await CodeOf(() => sqs.DeleteMessageAsync(url, "x"))).Should().Be("ReceiptHandleIsInvalid");

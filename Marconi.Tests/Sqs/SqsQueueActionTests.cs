@@ -140,9 +140,9 @@ public sealed class SqsQueueActionTests(SqsKeysFactory factory) : IClassFixture<
             ["RedrivePolicy"] = $$"""{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:{{project}}:nowhere","maxReceiveCount":3}""",
         }))).Should().Be("InvalidAttributeValue");
         (await CodeOf(() => sqs.GetQueueAttributesAsync(url, ["Nope"]))).Should().Be("InvalidAttributeName");
-        (await CodeOf(() => sqs.CreateQueueAsync("orders.fifo"))).Should().Contain("UnsupportedOperation");
+        (await CodeOf(() => sqs.CreateQueueAsync("orders.fifo"))).Should().Be("InvalidParameterValue");
         (await CodeOf(() => sqs.CreateQueueAsync(new CreateQueueRequest("orders") { Attributes = new() { ["FifoQueue"] = "true" } })))
-            .Should().Contain("UnsupportedOperation");
+            .Should().Be("InvalidParameterValue");
         (await CodeOf(() => sqs.CreateQueueAsync("bad name"))).Should().Be("InvalidParameterValue");
         (await CodeOf(() => sqs.CreateQueueAsync(new string('q', 65)))).Should().Be("InvalidParameterValue");
         // Nothing was stored by the refused requests.
