@@ -148,6 +148,7 @@ public sealed class SqsQueueActionTests(SqsKeysFactory factory) : IClassFixture<
         // Nothing was stored by the refused requests.
         (await sqs.ListQueuesAsync(new ListQueuesRequest())).QueueUrls.Select(u => u.Split('/')[^1]).Should().Equal("strict");
         (await sqs.GetQueueAttributesAsync(url, ["VisibilityTimeout"])).VisibilityTimeout.Should().Be(30);
+        (await sqs.GetQueueAttributesAsync(url, ["All"])).Attributes.Should().NotContainKey("RedrivePolicy", "a refused policy is not stored");
     }
 
     [Fact]
