@@ -157,6 +157,32 @@ public sealed class SqsBotoTests(SqsBotoTests.Server server) : IClassFixture<Sqs
     }
 
     [SkippableFact]
+    public async Task AFifoQueueWorksOverTheQueryProtocol()
+    {
+        Skip.IfNot(server.HasBoto3, NoBoto3);
+        var steps = await RunAsync("fifo", server.SecretAccessKey);
+
+        var sent = Step(steps, "sent");
+        sent.GetProperty("duplicate").GetString().Should().Be(sent.GetProperty("first").GetString(), "content-based deduplication");
+        var sequences = Strings(sent.GetProperty("batch_sequences")).Prepend(sent.GetProperty("sequence").GetString()!).ToList();
+        sequences.Should().OnlyContain(n => n.Length == 20).And.BeInAscendingOrder(StringComparer.Ordinal);
+
+        var received = Step(steps, "received");
+        Strings(received.GetProperty("held")).Should().Equal("a1");
+        Strings(received.GetProperty("others")).Should().Equal(["b1"], "group A is in flight");
+        received.GetProperty("attributes").GetProperty("MessageGroupId").GetString().Should().Be("A");
+        received.GetProperty("attributes").GetProperty("MessageDeduplicationId").GetString().Should().MatchRegex("^[0-9a-f]{64}$");
+        received.GetProperty("attributes").GetProperty("SequenceNumber").GetString().Should().Be(sent.GetProperty("sequence").GetString());
+
+        var after = Step(steps, "after_delete");
+        Strings(after.GetProperty("bodies")).Should().Equal("a2");
+        after.GetProperty("missing_group").GetString().Should().Be("MissingParameter");
+        var attributes = Step(steps, "attributes");
+        attributes.GetProperty("FifoQueue").GetString().Should().Be("true");
+        attributes.GetProperty("ContentBasedDeduplication").GetString().Should().Be("true");
+    }
+
+    [SkippableFact]
     public async Task GetQueueUrlOfAMissingQueueRaisesQueueDoesNotExist()
     {
         Skip.IfNot(server.HasBoto3, NoBoto3);
@@ -287,6 +313,29 @@ public sealed class SqsBotoTests(SqsBotoTests.Server server) : IClassFixture<Sqs
             out("wrong_secret", code=error_code(lambda: client(key_id, secret + "x").list_queues()))
             out("unknown_key", code=error_code(lambda: client("0123456789abcdef", secret).list_queues()))
             out("right_secret", code=error_code(lambda: sqs.list_queues()))
+
+        elif scenario == "fifo":
+            url = sqs.create_queue(QueueName="orders-by-boto.fifo",
+                                   Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"})["QueueUrl"]
+            first = sqs.send_message(QueueUrl=url, MessageBody="a1", MessageGroupId="A")
+            duplicate = sqs.send_message(QueueUrl=url, MessageBody="a1", MessageGroupId="A")
+            batch = sqs.send_message_batch(QueueUrl=url, Entries=[
+                {"Id": "a2", "MessageBody": "a2", "MessageGroupId": "A"},
+                {"Id": "b1", "MessageBody": "b1", "MessageGroupId": "B", "MessageDeduplicationId": "b-1"}])
+            out("sent", first=first["MessageId"], duplicate=duplicate["MessageId"],
+                sequence=first["SequenceNumber"], batch_sequences=[e["SequenceNumber"] for e in batch["Successful"]])
+            held = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, VisibilityTimeout=60,
+                                       AttributeNames=["All"])["Messages"]
+            others = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+            out("received", held=[m["Body"] for m in held], others=[m["Body"] for m in others],
+                attributes={k: v for k, v in held[0]["Attributes"].items()
+                            if k in ("MessageGroupId", "MessageDeduplicationId", "SequenceNumber")})
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=held[0]["ReceiptHandle"])
+            after = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+            out("after_delete", bodies=[m["Body"] for m in after],
+                missing_group=error_code(lambda: sqs.send_message(QueueUrl=url, MessageBody="x")))
+            out("attributes", **{k: v for k, v in sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"].items()
+                                 if k in ("FifoQueue", "ContentBasedDeduplication")})
 
         elif scenario == "missing-queue":
             try:
