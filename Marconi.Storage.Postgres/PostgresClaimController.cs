@@ -11,6 +11,9 @@ namespace Marconi.Storage.Postgres;
 /// re-checked in its newest version (READ COMMITTED re-evaluates a locking scan's conditions) and
 /// dropped. A claim row lists its messages' markers, so no index on messages.claim_id is needed and
 /// claim updates of messages can stay HOT. Lock order everywhere: queue row, claim row, message rows.
+/// Messages with a group (<see cref="NewMessage.Group"/>) are claimed only in a transaction holding the
+/// queue's group lock (<see cref="LockGroups"/>), taken after the dead-letter queue's row and before any
+/// message row: the one-statement claim gives up, claiming nothing, when it picks one.
 /// </summary>
 internal sealed class PostgresClaimController : IClaimController
 {
@@ -20,6 +23,9 @@ internal sealed class PostgresClaimController : IClaimController
     private readonly PostgresDataDriver _driver;
     private readonly string _claim;
     private readonly string _claimUnlessTired;
+    private readonly string _claimEach;
+    private readonly string _claimEachUnlessTired;
+    private readonly string _lockGroups;
     private readonly string _get;
     private readonly string _update;
     private readonly string _release;
@@ -36,6 +42,9 @@ internal sealed class PostgresClaimController : IClaimController
         var s = driver.S;
         _claim = Claim(s, deadLetter: false);
         _claimUnlessTired = Claim(s, deadLetter: true);
+        _claimEach = Claim(s, deadLetter: false, each: true);
+        _claimEachUnlessTired = Claim(s, deadLetter: true, each: true);
+        _lockGroups = LockGroups(driver.Schema);
         _get = $"""
             SELECT {MessageColumns}, k.ttl, k.updated FROM {s}.claims AS k
             JOIN {s}.messages AS m ON m.queue_id = k.queue_id AND m.marker = ANY(k.markers)
@@ -67,12 +76,13 @@ internal sealed class PostgresClaimController : IClaimController
             """;
         _lockDeadLetterQueue = $"SELECT id FROM {s}.queues WHERE project = @project AND name = @name FOR NO KEY UPDATE";
         _createDeadLetterQueue = $"INSERT INTO {s}.queues (project, name, created) VALUES (@project, @name, @now) ON CONFLICT (project, name) DO NOTHING";
-        // Under the dead-letter queue's lock, candidates are taken in order, waiting for rows others hold
-        // (each holds them for one statement or one short transaction and waits for nothing this holds):
-        // skipping a row here would move the messages after it first and break the dead-letter queue's order.
+        // Under the group lock (and the dead-letter queue's lock), candidates are taken in order, waiting for
+        // rows others hold (each holds them for one statement or one short transaction and waits for nothing
+        // this holds): skipping a row here would move the messages after it first and break the dead-letter
+        // queue's order, or give a group's later message before its earlier one.
         _candidates = $"""
             SELECT m.queue_id, m.marker, m.claim_count FROM {s}.messages AS m
-            WHERE m.queue_id = {QueueId(s)} AND m.marker > @after AND m.expires > @now AND {Visible} AND {Free}
+            WHERE m.queue_id = {QueueId(s)} AND m.marker > @after AND m.expires > @now AND {Visible} AND {Free} AND {GroupFree(s)}
             ORDER BY m.marker LIMIT @limit
             FOR UPDATE
             """;
@@ -89,7 +99,7 @@ internal sealed class PostgresClaimController : IClaimController
                 RETURNING id)
             {ExtendClaimed(s)}, claim_count = m.claim_count + 1
             FROM k WHERE m.queue_id = @queueId AND m.marker = ANY(@markers)
-            RETURNING m.marker, m.ttl, m.created, m.body, m.claim_count, m.encrypted, k.id, @salt
+            RETURNING m.marker, m.ttl, m.created, m.body, m.claim_count, m.encrypted, k.id, @salt, m.group_id, m.dedup_id
             """;
         _dropQueue = $"DELETE FROM {s}.queues WHERE id = @id";
     }
@@ -112,102 +122,174 @@ internal sealed class PostgresClaimController : IClaimController
     /// order and taken under their row locks (rows others hold are skipped); a claim row listing them;
     /// the messages updated. No row, no claim. With <paramref name="deadLetter"/>, nothing is claimed
     /// when a picked message has reached @maxClaimCount (the caller then moves it under the dead-letter
-    /// queue's lock), and the statement says so in <c>tired</c>.
+    /// queue's lock), and the statement says so in <c>tired.n</c>. Nothing is claimed either when a
+    /// picked message has a group (<c>tired.g</c>): the group rule needs the group lock, which the
+    /// caller then takes. With <paramref name="each"/>, every picked message gets a claim row of its
+    /// own, its salt the picked row's place in <c>@salts</c>.
     /// </summary>
-    internal static string Claim(string s, bool deadLetter) => $"""
+    internal static string Claim(string s, bool deadLetter, bool each = false) => $"""
         WITH picked AS (
-            SELECT m.queue_id, m.marker, m.claim_count FROM {s}.messages AS m
+            SELECT m.queue_id, m.marker, m.claim_count, m.group_id FROM {s}.messages AS m
             WHERE m.queue_id = {QueueId(s)} AND m.expires > @now AND {Visible} AND {Free}
             ORDER BY m.marker LIMIT @limit
             FOR UPDATE SKIP LOCKED),
-        tired AS ({(deadLetter ? "SELECT count(*) FILTER (WHERE claim_count >= @maxClaimCount) AS n FROM picked" : "SELECT 0::bigint AS n")}),
+        tired AS (
+            SELECT {(deadLetter ? "count(*) FILTER (WHERE claim_count >= @maxClaimCount)" : "0::bigint")} AS n,
+                   count(*) FILTER (WHERE group_id IS NOT NULL) AS g
+            FROM picked),
+        {(each ? $"""
+        k AS (
+            INSERT INTO {s}.claims (id, salt, queue_id, ttl, updated, expires, markers)
+            SELECT nextval('{s}.claim_ids'), (@salts::bigint[])[n.ord], n.queue_id, @ttl, @now, @claimExpires, ARRAY[n.marker]
+            FROM (SELECT p.queue_id, p.marker, row_number() OVER (ORDER BY p.marker) AS ord FROM picked AS p) AS n
+            WHERE (SELECT n + g FROM tired) = 0
+            RETURNING id, salt, markers[1] AS marker),
+        u AS (
+            {ExtendClaimed(s)}, claim_count = m.claim_count + 1
+            FROM picked AS p, k WHERE m.queue_id = p.queue_id AND m.marker = p.marker AND k.marker = p.marker
+            RETURNING m.marker, m.ttl, m.created, m.body, m.claim_count, m.encrypted, k.id, k.salt, m.group_id, m.dedup_id)
+        """ : $"""
         k AS (
             INSERT INTO {s}.claims (id, salt, queue_id, ttl, updated, expires, markers)
             SELECT nextval('{s}.claim_ids'), @salt, min(queue_id), @ttl, @now, @claimExpires, array_agg(marker)
-            FROM picked WHERE (SELECT n FROM tired) = 0
+            FROM picked WHERE (SELECT n + g FROM tired) = 0
             HAVING count(*) > 0
             RETURNING id),
         u AS (
             {ExtendClaimed(s)}, claim_count = m.claim_count + 1
             FROM picked AS p, k WHERE m.queue_id = p.queue_id AND m.marker = p.marker
-            RETURNING m.marker, m.ttl, m.created, m.body, m.claim_count, m.encrypted, k.id, @salt AS salt)
-        SELECT u.*, tired.n FROM tired LEFT JOIN u ON true
+            RETURNING m.marker, m.ttl, m.created, m.body, m.claim_count, m.encrypted, k.id, @salt AS salt, m.group_id, m.dedup_id)
+        """)}
+        SELECT u.*, tired.n, tired.g FROM tired LEFT JOIN u ON true
         """;
 
     public async Task<ClaimData?> CreateAsync(
         QueueRef queue, int ttl, int grace, int limit, DateTimeOffset now, CancellationToken cancellationToken,
         DeadLetterPolicy? deadLetter = null)
     {
+        var claims = await CreateClaimsAsync(queue, ttl, grace, limit, each: false, now, cancellationToken, deadLetter);
+        return claims.Count == 0 ? null : claims[0];
+    }
+
+    /// <summary>
+    /// One claim per message, the messages chosen as one claim of <paramref name="count"/> would choose
+    /// them (the group rule judged before any of them is claimed), all in one statement or transaction.
+    /// </summary>
+    public Task<IReadOnlyList<ClaimData>> CreateEachAsync(
+        QueueRef queue, int ttl, int grace, int count, DateTimeOffset now, CancellationToken cancellationToken,
+        DeadLetterPolicy? deadLetter = null) =>
+        CreateClaimsAsync(queue, ttl, grace, count, each: true, now, cancellationToken, deadLetter);
+
+    /// <summary>
+    /// One claim of up to <paramref name="limit"/> messages, or with <paramref name="each"/> a claim for
+    /// each of up to <paramref name="limit"/> messages, in FIFO order; empty when nothing was claimed.
+    /// </summary>
+    private async Task<IReadOnlyList<ClaimData>> CreateClaimsAsync(
+        QueueRef queue, int ttl, int grace, int limit, bool each, DateTimeOffset now, CancellationToken cancellationToken,
+        DeadLetterPolicy? deadLetter)
+    {
+        if (limit <= 0)
+        {
+            return [];
+        }
+
         var nowMs = now.ToUnixTimeMilliseconds();
         var claimExpires = nowMs + ttl * 1000L;
-        var salt = Ids.NewSalt();
         // A queue that dead-letters into itself would move the same messages to its tail forever.
         var policy = deadLetter is not null && deadLetter.DeadLetterQueue != queue.Name ? deadLetter : null;
 
-        var (messages, tired) = await _driver.RunAsync("Claim creation", async c =>
+        var (messages, tired, grouped) = await _driver.RunAsync("Claim creation", async c =>
         {
-            await using var command = c.Command(policy is null ? _claim : _claimUnlessTired).WithQueue(queue)
-                .With("now", nowMs).With("limit", limit).With("salt", salt).With("ttl", ttl).With("grace", grace)
+            var sql = each
+                ? policy is null ? _claimEach : _claimEachUnlessTired
+                : policy is null ? _claim : _claimUnlessTired;
+            await using var command = c.Command(sql).WithQueue(queue)
+                .With("now", nowMs).With("limit", limit).With("ttl", ttl).With("grace", grace)
                 .With("claimExpires", claimExpires).With("maxClaimCount", policy?.MaxClaimCount ?? 0);
+            if (each)
+            {
+                command.With("salts", Enumerable.Range(0, limit).Select(_ => Ids.NewSalt()).ToArray());
+            }
+            else
+            {
+                command.With("salt", Ids.NewSalt());
+            }
+
             var rows = new List<(long Marker, StoredMessage Message)>();
-            long tired = 0;
+            long tired = 0, grouped = 0;
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                tired = reader.GetInt64(8);
+                tired = reader.GetInt64(MessageColumnCount);
+                grouped = reader.GetInt64(MessageColumnCount + 1);
                 if (!reader.IsDBNull(0))
                 {
                     rows.Add(Row(reader));
                 }
             }
 
-            return (Sorted(rows), tired);
+            return (Sorted(rows), tired, grouped);
         }, cancellationToken);
 
         if (messages.Count > 0)
         {
-            return new ClaimData(messages[0].ClaimId!, ttl, now, messages);
+            return Claims(messages, ttl, now);
         }
 
-        if (tired == 0 || policy is null)
+        if ((tired == 0 || policy is null) && grouped == 0)
         {
-            return null;
+            return [];
         }
 
-        // Some picked messages must move first: again, in a transaction that locks the dead-letter queue's
-        // row before any message row (the lock order), as a post does before it draws markers.
+        // Some picked messages must move first, or have a group: again, in a transaction that locks the
+        // dead-letter queue's row, then the queue's group lock, before any message row (the lock order).
         return await _driver.TransactAsync("Claim creation", (c, t) =>
-            ClaimMovingAsync(c, t, queue, policy, ttl, grace, limit, nowMs, claimExpires, salt, now, cancellationToken), cancellationToken);
+            ClaimLockedAsync(c, t, queue, policy, ttl, grace, limit, each, nowMs, claimExpires, now, cancellationToken), cancellationToken);
     }
 
+    /// <summary>The claims of <paramref name="messages"/> (FIFO order), one per claim id, in FIFO order.</summary>
+    private static List<ClaimData> Claims(List<StoredMessage> messages, int ttl, DateTimeOffset now) =>
+        messages.GroupBy(m => m.ClaimId!).Select(g => new ClaimData(g.Key, ttl, now, g.ToList())).ToList();
+
     /// <summary>
-    /// The claim with moves, as the SQLite driver does it: select the oldest claimable messages in order,
-    /// move those claimed <see cref="DeadLetterPolicy.MaxClaimCount"/> times to the dead-letter queue's tail,
-    /// and select again after the last one seen until the claim holds its limit or nothing is left. The
-    /// dead-letter queue is created if missing, and dropped again in this transaction when nothing moved.
+    /// The claim with moves and the group rule, as the SQLite driver does it: select the oldest claimable
+    /// messages in order, move those claimed <see cref="DeadLetterPolicy.MaxClaimCount"/> times to the
+    /// dead-letter queue's tail, and select again after the last one seen until the claim holds its limit
+    /// or nothing is left. The dead-letter queue is created if missing, and dropped again in this
+    /// transaction when nothing moved. Every selection judges the group rule before any message of this
+    /// claim is claimed, so a free group gives its next messages together, under the group lock, which
+    /// every other claimer of grouped messages of the queue waits for.
     /// </summary>
-    private async Task<ClaimData?> ClaimMovingAsync(
-        NpgsqlConnection c, NpgsqlTransaction t, QueueRef queue, DeadLetterPolicy policy, int ttl, int grace, int limit,
-        long nowMs, long claimExpires, long salt, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<ClaimData>> ClaimLockedAsync(
+        NpgsqlConnection c, NpgsqlTransaction t, QueueRef queue, DeadLetterPolicy? policy, int ttl, int grace, int limit,
+        bool each, long nowMs, long claimExpires, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var deadLetterQueue = new QueueRef(queue.Project, policy.DeadLetterQueue);
         var createdDeadLetterQueue = false;
         long? deadLetterQueueId = null;
-        // Only a delete of the queue committed between the two statements leaves no row to lock; then again.
-        for (var attempt = 0; deadLetterQueueId is null; attempt++)
+        if (policy is not null)
         {
-            if (attempt == 3)
+            var deadLetterQueue = new QueueRef(queue.Project, policy.DeadLetterQueue);
+            // Only a delete of the queue committed between the two statements leaves no row to lock; then again.
+            for (var attempt = 0; deadLetterQueueId is null; attempt++)
             {
-                throw Errors.StorageUnavailable("Claim creation");
-            }
+                if (attempt == 3)
+                {
+                    throw Errors.StorageUnavailable("Claim creation");
+                }
 
-            await using (var create = c.Command(_createDeadLetterQueue, t).WithQueue(deadLetterQueue).With("now", nowMs))
-            {
-                createdDeadLetterQueue |= await create.ExecuteNonQueryAsync(cancellationToken) == 1;
-            }
+                await using (var create = c.Command(_createDeadLetterQueue, t).WithQueue(deadLetterQueue).With("now", nowMs))
+                {
+                    createdDeadLetterQueue |= await create.ExecuteNonQueryAsync(cancellationToken) == 1;
+                }
 
-            await using var lockQueue = c.Command(_lockDeadLetterQueue, t).WithQueue(deadLetterQueue);
-            deadLetterQueueId = await lockQueue.ExecuteScalarAsync(cancellationToken) as long?;
+                await using var lockQueue = c.Command(_lockDeadLetterQueue, t).WithQueue(deadLetterQueue);
+                deadLetterQueueId = await lockQueue.ExecuteScalarAsync(cancellationToken) as long?;
+            }
+        }
+
+        await using (var lockGroups = c.Command(_lockGroups, t).WithQueue(queue))
+        {
+            await lockGroups.ExecuteNonQueryAsync(cancellationToken);
         }
 
         var markers = new List<long>(limit);
@@ -220,8 +302,9 @@ internal sealed class PostgresClaimController : IClaimController
         {
             var tired = new List<long>();
             var seen = 0;
+            var wanted = limit - markers.Count;
             await using (var select = c.Command(_candidates, t).WithQueue(queue)
-                .With("after", after).With("now", nowMs).With("limit", limit - markers.Count))
+                .With("after", after).With("now", nowMs).With("limit", wanted))
             await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
             {
                 while (await reader.ReadAsync(cancellationToken))
@@ -229,43 +312,44 @@ internal sealed class PostgresClaimController : IClaimController
                     seen++;
                     queueId = reader.GetInt64(0);
                     var marker = reader.GetInt64(1);
-                    (reader.GetInt32(2) >= policy.MaxClaimCount ? tired : markers).Add(marker);
+                    (policy is not null && reader.GetInt32(2) >= policy.MaxClaimCount ? tired : markers).Add(marker);
                     after = marker;
                 }
-            }
-
-            if (seen == 0)
-            {
-                break;
             }
 
             if (tired.Count > 0)
             {
                 await using var move = c.Command(_moveToDeadLetter, t)
-                    .With("queueId", queueId).With("markers", tired.ToArray()).With("deadLetterQueueId", deadLetterQueueId.Value)
-                    .With("deadLetterTtl", policy.DeadLetterTtl).With("now", nowMs);
+                    .With("queueId", queueId).With("markers", tired.ToArray()).With("deadLetterQueueId", deadLetterQueueId!.Value)
+                    .With("deadLetterTtl", policy!.DeadLetterTtl).With("now", nowMs);
                 await move.ExecuteNonQueryAsync(cancellationToken);
                 moved += tired.Count;
+            }
+
+            if (seen < wanted)
+            {
+                break; // nothing claimable is left after the last one seen
             }
         }
 
         if (moved == 0 && createdDeadLetterQueue)
         {
             // Nothing moved after all (the messages went meanwhile): the queue this made was never seen.
-            await using var drop = c.Command(_dropQueue, t).With("id", deadLetterQueueId.Value);
+            await using var drop = c.Command(_dropQueue, t).With("id", deadLetterQueueId!.Value);
             await drop.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        if (markers.Count == 0)
+        var claims = new List<ClaimData>();
+        foreach (var group in each ? markers.Select(m => new[] { m }) : markers.Count == 0 ? [] : [markers.ToArray()])
         {
-            return null;
+            await using var claim = c.Command(_claimMarkers, t)
+                .With("salt", Ids.NewSalt()).With("queueId", queueId).With("ttl", ttl).With("grace", grace).With("now", nowMs)
+                .With("claimExpires", claimExpires).With("markers", group);
+            var messages = await ReadAsync(claim, cancellationToken);
+            claims.Add(new ClaimData(messages[0].ClaimId!, ttl, now, messages));
         }
 
-        await using var claim = c.Command(_claimMarkers, t)
-            .With("salt", salt).With("queueId", queueId).With("ttl", ttl).With("grace", grace).With("now", nowMs)
-            .With("claimExpires", claimExpires).With("markers", markers.ToArray());
-        var messages = await ReadAsync(claim, cancellationToken);
-        return new ClaimData(messages[0].ClaimId!, ttl, now, messages);
+        return claims;
     }
 
     public Task<ClaimData?> GetAsync(QueueRef queue, string claimId, DateTimeOffset now, CancellationToken cancellationToken)
@@ -287,8 +371,8 @@ internal sealed class PostgresClaimController : IClaimController
                 while (await reader.ReadAsync(cancellationToken))
                 {
                     rows.Add(Row(reader));
-                    ttl = reader.GetInt32(8);
-                    updated = reader.GetInt64(9);
+                    ttl = reader.GetInt32(MessageColumnCount);
+                    updated = reader.GetInt64(MessageColumnCount + 1);
                 }
             }
 

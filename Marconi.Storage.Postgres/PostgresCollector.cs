@@ -4,7 +4,7 @@ using Npgsql;
 namespace Marconi.Storage.Postgres;
 
 /// <summary>
-/// Removes expired messages, claims and subscriptions, then the rows of deleted and purged queues,
+/// Removes expired messages, claims, subscriptions and deduplication ids, then the rows of deleted and purged queues,
 /// in chunks of <see cref="PostgresDataDriver.CollectorChunk"/> rows. Every host calls it; each chunk
 /// is its own short transaction that first tries the schema's collector lock, so one host at a time
 /// collects and the others return at once with nothing done, never waiting. Rows are picked with
@@ -43,6 +43,18 @@ internal static class PostgresCollector
             """, args, cancellationToken);
         var removed = messages.Value + claims.Value + (subscriptions ?? 0);
         if (subscriptions is null)
+        {
+            return removed;
+        }
+
+        // Deduplication ids past their window (a post replaces an expired one it meets itself).
+        var deduplication = await InChunksAsync(driver, $"""
+            DELETE FROM {s}.message_dedup
+            WHERE (queue_id, scope, dedup_id) IN (
+                SELECT queue_id, scope, dedup_id FROM {s}.message_dedup WHERE expires <= @now LIMIT @chunk FOR UPDATE SKIP LOCKED)
+            """, args, cancellationToken);
+        removed += deduplication ?? 0;
+        if (deduplication is null)
         {
             return removed;
         }

@@ -26,6 +26,10 @@ internal sealed class PostgresMessageController : IMessageController
     private readonly string _namedClaim;
     private readonly string _deleteMany;
     private readonly string _pop;
+    private readonly string _popGrouped;
+    private readonly string _lockGroups;
+    private readonly string _lockQueue;
+    private readonly string _postDeduplicated;
     private readonly string _nextClaimable;
     private readonly string _volume;
     private readonly string _lockTarget;
@@ -73,29 +77,71 @@ internal sealed class PostgresMessageController : IMessageController
         _namedClaim = $"SELECT count(*) FROM {s}.claims WHERE id = @claim AND salt = @salt AND queue_id = @queueId AND expires > @now";
         _deleteMany = $"DELETE FROM {s}.messages WHERE queue_id = {QueueId(s)} AND marker = ANY(@markers)";
         // Like a claim: the oldest claimable rows under their row locks, skipping rows other claims
-        // and pops hold, so no message is popped twice; removed and returned in one statement.
+        // and pops hold, so no message is popped twice; removed and returned in one statement. As the
+        // one-statement claim, it removes nothing when a picked message has a group, and says so (g).
         _pop = $"""
+            WITH picked AS (
+                SELECT m.queue_id, m.marker, m.group_id FROM {s}.messages AS m
+                WHERE m.queue_id = {QueueId(s)} AND m.expires > @now AND {Visible} AND {Free}
+                ORDER BY m.marker LIMIT @limit
+                FOR UPDATE SKIP LOCKED),
+            grouped AS (SELECT count(*) FILTER (WHERE group_id IS NOT NULL) AS g FROM picked),
+            d AS (
+                DELETE FROM {s}.messages AS m USING picked AS p
+                WHERE m.queue_id = p.queue_id AND m.marker = p.marker AND (SELECT g FROM grouped) = 0
+                RETURNING m.marker, m.ttl, m.created, m.body, m.claim_count, m.encrypted, NULL::bigint AS claim,
+                          NULL::bigint AS salt, m.group_id, m.dedup_id)
+            SELECT d.*, grouped.g FROM grouped LEFT JOIN d ON true
+            """;
+        // The pop under the group lock, with the group rule: waiting for rows others hold rather than
+        // skipping them, so a group's earlier message a delete holds for a moment is not jumped.
+        _popGrouped = $"""
             DELETE FROM {s}.messages AS m
             WHERE (m.queue_id, m.marker) IN (
                 SELECT m.queue_id, m.marker FROM {s}.messages AS m
-                WHERE m.queue_id = {QueueId(s)} AND m.expires > @now AND {Visible} AND {Free}
+                WHERE m.queue_id = {QueueId(s)} AND m.expires > @now AND {Visible} AND {Free} AND {GroupFree(s)}
                 ORDER BY m.marker LIMIT @limit
-                FOR UPDATE SKIP LOCKED)
-            RETURNING m.marker, m.ttl, m.created, m.body, m.claim_count, m.encrypted, NULL::bigint, NULL::bigint
+                FOR UPDATE)
+            RETURNING m.marker, m.ttl, m.created, m.body, m.claim_count, m.encrypted, NULL::bigint, NULL::bigint, m.group_id, m.dedup_id
             """;
+        _lockGroups = LockGroups(driver.Schema);
         // Now when a message is claimable; else the earliest time one becomes so (its delay ends, its
-        // claim expires); null when the queue holds no unexpired message or does not exist.
+        // claim expires); null when the queue holds no unexpired message or does not exist. A free,
+        // visible message whose group a claim holds counts for nothing: the claimed message of its group
+        // says when the group opens.
         _nextClaimable = $"""
             SELECT CASE
                 WHEN EXISTS (
                     SELECT 1 FROM {s}.messages AS m
-                    WHERE m.queue_id = {QueueId(s)} AND m.expires > @now AND {Visible} AND {Free})
+                    WHERE m.queue_id = {QueueId(s)} AND m.expires > @now AND {Visible} AND {Free} AND {GroupFree(s)})
                 THEN @now
                 ELSE (
                     SELECT min(greatest(m.visible_at, CASE WHEN m.claim_expires > @now THEN m.claim_expires ELSE 0 END))
                     FROM {s}.messages AS m
-                    WHERE m.queue_id = {QueueId(s)} AND m.expires > @now)
+                    WHERE m.queue_id = {QueueId(s)} AND m.expires > @now
+                      AND NOT (m.group_id IS NOT NULL AND {Free} AND {Visible}))
             END
+            """;
+        // A post with groups or deduplication ids locks the queue row as the combined post does.
+        _lockQueue = $"SELECT id FROM {s}.queues WHERE project = @project AND name = @name FOR NO KEY UPDATE";
+        // One message of such a post, under that lock: stored unless its deduplication id is live (then
+        // the first message's marker answers); a new id replaces an expired entry the collector has not
+        // reached yet. A statement of its own per message, so a duplicate within the post is seen too.
+        _postDeduplicated = $"""
+            WITH d AS (
+                SELECT marker FROM {s}.message_dedup
+                WHERE queue_id = @queueId AND scope = @scope AND dedup_id = @dedupId AND expires > @created),
+            ins AS (
+                INSERT INTO {s}.messages (queue_id, marker, client_id, ttl, created, expires, visible_at, encrypted, body, group_id, dedup_id)
+                SELECT @queueId, nextval('{s}.markers'), @client, @ttl, @created, @created + @ttl * 1000::bigint,
+                       CASE WHEN @delay = 0 THEN 0 ELSE @created + @delay * 1000::bigint END, @encrypted, @body, @group, @dedupId
+                WHERE NOT EXISTS (SELECT 1 FROM d)
+                RETURNING marker),
+            seen AS (
+                INSERT INTO {s}.message_dedup (queue_id, scope, dedup_id, marker, expires)
+                SELECT @queueId, @scope, @dedupId, marker, @dedupExpires FROM ins WHERE @dedupId IS NOT NULL
+                ON CONFLICT (queue_id, scope, dedup_id) DO UPDATE SET marker = excluded.marker, expires = excluded.expires)
+            SELECT coalesce((SELECT marker FROM d), (SELECT marker FROM ins))
             """;
         // Counted on demand (no per-queue counter row every delete would update). Rows of deleted or
         // purged queues, which the collector has not removed yet, belong to no current queue id.
@@ -167,10 +213,20 @@ internal sealed class PostgresMessageController : IMessageController
 
         // With createQueue, a queue deleted between its creation (or finding it) and the lock leaves
         // nothing to lock: then again, a bounded number of times.
+        var deduplicated = HasGroupsOrDeduplication(messages);
         for (var attempt = 0; ; attempt++)
         {
-            var post = new PostgresPostCombiner.Post(messages, clientId, now.ToUnixTimeMilliseconds(), cancellationToken);
-            var ids = await _combiner.PostAsync(queue, createQueue, post);
+            IReadOnlyList<string>? ids;
+            if (deduplicated)
+            {
+                ids = await PostOneByOneAsync(queue, messages, clientId, now.ToUnixTimeMilliseconds(), createQueue, cancellationToken);
+            }
+            else
+            {
+                var post = new PostgresPostCombiner.Post(messages, clientId, now.ToUnixTimeMilliseconds(), cancellationToken);
+                ids = await _combiner.PostAsync(queue, createQueue, post);
+            }
+
             if (ids is not null || !createQueue)
             {
                 return ids;
@@ -182,6 +238,85 @@ internal sealed class PostgresMessageController : IMessageController
             }
         }
     }
+
+    private static bool HasGroupsOrDeduplication(IReadOnlyList<NewMessage> messages)
+    {
+        foreach (var message in messages)
+        {
+            if (message.Group is not null || message.DeduplicationId is not null)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// A post with message groups or deduplication ids (SQS FIFO queues), not combined with others: in a
+    /// transaction of its own, under the queue row lock a post holds while it draws markers, a statement
+    /// per message, each looking its deduplication id up before its row goes in. The lock serialises
+    /// posts of one id on every host, so exactly one of them stores a message. Null when the queue does
+    /// not exist.
+    /// </summary>
+    private Task<IReadOnlyList<string>?> PostOneByOneAsync(
+        QueueRef queue, IReadOnlyList<NewMessage> messages, Guid clientId, long created, bool createQueue,
+        CancellationToken cancellationToken) =>
+        _driver.TransactAsync<IReadOnlyList<string>?>("Message post", async (c, t) =>
+        {
+            if (createQueue)
+            {
+                await using var create = c.Command(_createQueue, t).WithQueue(queue).With("created", created);
+                await create.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            long queueId;
+            await using (var lockQueue = c.Command(_lockQueue, t).WithQueue(queue))
+            {
+                if (await lockQueue.ExecuteScalarAsync(cancellationToken) is not long id)
+                {
+                    return null;
+                }
+
+                queueId = id;
+            }
+
+            // One round trip: each statement of the batch has a snapshot of its own, so it sees the
+            // message and deduplication id the one before it stored.
+            await using var batch = new NpgsqlBatch(c, t);
+            var dedupExpires = created + (long)NewMessage.DeduplicationWindow.TotalMilliseconds;
+            foreach (var message in messages)
+            {
+                var insert = new NpgsqlBatchCommand(_postDeduplicated);
+                insert.Parameters.AddWithValue("queueId", queueId);
+                insert.Parameters.AddWithValue("scope", message.DeduplicateByGroup ? message.Group ?? "" : "");
+                insert.Parameters.AddWithValue("dedupId", NpgsqlTypes.NpgsqlDbType.Text, (object?)message.DeduplicationId ?? DBNull.Value);
+                insert.Parameters.AddWithValue("group", NpgsqlTypes.NpgsqlDbType.Text, (object?)message.Group ?? DBNull.Value);
+                insert.Parameters.AddWithValue("created", created);
+                insert.Parameters.AddWithValue("client", clientId);
+                insert.Parameters.AddWithValue("ttl", message.Ttl);
+                insert.Parameters.AddWithValue("delay", message.Delay);
+                insert.Parameters.AddWithValue("encrypted", message.Encrypted);
+                insert.Parameters.AddWithValue("body", message.Body);
+                insert.Parameters.AddWithValue("dedupExpires", dedupExpires);
+                batch.BatchCommands.Add(insert);
+            }
+
+            var ids = new List<string>(messages.Count);
+            await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+            {
+                do
+                {
+                    while (await reader.ReadAsync(cancellationToken))
+                    {
+                        ids.Add(Ids.MessageId(reader.GetInt64(0)));
+                    }
+                }
+                while (await reader.NextResultAsync(cancellationToken));
+            }
+
+            return ids;
+        }, cancellationToken);
 
     /// <summary>
     /// One statement for <paramref name="posts"/>, their messages in order: the markers sorted, or
@@ -404,12 +539,43 @@ internal sealed class PostgresMessageController : IMessageController
         }, cancellationToken);
     }
 
-    public Task<IReadOnlyList<StoredMessage>> PopAsync(QueueRef queue, int limit, DateTimeOffset now, CancellationToken cancellationToken) =>
-        _driver.RunAsync<IReadOnlyList<StoredMessage>>("Message pop", async c =>
+    public async Task<IReadOnlyList<StoredMessage>> PopAsync(QueueRef queue, int limit, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var nowMs = now.ToUnixTimeMilliseconds();
+        var (popped, grouped) = await _driver.RunAsync("Message pop", async c =>
         {
-            await using var command = c.Command(_pop).WithQueue(queue).With("now", now.ToUnixTimeMilliseconds()).With("limit", limit);
+            await using var command = c.Command(_pop).WithQueue(queue).With("now", nowMs).With("limit", limit);
+            var rows = new List<(long Marker, StoredMessage Message)>();
+            long grouped = 0;
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                grouped = reader.GetInt64(MessageColumnCount);
+                if (!reader.IsDBNull(0))
+                {
+                    rows.Add(Row(reader));
+                }
+            }
+
+            return (Sorted(rows), grouped);
+        }, cancellationToken);
+        if (grouped == 0)
+        {
+            return popped;
+        }
+
+        // A picked message has a group: again under the queue's group lock, with the group rule.
+        return await _driver.TransactAsync<IReadOnlyList<StoredMessage>>("Message pop", async (c, t) =>
+        {
+            await using (var lockGroups = c.Command(_lockGroups, t).WithQueue(queue))
+            {
+                await lockGroups.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await using var command = c.Command(_popGrouped, t).WithQueue(queue).With("now", nowMs).With("limit", limit);
             return await ReadAsync(command, cancellationToken);
         }, cancellationToken);
+    }
 
     public Task<DateTimeOffset?> NextClaimableAsync(QueueRef queue, DateTimeOffset now, CancellationToken cancellationToken) =>
         _driver.RunAsync("Message look-ahead", async c =>

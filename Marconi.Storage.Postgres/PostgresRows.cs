@@ -12,7 +12,10 @@ internal static class PostgresRows
     /// The columns <see cref="ReadAsync"/> reads, by position, from messages <c>m</c> and the live claim
     /// <c>k</c> holding each (<see cref="LiveClaim"/>), whose id and salt make the public claim id.
     /// </summary>
-    internal const string MessageColumns = "m.marker, m.ttl, m.created, m.body, m.claim_count, m.encrypted, k.id, k.salt";
+    internal const string MessageColumns = "m.marker, m.ttl, m.created, m.body, m.claim_count, m.encrypted, k.id, k.salt, m.group_id, m.dedup_id";
+
+    /// <summary>How many columns <see cref="MessageColumns"/> are: a statement's own columns come after them.</summary>
+    internal const int MessageColumnCount = 10;
 
     /// <summary>The live claim holding message <c>m</c>, if any: one primary-key lookup per row.</summary>
     internal static string LiveClaim(string s) => $"LEFT JOIN {s}.claims AS k ON m.claim_expires > @now AND k.id = m.claim_id";
@@ -30,6 +33,28 @@ internal static class PostgresRows
     internal const string Visible = "m.visible_at <= @now";
 
     /// <summary>
+    /// A message with a group is claimable only while no unexpired message of its group is under a live
+    /// claim. Messages without a group (all but SQS FIFO queues') stop at the first test. To take messages
+    /// by it, hold the queue's group lock (<see cref="LockGroups"/>), as every claim or pop of grouped
+    /// messages does: without it two claimers could each find a group free and both take it.
+    /// </summary>
+    internal static string GroupFree(string s) => $"""
+        (m.group_id IS NULL OR NOT EXISTS (
+            SELECT 1 FROM {s}.messages AS g
+            WHERE g.queue_id = m.queue_id AND g.group_id = m.group_id AND g.claim_expires > @now AND g.expires > @now))
+        """;
+
+    /// <summary>
+    /// The queue's group lock, for this transaction: claims and pops that may take grouped messages hold
+    /// it while they select under the group rule and claim, so they see each other's claims. Keyed by
+    /// schema and queue name (stable across purges, which give the queue a new id); a hash collision only
+    /// makes two queues' grouped claims wait for each other. It is taken after the dead-letter queue's row
+    /// and before any message row: nothing holding a message row waits for it, so it cannot deadlock.
+    /// </summary>
+    internal static string LockGroups(string schema) =>
+        $"SELECT pg_advisory_xact_lock(hashtextextended('{schema}' || '/' || @project || '/' || @name, 0))";
+
+    /// <summary>
     /// Moves the rows <c>@markers</c> of queue <paramref name="source"/> to the tail of queue
     /// <paramref name="target"/> (both SQL expressions of a queue id): the k-th smallest new marker goes
     /// to the k-th oldest row, so the moved messages keep their order; the caller holds the target
@@ -44,8 +69,8 @@ internal static class PostgresRows
             SELECT row_number() OVER (ORDER BY m.marker) AS ord, m.*
             FROM {s}.messages AS m WHERE m.queue_id = {source} AND m.marker = ANY(@markers)),
         moved AS (
-            INSERT INTO {s}.messages (queue_id, marker, client_id, ttl, created, expires, visible_at, claim_count, encrypted, body)
-            SELECT {target}, k.marker, t.client_id, {ttl}, t.created, {expires}, t.visible_at, {claimCount}, t.encrypted, t.body
+            INSERT INTO {s}.messages (queue_id, marker, client_id, ttl, created, expires, visible_at, claim_count, encrypted, body, group_id, dedup_id)
+            SELECT {target}, k.marker, t.client_id, {ttl}, t.created, {expires}, t.visible_at, {claimCount}, t.encrypted, t.body, t.group_id, t.dedup_id
             FROM t JOIN k ON k.ord = t.ord)
         DELETE FROM {s}.messages WHERE queue_id = {source} AND marker = ANY(@markers)
         """;
@@ -80,7 +105,7 @@ internal static class PostgresRows
         return Sorted(rows);
     }
 
-    /// <summary>One row of <see cref="MessageColumns"/>, at the reader's first eight columns.</summary>
+    /// <summary>One row of <see cref="MessageColumns"/>, at the reader's first <see cref="MessageColumnCount"/> columns.</summary>
     internal static (long Marker, StoredMessage Message) Row(NpgsqlDataReader reader)
     {
         var marker = reader.GetInt64(0);
@@ -93,7 +118,11 @@ internal static class PostgresRows
             Encoding.UTF8.GetString(reader.GetFieldValue<byte[]>(3)),
             reader.GetInt32(4),
             reader.IsDBNull(6) ? null : Ids.ClaimId(reader.GetInt64(6), reader.GetInt64(7)),
-            reader.GetBoolean(5)));
+            reader.GetBoolean(5))
+        {
+            Group = reader.IsDBNull(8) ? null : reader.GetString(8),
+            DeduplicationId = reader.IsDBNull(9) ? null : reader.GetString(9),
+        });
     }
 
     internal static List<StoredMessage> Sorted(List<(long Marker, StoredMessage Message)> rows)

@@ -114,6 +114,28 @@ internal static class PostgresSchema
 
         CREATE INDEX api_keys_project ON {s}.api_keys (project, created);
         """,
+        """
+        -- Message groups and deduplication ids (SQS FIFO queues).
+        ALTER TABLE {s}.messages ADD COLUMN group_id text, ADD COLUMN dedup_id text;
+
+        -- A group's rows, for the group rule (no two live claims hold one group). Only columns no
+        -- update changes: an index on claim_expires, even a partial one, would make every claim update
+        -- of every message non-HOT. Messages without a group never enter it.
+        CREATE INDEX messages_group ON {s}.messages (queue_id, group_id, marker) WHERE group_id IS NOT NULL;
+
+        -- Deduplication ids seen within the window; scope is '' (the queue) or the message's group.
+        -- They outlive their message (a duplicate of a deleted message is still a duplicate).
+        CREATE TABLE {s}.message_dedup (
+            queue_id bigint NOT NULL,
+            scope    text COLLATE "C" NOT NULL,
+            dedup_id text COLLATE "C" NOT NULL,
+            marker   bigint NOT NULL,
+            expires  bigint NOT NULL,
+            PRIMARY KEY (queue_id, scope, dedup_id)
+        );
+
+        CREATE INDEX message_dedup_expires ON {s}.message_dedup (expires);
+        """,
     ];
 
     internal static int Latest => Migrations.Length;

@@ -56,13 +56,15 @@ internal sealed class PostgresWakeUps(
     internal Task<List<(QueueRef Queue, int Claimable)>> ClaimableAsync(IReadOnlyList<QueueRef> queues, CancellationToken cancellationToken) =>
         driver.RunAsync("Wake-up look", async connection =>
         {
-            // Claimable as a claim takes it: unexpired, visible and free (the claim statements' own conditions).
+            // Claimable as a claim takes it: unexpired, visible, free and, with a group, of a group no claim
+            // holds (the claim statements' own conditions), so waiters on held groups are not woken for nothing.
             await using var command = connection.Command(
                 $"""
                 SELECT w.project, w.name,
                        (SELECT count(*)::int FROM (
                             SELECT 1 FROM {driver.S}.messages m
                             WHERE m.queue_id = q.id AND m.expires > @now AND {PostgresRows.Visible} AND {PostgresRows.Free}
+                              AND {PostgresRows.GroupFree(driver.S)}
                             LIMIT {MostWoken}) free)
                 FROM unnest(@projects::text[], @names::text[]) AS w(project, name)
                 JOIN {driver.S}.queues q ON q.project = w.project AND q.name = w.name
