@@ -30,6 +30,8 @@ public sealed class SqsFifoQueueTests(SqsKeysFactory factory) : IClassFixture<Sq
         (await sqs.ReceiveMessageAsync(new ReceiveMessageRequest(url)
         {
             MaxNumberOfMessages = max, VisibilityTimeout = visibility, WaitTimeSeconds = 0, MessageSystemAttributeNames = ["All"],
+            // Accepted and not used (README): every receive is a new one.
+            ReceiveRequestAttemptId = Guid.NewGuid().ToString("N"),
         })).Messages ?? [];
 
     private static async Task<string> CodeOf(Func<Task> action) =>
