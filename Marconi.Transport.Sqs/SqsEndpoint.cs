@@ -226,6 +226,8 @@ public sealed partial class SqsEndpoint(
         {
             case SqsError error:
                 return error;
+            case BadHttpRequestException bad:
+                return FromKestrel(bad);
             case MarconiException marconi:
                 switch (marconi.Kind)
                 {
@@ -252,6 +254,15 @@ public sealed partial class SqsEndpoint(
                 return SqsError.InternalFailure();
         }
     }
+
+    /// <summary>Kestrel's verdict on the request itself (a truncated, malformed, oversized or too slow body): the client's fault.</summary>
+    private SqsError FromKestrel(BadHttpRequestException exception) => exception.StatusCode switch
+    {
+        StatusCodes.Status413PayloadTooLarge => SqsError.RequestTooLarge(_options.MaxRequestBytes),
+        StatusCodes.Status408RequestTimeout => new SqsError(408, "RequestTimeout", "RequestTimeout", "The request body was not sent in time."),
+        >= 400 and < 500 => new SqsError(exception.StatusCode, "InvalidParameterValue", "InvalidParameterValue", exception.Message),
+        _ => new SqsError(400, "InvalidParameterValue", "InvalidParameterValue", exception.Message),
+    };
 
     private static async Task WriteResultAsync(HttpResponse response, bool json, string action, string requestId, Action<SqsWriter>? result)
     {
