@@ -3,6 +3,8 @@ using System.Text;
 using System.Threading.Channels;
 using FluentAssertions;
 using Marconi.Tests.Http;
+using Marconi.Transport.Sqs;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Serilog.Core;
 using Serilog.Events;
@@ -91,5 +93,70 @@ public sealed class SqsRequestBodyTests(SqsLogChannelFactory factory) : IClassFi
         var answer = await new StreamReader(socket.GetStream()).ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(30));
         answer.Should().StartWith("HTTP/1.1 400 ").And.Contain("x-amzn-query-error: InvalidParameterValue;Sender")
             .And.Contain("\"__type\":\"com.amazonaws.sqs#InvalidParameterValue\"");
+    }
+
+    /// <summary>
+    /// Bytes the endpoint allocates on this thread to answer a request with a body of <paramref name="length"/>
+    /// bytes (a JSON request by GET: refused once read, before it is parsed; a body in memory is read synchronously).
+    /// </summary>
+    private long AllocatedFor(SqsEndpoint endpoint, byte[] body)
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Method = "GET";
+        context.Request.Headers["X-Amz-Target"] = "AmazonSQS.ListQueues";
+        context.Request.ContentLength = body.Length;
+        context.Request.Body = new MemoryStream(body);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var handled = endpoint.HandleAsync(context);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        handled.IsCompletedSuccessfully.Should().BeTrue("a body in memory is read without waiting");
+        context.Response.StatusCode.Should().Be(400);
+        return allocated;
+    }
+
+    [Theory]
+    [InlineData(10_000, 10_000)]
+    [InlineData(1 << 20, 2 << 20)]
+    public void ABodyOfAKnownLengthIsReadWithoutCopies(int length, int most)
+    {
+        var endpoint = factory.Services.GetRequiredService<SqsEndpoint>();
+        var small = new byte[1];
+        var body = new byte[length];
+        // The first requests load what the endpoint needs; only the body's own cost is compared.
+        AllocatedFor(endpoint, small);
+        AllocatedFor(endpoint, body);
+
+        var extra = AllocatedFor(endpoint, body) - AllocatedFor(endpoint, small);
+        // Up to 64 KiB the body is one array of its length; past that, buffers that double up to it (not counted
+        // until read, so a large declared body costs no more than has arrived, twice over).
+        extra.Should().BeLessThan(most + 1_000);
+        endpoint.BytesInFlight.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task AChunkedBodyPastTheLimitIs413()
+    {
+        using var socket = await ConnectAsync();
+        await WriteAsync(socket, $"POST / HTTP/1.1\r\nHost: {factory.SqsAddress.Authority}\r\n{Headers}Transfer-Encoding: chunked\r\n\r\n");
+        var chunk = Encoding.ASCII.GetBytes($"{1 << 20:x}\r\n{new string(' ', 1 << 20)}\r\n");
+        try
+        {
+            // 5 MiB against the 4 MiB limit; the server may answer and close before all of it is sent.
+            for (var i = 0; i < 5; i++)
+            {
+                await socket.GetStream().WriteAsync(chunk);
+            }
+
+            await WriteAsync(socket, "0\r\n\r\n");
+        }
+        catch (IOException)
+        {
+        }
+
+        var (status, _) = await RequestLoggedAsync();
+        status.Should().Be(413);
+        endpointBytes().Should().Be(0, "a refused body gives its bytes back");
+
+        long endpointBytes() => factory.Services.GetRequiredService<SqsEndpoint>().BytesInFlight;
     }
 }
