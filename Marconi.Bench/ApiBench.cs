@@ -48,7 +48,7 @@ internal static partial class ApiBench
                     // before the rows so that no row runs right behind a bulk load.
                     foreach (var api in new[] { "v1", "v2" })
                     {
-                        await FillAsync(http, api, 5_000 * (options.Seconds + 2) * options.Clients.Length);
+                        await FillAsync(http, api, (int)Math.Ceiling(5_000 * (options.Seconds + 2)) * options.Clients.Length);
                     }
                 }
 

@@ -35,16 +35,16 @@ internal static class ConsumeBench
         string? Value(string name) => BenchArgs.Value(args, name);
 
         var options = new Options(
-            Seconds: double.Parse(Value("--seconds") ?? "10", CultureInfo.InvariantCulture),
-            IntervalMs: double.Parse(Value("--interval") ?? "50", CultureInfo.InvariantCulture),
-            Consumers: int.Parse(Value("--consumers") ?? "1", CultureInfo.InvariantCulture),
-            Limit: int.Parse(Value("--limit") ?? "1", CultureInfo.InvariantCulture),
-            Wait: int.Parse(Value("--wait") ?? "20", CultureInfo.InvariantCulture),
-            Warmup: double.Parse(Value("--warmup") ?? "2", CultureInfo.InvariantCulture),
+            Seconds: BenchArgs.Number(args, "--seconds", 10),
+            IntervalMs: BenchArgs.Number(args, "--interval", 50),
+            Consumers: BenchArgs.Whole(args, "--consumers", 1, min: 1),
+            Limit: BenchArgs.Whole(args, "--limit", 1, min: 1),
+            Wait: BenchArgs.Whole(args, "--wait", 20, min: 0),
+            Warmup: BenchArgs.Number(args, "--warmup", 2, min: 0),
             Server: BenchArgs.Server(args),
             Settings: BenchArgs.Settings(args),
             Only: Value("--only")?.Split(','));
-        var polls = (Value("--polls") ?? "100,1000").Split(',').Select(p => int.Parse(p, CultureInfo.InvariantCulture));
+        var polls = (Value("--polls") ?? "100,1000").Split(',').Select(p => BenchArgs.Whole("--polls", p, min: 1));
         Mode[] modes =
         [
             new($"long-poll (wait={options.Wait})", options.Wait, null),

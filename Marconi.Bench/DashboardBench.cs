@@ -31,18 +31,16 @@ internal static class DashboardBench
 
     public static async Task<int> RunAsync(string[] args)
     {
-        string? Value(string name) => BenchArgs.Value(args, name);
-
         if (HeadlessChromium.Missing is { } missing)
         {
             Console.Error.WriteLine($"dashboard: {missing}");
             return 2;
         }
 
-        var seconds = double.Parse(Value("--seconds") ?? "10", CultureInfo.InvariantCulture);
-        var connections = int.Parse(Value("--connections") ?? "16", CultureInfo.InvariantCulture);
-        var rounds = int.Parse(Value("--rounds") ?? "3", CultureInfo.InvariantCulture);
-        PerfBench.Warmup = double.Parse(Value("--warmup") ?? "3", CultureInfo.InvariantCulture);
+        var seconds = BenchArgs.Number(args, "--seconds", 10);
+        var connections = BenchArgs.Whole(args, "--connections", 16, min: 1);
+        var rounds = BenchArgs.Whole(args, "--rounds", 3, min: 1);
+        PerfBench.Warmup = BenchArgs.Number(args, "--warmup", 3, min: 0);
         var server = BenchArgs.Server(args);
         var settings = BenchArgs.Settings(args);
         var loadAtStart = PerfBench.LoadAverage();

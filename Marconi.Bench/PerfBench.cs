@@ -46,8 +46,8 @@ internal static partial class PerfBench
     {
         string? Value(string name) => BenchArgs.Value(args, name);
 
-        var seconds = double.Parse(Value("--seconds") ?? "5", CultureInfo.InvariantCulture);
-        var connections = int.Parse(Value("--connections") ?? "16", CultureInfo.InvariantCulture);
+        var seconds = BenchArgs.Number(args, "--seconds", 5);
+        var connections = BenchArgs.Whole(args, "--connections", 16, min: 1);
         var jsonPath = Value("--json");
         var comparePath = Value("--compare");
         var server = BenchArgs.Server(args);
@@ -55,7 +55,7 @@ internal static partial class PerfBench
         Only = Value("--only")?.Split(',');
         // Tiered compilation with PGO takes seconds to reach optimised code on 2 busy cores: rows
         // measured after 1 s of warm-up varied from 8k to 20k list-10 req/s between runs.
-        Warmup = double.Parse(Value("--warmup") ?? "3", CultureInfo.InvariantCulture);
+        Warmup = BenchArgs.Number(args, "--warmup", 3, min: 0);
         // Server settings for every server row (--set Key=Value), and variants of the server rows
         // (--variant LABEL:Key=Value,Key=Value) measured in the same run beside the plain server.
         var settings = BenchArgs.Settings(args);
@@ -72,7 +72,7 @@ internal static partial class PerfBench
             variants.Add((variant[..colon], [.. variant[(colon + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => "--" + s)]));
         }
 
-        var rounds = int.Parse(Value("--rounds") ?? "1", CultureInfo.InvariantCulture);
+        var rounds = BenchArgs.Whole(args, "--rounds", 1, min: 1);
         var run = new PerfRun
         {
             When = DateTimeOffset.UtcNow,

@@ -55,16 +55,16 @@ internal static partial class SqsBench
     {
         string? Value(string name) => BenchArgs.Value(args, name);
 
-        var seconds = double.Parse(Value("--seconds") ?? "10", CultureInfo.InvariantCulture);
-        var warmup = double.Parse(Value("--warmup") ?? "3", CultureInfo.InvariantCulture);
+        var seconds = BenchArgs.Number(args, "--seconds", 10);
+        var warmup = BenchArgs.Number(args, "--warmup", 3, min: 0);
         var options = new Options(
             seconds,
             warmup,
-            Rounds: int.Parse(Value("--rounds") ?? "3", CultureInfo.InvariantCulture),
-            Connections: int.Parse(Value("--connections") ?? "16", CultureInfo.InvariantCulture),
+            Rounds: BenchArgs.Whole(args, "--rounds", 3, min: 1),
+            Connections: BenchArgs.Whole(args, "--connections", 16, min: 1),
             // Messages per consume queue: what the row and its warm-up could take at 20,000 a second
             // (v2's claim of 10 and delete by ids, the fastest, took 6,500 on 2 busy cores).
-            Fill: int.Parse(Value("--fill") ?? ((int)(20_000 * Math.Max(1, warmup + seconds))).ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture),
+            Fill: BenchArgs.Whole(args, "--fill", (int)(20_000 * Math.Max(1, warmup + seconds)), min: 0),
             Server: BenchArgs.Server(args),
             Settings: BenchArgs.Settings(args),
             Only: Value("--only")?.Split(','));

@@ -33,10 +33,10 @@ internal static class StoresBench
     {
         string? Value(string name) => BenchArgs.Value(args, name);
 
-        var seconds = double.Parse(Value("--seconds") ?? "5", CultureInfo.InvariantCulture);
-        var connections = int.Parse(Value("--connections") ?? "16", CultureInfo.InvariantCulture);
-        var rounds = int.Parse(Value("--rounds") ?? "1", CultureInfo.InvariantCulture);
-        PerfBench.Warmup = double.Parse(Value("--warmup") ?? "3", CultureInfo.InvariantCulture);
+        var seconds = BenchArgs.Number(args, "--seconds", 5);
+        var connections = BenchArgs.Whole(args, "--connections", 16, min: 1);
+        var rounds = BenchArgs.Whole(args, "--rounds", 1, min: 1);
+        PerfBench.Warmup = BenchArgs.Number(args, "--warmup", 3, min: 0);
         var server = BenchArgs.Server(args);
         var settings = BenchArgs.Settings(args);
         var loadAtStart = PerfBench.LoadAverage();

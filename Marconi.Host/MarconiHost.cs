@@ -1,5 +1,6 @@
 using System.Globalization;
 using Marconi.Api;
+using Marconi.Api.Access;
 using Marconi.Core.Storage;
 using Marconi.Storage.Postgres;
 using Marconi.Storage.Sqlite;
@@ -99,6 +100,15 @@ public static class MarconiHost
         foreach (var key in keys.Unknown(app.Configuration))
         {
             logger.LogWarning("Unknown setting {Key} is ignored; did you mean {Nearest}?", key, keys.Nearest(key));
+        }
+
+        var auth = app.Configuration.GetSection(AuthOptions.SectionName).Get<AuthOptions>() ?? new();
+        if (auth.RequiresKeys && SqsEnabled(app.Configuration) && string.IsNullOrEmpty(auth.AwsCredentialKey))
+        {
+            // Beside the keys' secret hashes, that key is all it takes to derive every AWS secret: a copy of the store is enough.
+            logger.LogWarning(
+                "AWS secret access keys (the SQS endpoint's signatures) are derived with a key kept in the store; set {Setting} to keep it outside",
+                $"{AuthOptions.SectionName}:AwsCredentialKey");
         }
 
         app.Lifetime.ApplicationStarted.Register(() => LogStarted(app));

@@ -122,6 +122,12 @@ public sealed class SigV4
     /// <summary>True when the request, with <paramref name="body"/> as its payload, was signed with <paramref name="secretAccessKey"/>.</summary>
     public bool Matches(HttpRequest request, ReadOnlySpan<byte> body, string secretAccessKey)
     {
+        // The JSON protocol names its action in X-Amz-Target: unsigned, the action of a signed request could be swapped.
+        if (request.Headers.ContainsKey("X-Amz-Target") && !SignedHeaders.Contains("x-amz-target"))
+        {
+            return false;
+        }
+
         var stringToSign = $"{Algorithm}\n{AmzDate}\n{Scope}\n{Hex(SHA256.HashData(Encoding.UTF8.GetBytes(CanonicalRequest(request, body))))}";
         var key = Hmac(Encoding.UTF8.GetBytes("AWS4" + secretAccessKey), Date);
         key = Hmac(key, Region);

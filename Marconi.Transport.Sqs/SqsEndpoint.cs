@@ -157,41 +157,67 @@ public sealed partial class SqsEndpoint(
         }
     }
 
+    /// <summary>
+    /// A declared body up to this size is read into one array of its length at once; a larger one into
+    /// arrays that double up to its length, so memory not yet counted in flight stays this small per connection.
+    /// </summary>
+    private const int WholeBodyBytes = 64 << 10;
+
+    /// <summary>The first buffer of a body of unknown length (chunked).</summary>
+    private const int FirstChunkBytes = 16 << 10;
+
     private async Task<byte[]> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         var max = _options.MaxRequestBytes;
-        if (request.ContentLength > max)
+        var declared = request.ContentLength;
+        if (declared > max)
         {
             throw SqsError.RequestTooLarge(max);
         }
 
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16384];
+        if (declared == 0)
+        {
+            return [];
+        }
+
+        // Kestrel gives no more than the declared length; without one, a byte past the limit shows the body is too large.
+        var limit = (int)Math.Min(declared ?? max + 1L, Array.MaxLength);
+        var buffer = new byte[Math.Min(limit, declared is null ? FirstChunkBytes : WholeBodyBytes)];
+        var count = 0;
         long held = 0;
         try
         {
-            int read;
-            while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+            while (count < limit)
             {
-                if (buffer.Length + read > max)
+                if (count == buffer.Length)
+                {
+                    Array.Resize(ref buffer, (int)Math.Min(limit, buffer.Length * 2L));
+                }
+
+                var read = await request.Body.ReadAsync(buffer.AsMemory(count), cancellationToken);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                if (count + read > max)
                 {
                     throw SqsError.RequestTooLarge(max);
                 }
 
                 // Counted as read, so a body declared large but sent slowly holds only what has arrived.
+                count += read;
                 held += read;
                 if (Interlocked.Add(ref _bytesInFlight, read) > _options.MaxRequestBytesInFlight)
                 {
                     shedding.Record(Transport, "request bodies in flight");
                     throw SqsError.ServiceUnavailable("The server is holding as many request bodies as it may; retry later.");
                 }
-
-                buffer.Write(chunk, 0, read);
             }
 
             // Held until the request is answered (HandleAsync gives it back).
             held = 0;
-            return buffer.ToArray();
+            return count == buffer.Length ? buffer : buffer[..count];
         }
         finally
         {
@@ -226,6 +252,8 @@ public sealed partial class SqsEndpoint(
         {
             case SqsError error:
                 return error;
+            case BadHttpRequestException bad:
+                return FromKestrel(bad);
             case MarconiException marconi:
                 switch (marconi.Kind)
                 {
@@ -252,6 +280,15 @@ public sealed partial class SqsEndpoint(
                 return SqsError.InternalFailure();
         }
     }
+
+    /// <summary>Kestrel's verdict on the request itself (a truncated, malformed, oversized or too slow body): the client's fault.</summary>
+    private SqsError FromKestrel(BadHttpRequestException exception) => exception.StatusCode switch
+    {
+        StatusCodes.Status413PayloadTooLarge => SqsError.RequestTooLarge(_options.MaxRequestBytes),
+        StatusCodes.Status408RequestTimeout => new SqsError(408, "RequestTimeout", "RequestTimeout", "The request body was not sent in time."),
+        >= 400 and < 500 => new SqsError(exception.StatusCode, "InvalidParameterValue", "InvalidParameterValue", exception.Message),
+        _ => new SqsError(400, "InvalidParameterValue", "InvalidParameterValue", exception.Message),
+    };
 
     private static async Task WriteResultAsync(HttpResponse response, bool json, string action, string requestId, Action<SqsWriter>? result)
     {
