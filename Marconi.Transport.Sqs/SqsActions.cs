@@ -10,7 +10,8 @@ using Microsoft.Extensions.Options;
 namespace Marconi.Transport.Sqs;
 
 /// <summary>One request as an action sees it: its parameters, the project it acts for, and its endpoint's base URL.</summary>
-public sealed record SqsCall(SqsRequest Request, string Project, Guid ClientId, string BaseUrl);
+/// <param name="QueueName">The queue the request's QueueUrl names, as the endpoint parsed it (for admission); null when it names none.</param>
+public sealed record SqsCall(SqsRequest Request, string Project, Guid ClientId, string BaseUrl, string? QueueName = null);
 
 /// <summary>What an action answers: a writer of its result, or null for an empty one.</summary>
 public delegate Task<Action<SqsWriter>?> SqsAction(SqsCall call, CancellationToken cancellationToken);
@@ -100,8 +101,8 @@ public sealed class SqsActions
     private static QueueRef QueueOf(SqsCall call)
     {
         var url = call.Request.Required("QueueUrl");
-        var parsed = SqsQueueUrl.Parse(url) ?? throw SqsError.InvalidParameterValue($"{url} is not a queue URL of this endpoint.");
-        return QueueNames.IsValid(parsed.Queue) ? new QueueRef(call.Project, parsed.Queue) : throw SqsError.NonExistentQueue();
+        var name = call.QueueName ?? throw SqsError.InvalidParameterValue($"{url} is not a queue URL of this endpoint.");
+        return QueueNames.IsValid(name) ? new QueueRef(call.Project, name) : throw SqsError.NonExistentQueue();
     }
 
     /// <summary>The queue's metadata; NonExistentQueue when it does not exist.</summary>

@@ -86,7 +86,7 @@ public sealed partial class SqsEndpoint(
             }
 
             var clientId = new Guid(MD5.HashData(Encoding.UTF8.GetBytes("sqs\n" + (signature?.AccessKeyId ?? project))));
-            var result = await run(new SqsCall(parameters, project, clientId, $"{request.Scheme}://{request.Host}"), context.RequestAborted);
+            var result = await run(new SqsCall(parameters, project, clientId, $"{request.Scheme}://{request.Host}", queue), context.RequestAborted);
             status = 200;
             await WriteResultAsync(context.Response, json, action, requestId, result);
         }
