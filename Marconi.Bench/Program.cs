@@ -30,6 +30,9 @@ async Task<int> RunAsync()
         case "scale":
             await ScaleBench.RunAsync(Options());
             return 0;
+        case "groups":
+            await ScaleBench.RunGroupsAsync(Options());
+            return 0;
         case "flood":
             await FloodBench.RunAsync(Options());
             return 0;
@@ -58,6 +61,7 @@ async Task<int> RunAsync()
                        dotnet run -c Release --project Marconi.Bench -- api   [--seconds 10] [--clients 1,16]
                        dotnet run -c Release --project Marconi.Bench -- auth  [--seconds 10] [--clients 1,16]
                        dotnet run -c Release --project Marconi.Bench -- scale [--counts 10,100000,1000000] [--iterations 200]
+                       dotnet run -c Release --project Marconi.Bench -- groups [--counts 10,100000,1000000] [--iterations 200]
                        dotnet run -c Release --project Marconi.Bench -- flood [--seconds 10] [--clients 256,1024]
                        dotnet run -c Release --project Marconi.Bench -- delete [--counts 100000,1000000]
                        dotnet run -c Release --project Marconi.Bench -- metrics [CALLS]
@@ -75,6 +79,7 @@ async Task<int> RunAsync()
                 api:   v1 and v2 side by side over HTTP: one-message posts, and claim-one-then-delete
                 auth:  Mode=none beside Mode=keys over HTTP: one-message posts, and claim-one-then-delete
                 scale: cost of a claim, a page of messages and queue stats as a queue grows (storage driver)
+                groups: cost of an SQS FIFO receive of 10 behind a held group's backlog, and over many groups (storage driver)
                 flood: N HTTP connections posting flat out: answers/s, p50/p99, 503 share, server peak RSS, stored vs acknowledged
                 delete: longest wait of a concurrent poster while a big queue is deleted (storage driver)
                 metrics: ns and bytes one request's measurement costs, metrics off and on (OpenTelemetry listening)

@@ -78,6 +78,76 @@ internal static class ScaleBench
         Console.WriteLine($"| {count:N0} | {claim} | {head} | {end} | {stats} | {get} |");
     }
 
+    /// <summary>
+    /// Message groups (SQS FIFO queues) as they grow: a receive of 10 (claims of one message each,
+    /// then released) behind one held group holding all the queue's messages but ten of other
+    /// groups at its tail, and in a queue of as many groups of one message each.
+    /// </summary>
+    public static async Task RunGroupsAsync(BenchOptions options)
+    {
+        Console.WriteLine($"SQLite driver, Synchronous=Full, median / p99 microseconds over {options.Iterations} runs");
+        Console.WriteLine("| messages waiting | receive 10 behind a held group of them all | receive 10 of as many one-message groups |");
+        Console.WriteLine("| ---: | ---: | ---: |");
+        foreach (var count in options.Counts)
+        {
+            var folder = Directory.CreateTempSubdirectory("marconi-groups-").FullName;
+            try
+            {
+                var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
+                builder.Logging.ClearProviders();
+                builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+                {
+                    ["Marconi:Storage:Sqlite:Path"] = Path.Combine(folder, "groups.db"),
+                });
+                builder.AddSqliteStorage();
+                using var host = builder.Build();
+                var driver = host.Services.GetRequiredService<IDataDriver>();
+                var now = DateTimeOffset.UtcNow;
+                var held = await FillGroupsAsync(driver, new QueueRef("bench", "held.fifo"), count, n => n < count - 10 ? "A" : $"B{n}", now);
+                _ = await driver.Claims.CreateAsync(held, 3600, 0, 1, now, default)
+                    ?? throw new InvalidOperationException("The held group's head could not be claimed.");
+                var behind = await TimeAsync(options.Iterations, () => ReceiveAndReleaseAsync(driver, held, now, expected: 10));
+                var many = await FillGroupsAsync(driver, new QueueRef("bench", "many.fifo"), count, n => $"G{n}", now);
+                var spread = await TimeAsync(options.Iterations, () => ReceiveAndReleaseAsync(driver, many, now, expected: 10));
+                Console.WriteLine($"| {count:N0} | {behind} | {spread} |");
+            }
+            finally
+            {
+                Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+    }
+
+    private static async Task<QueueRef> FillGroupsAsync(IDataDriver driver, QueueRef queue, int count, Func<int, string> groupOf, DateTimeOffset now)
+    {
+        await driver.Queues.CreateAsync(queue, now, default);
+        var client = Guid.NewGuid();
+        for (var posted = 0; posted < count; posted += 1000)
+        {
+            var batch = Enumerable.Range(posted, Math.Min(1000, count - posted))
+                .Select(n => new NewMessage(3600, $"{{\"n\":{n}}}") { Group = groupOf(n) })
+                .ToList();
+            await driver.Messages.PostAsync(queue, batch, client, now, default);
+        }
+
+        return queue;
+    }
+
+    private static async Task ReceiveAndReleaseAsync(IDataDriver driver, QueueRef queue, DateTimeOffset now, int expected)
+    {
+        var claims = await driver.Claims.CreateEachAsync(queue, 60, 0, 10, now, default);
+        if (claims.Count != expected)
+        {
+            throw new InvalidOperationException($"A receive of 10 took {claims.Count} messages; {expected} were claimable.");
+        }
+
+        foreach (var claim in claims)
+        {
+            await driver.Claims.DeleteAsync(queue, claim.Id, default);
+        }
+    }
+
     private static async Task<string> TimeAsync(int iterations, Func<Task> operation)
     {
         for (var i = 0; i < 10; i++)
