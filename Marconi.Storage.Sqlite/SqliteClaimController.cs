@@ -53,12 +53,25 @@ internal sealed class SqliteClaimController(SqliteDataDriver driver) : IClaimCon
         var policy = deadLetter is not null && deadLetter.DeadLetterQueue != queue.Name ? deadLetter : null;
         return driver.WriteAsync<IReadOnlyList<ClaimData>>("Claims of one message each", (c, t) =>
         {
-            // Chosen as one claim of count would choose them, before any is claimed: a message group
-            // free at the start gives all its next messages, in order, rather than only its first.
             if (Sql.FindQueue(c, QueueRefArgs.Of(queue), t) is not { } queueId)
             {
                 return [];
             }
+
+            if (policy is null && !GroupedClaimable.HasGroups(c, t, queueId))
+            {
+                // Without groups, one two-statement claim after the other is the cheapest way.
+                var each = new List<ClaimData>(count);
+                while (each.Count < count && Claim(c, t, queue, ttl, grace, 1, now) is { } claim)
+                {
+                    each.Add(claim);
+                }
+
+                return each;
+            }
+
+            // Chosen as one claim of count would choose them, before any is claimed: a message group
+            // free at the start gives all its next messages, in order, rather than only its first.
 
             var nowMs = now.ToUnixTimeMilliseconds();
             var markers = SelectClaimable(c, t, queue, queueId, count, nowMs, policy);
@@ -69,7 +82,7 @@ internal sealed class SqliteClaimController(SqliteDataDriver driver) : IClaimCon
     private static ClaimData? ClaimIn(
         SqliteConnection c, SqliteTransaction t, QueueRef queue, int ttl, int grace, int limit, DateTimeOffset now, DeadLetterPolicy? policy)
     {
-        if (policy is null)
+        if (policy is null && !GroupedClaimable.HasGroups(c, t, QueueRefArgs.Of(queue)))
         {
             return Claim(c, t, queue, ttl, grace, limit, now);
         }
@@ -97,12 +110,18 @@ internal sealed class SqliteClaimController(SqliteDataDriver driver) : IClaimCon
         long? deadLetterQueueId = null;
         long after = 0;
         var moved = 0;
+        var grouped = GroupedClaimable.HasGroups(c, t, queueId);
+        var chosen = new HashSet<long>();
         // Moves are bounded per claim so one claim never holds the writer for a whole queue;
         // the next claim goes on where this one stopped.
         while (markers.Count < limit && moved < MaxMovesPerClaim)
         {
-            var candidates = c.Rows<(long Marker, long ClaimCount)>(
-                Sql.Claimable, new { queueId, after, now = nowMs, limit = limit - markers.Count }, t);
+            // A grouped queue is chosen again from its head: a move may have opened a group.
+            var movedBefore = moved;
+            var candidates = grouped
+                ? GroupedClaimable.Select(c, t, queueId, nowMs, limit - markers.Count, chosen)
+                : c.Rows<(long Marker, long ClaimCount)>(
+                    Sql.Claimable, new { queueId, after, now = nowMs, limit = limit - markers.Count }, t);
             if (candidates.Count == 0)
             {
                 break;
@@ -121,7 +140,13 @@ internal sealed class SqliteClaimController(SqliteDataDriver driver) : IClaimCon
                 else
                 {
                     markers.Add(marker);
+                    chosen.Add(marker);
                 }
+            }
+
+            if (grouped && moved == movedBefore)
+            {
+                break; // nothing moved: a second look would find nothing more
             }
 
             after = candidates[^1].Marker;

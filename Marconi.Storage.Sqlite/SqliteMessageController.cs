@@ -376,7 +376,9 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
             }
 
             // Selected and deleted in the writer's transaction, like a claim: no message is popped twice.
-            var claimable = c.Rows<(long Marker, long ClaimCount)>(Sql.Claimable, new { queueId, after = 0, now = nowMs, limit }, t);
+            var claimable = GroupedClaimable.HasGroups(c, t, queueId)
+                ? GroupedClaimable.Select(c, t, queueId, nowMs, limit, new HashSet<long>())
+                : c.Rows<(long Marker, long ClaimCount)>(Sql.Claimable, new { queueId, after = 0, now = nowMs, limit }, t);
             if (claimable.Count == 0)
             {
                 return [];
@@ -488,22 +490,27 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
             }
 
             var args = new { queueId, after = 0, now = now.ToUnixTimeMilliseconds(), limit = 1 };
-            if (c.Rows<(long Marker, long ClaimCount)>(Sql.Claimable, args, transaction).Count > 0)
+            var grouped = GroupedClaimable.HasGroups(c, transaction, queueId);
+            var claimable = grouped
+                ? GroupedClaimable.Select(c, transaction, queueId, args.now, 1, new HashSet<long>())
+                : c.Rows<(long Marker, long ClaimCount)>(Sql.Claimable, args, transaction);
+            if (claimable.Count > 0)
             {
                 return now;
             }
 
             // Nothing claimable: every unexpired message is delayed or claimed, and becomes claimable
-            // at the later of its delay's end and its claim's expiry, or is free in a group a claim
-            // holds, which the claimed message of that group accounts for.
+            // at the later of its delay's end and its claim's expiry. In a queue with groups a free,
+            // visible message may wait too (its group held back by a claimed or delayed message, or
+            // it lies past a held group's backlog): the messages holding it back account for it.
             var next = c.Scalar<long?>(
                 $"""
                 SELECT min(max(m.visible_at, CASE WHEN m.claim_expires > @now THEN m.claim_expires ELSE 0 END))
                 FROM messages AS m INDEXED BY messages_queue
                 WHERE m.queue_id = @queueId AND m.expires > @now
-                  AND NOT (m.group_id IS NOT NULL AND {Sql.Free} AND {Sql.Visible})
+                  AND NOT (@grouped AND {Sql.Free} AND {Sql.Visible})
                 """,
-                args, transaction);
+                new { args.queueId, args.now, grouped }, transaction);
             return next is { } at ? DateTimeOffset.FromUnixTimeMilliseconds(at) : null;
         });
 

@@ -161,6 +161,43 @@ public abstract partial class DataDriverContract
     }
 
     [SkippableFact]
+    public async Task AHeldGroupsDeepBacklogHidesNoOtherGroup()
+    {
+        var queue = await CreateQueueAsync();
+        // 3000 messages of group A, with a message of B, C and D (and one without a group) among
+        // and after them: a claim with A held must still find the others, oldest first, each group
+        // from its head.
+        var messages = new List<NewMessage>();
+        for (var i = 0; i < 3000; i++)
+        {
+            var group = i switch { 1500 => "B", 2999 => "C", _ => "A" };
+            messages.Add(new NewMessage(3600, $"{{\"n\":{i}}}") { Group = group });
+        }
+
+        var ids = (await Driver.Messages.PostAsync(queue, messages, Producer, _now, default))!;
+        var tail = await Driver.Messages.PostAsync(queue,
+            [new NewMessage(3600, "{\"n\":3000}") { Group = "D" }, new NewMessage(3600, "{\"n\":3001}"), new NewMessage(3600, "{\"n\":3002}") { Group = "D" }],
+            Producer, _now, default);
+
+        var a = await Driver.Claims.CreateAsync(queue, 60, 0, 1, _now, default);
+        OnlyId(a).Should().Be(ids[0]);
+        var others = await Driver.Claims.CreateEachAsync(queue, 60, 0, 10, _now, default);
+        // The message without a group behind A's backlog may wait until A's backlog is reached (a
+        // driver need not look for such messages past a held group's backlog); the groups may not.
+        var got = others.Select(c => N(c.Messages.Single())).ToList();
+        got.Where(n => n != 3001).Should().Equal(1500, 2999, 3000, 3002);
+        got.Should().BeInAscendingOrder();
+        (await Driver.Claims.CreateAsync(queue, 60, 0, 10, _now, default)).Should().BeNull();
+        (await Driver.Messages.NextClaimableAsync(queue, _now, default)).Should().Be(_now.AddSeconds(60),
+            "what cannot be claimed now waits for A's claim, not for a look again at once");
+
+        // Once A's head is deleted, A goes on from its next message.
+        await Driver.Messages.DeleteAsync(queue, ids[0], a!.Id, _now, default);
+        (await Driver.Messages.PopAsync(queue, 3, _now, default)).Select(N).Should().Equal(1, 2, 3);
+        tail.Should().HaveCount(3);
+    }
+
+    [SkippableFact]
     public async Task ADeduplicationIdWithinTheWindowStoresNothing()
     {
         var queue = await CreateQueueAsync();
