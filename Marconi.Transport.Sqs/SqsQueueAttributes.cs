@@ -109,10 +109,11 @@ public static class SqsQueueAttributes
             }
         }
 
-        if (StringOf(sqs, "DeduplicationScope") == "messageGroup" && StringOf(sqs, "FifoThroughputLimit") == "perQueue")
+        if (attributes.Any(a => a.Key is "DeduplicationScope" or "FifoThroughputLimit")
+            && StringOf(sqs, "FifoThroughputLimit") == "perMessageGroupId" && StringOf(sqs, "DeduplicationScope") != "messageGroup")
         {
-            // SQS: deduplication per message group goes with a throughput limit per message group.
-            throw SqsError.InvalidAttributeValue("FifoThroughputLimit perQueue cannot be used with DeduplicationScope messageGroup.");
+            // SQS: a throughput limit per message group is allowed only with deduplication per message group.
+            throw SqsError.InvalidAttributeValue("FifoThroughputLimit perMessageGroupId is allowed only when DeduplicationScope is messageGroup.");
         }
 
         sqs["LastModifiedTimestamp"] = now.ToUnixTimeSeconds();

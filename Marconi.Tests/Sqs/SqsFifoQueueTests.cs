@@ -84,7 +84,7 @@ public sealed class SqsFifoQueueTests(SqsKeysFactory factory) : IClassFixture<Sq
             .Should().Be("InvalidParameterValue");
         (await CodeOf(() => sqs.CreateQueueAsync(new CreateQueueRequest("bad.fifo")
         {
-            Attributes = new() { ["FifoQueue"] = "true", ["DeduplicationScope"] = "messageGroup", ["FifoThroughputLimit"] = "perQueue" },
+            Attributes = new() { ["FifoQueue"] = "true", ["FifoThroughputLimit"] = "perMessageGroupId" },
         }))).Should().Be("InvalidAttributeValue");
         (await CodeOf(() => sqs.CreateQueueAsync(new CreateQueueRequest("bad.fifo")
         {
