@@ -22,31 +22,35 @@ internal static class ScaleBench
         Console.WriteLine("| ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var count in options.Counts)
         {
-            var folder = Directory.CreateTempSubdirectory("marconi-scale-").FullName;
-            try
-            {
-                await RunOneAsync(Path.Combine(folder, "scale.db"), count, options.Iterations);
-            }
-            finally
-            {
-                Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-                Directory.Delete(folder, recursive: true);
-            }
+            await WithSqliteDriverAsync(driver => RunOneAsync(driver, count, options.Iterations));
         }
     }
 
-    private static async Task RunOneAsync(string path, int count, int iterations)
+    /// <summary>Runs <paramref name="run"/> on the SQLite driver over a new file, removed afterwards.</summary>
+    private static async Task WithSqliteDriverAsync(Func<IDataDriver, Task> run)
     {
-        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
-        builder.Logging.ClearProviders();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        var folder = Directory.CreateTempSubdirectory("marconi-scale-").FullName;
+        try
         {
-            ["Marconi:Storage:Sqlite:Path"] = path,
-        });
-        builder.AddSqliteStorage();
-        using var host = builder.Build();
-        var driver = host.Services.GetRequiredService<IDataDriver>();
+            var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
+            builder.Logging.ClearProviders();
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Marconi:Storage:Sqlite:Path"] = Path.Combine(folder, "scale.db"),
+            });
+            builder.AddSqliteStorage();
+            using var host = builder.Build();
+            await run(host.Services.GetRequiredService<IDataDriver>());
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(folder, recursive: true);
+        }
+    }
 
+    private static async Task RunOneAsync(IDataDriver driver, int count, int iterations)
+    {
         var now = DateTimeOffset.UtcNow;
         var queue = new QueueRef("bench", "scale");
         var client = Guid.NewGuid();
@@ -90,18 +94,8 @@ internal static class ScaleBench
         Console.WriteLine("| ---: | ---: | ---: |");
         foreach (var count in options.Counts)
         {
-            var folder = Directory.CreateTempSubdirectory("marconi-groups-").FullName;
-            try
+            await WithSqliteDriverAsync(async driver =>
             {
-                var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
-                builder.Logging.ClearProviders();
-                builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-                {
-                    ["Marconi:Storage:Sqlite:Path"] = Path.Combine(folder, "groups.db"),
-                });
-                builder.AddSqliteStorage();
-                using var host = builder.Build();
-                var driver = host.Services.GetRequiredService<IDataDriver>();
                 var now = DateTimeOffset.UtcNow;
                 var held = await FillGroupsAsync(driver, new QueueRef("bench", "held.fifo"), count, n => n < count - 10 ? "A" : $"B{n}", now);
                 _ = await driver.Claims.CreateAsync(held, 3600, 0, 1, now, default)
@@ -110,12 +104,7 @@ internal static class ScaleBench
                 var many = await FillGroupsAsync(driver, new QueueRef("bench", "many.fifo"), count, n => $"G{n}", now);
                 var spread = await TimeAsync(options.Iterations, () => ReceiveAndReleaseAsync(driver, many, now, expected: 10));
                 Console.WriteLine($"| {count:N0} | {behind} | {spread} |");
-            }
-            finally
-            {
-                Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-                Directory.Delete(folder, recursive: true);
-            }
+            });
         }
     }
 

@@ -16,6 +16,19 @@ public abstract partial class DataDriverContract
 
     private static string OnlyId(ClaimData? claim) => claim!.Messages.Single().Id;
 
+    /// <summary><see cref="Driver"/>, and a peer on its storage when the driver can share it.</summary>
+    private async Task<List<IDataDriver>> DriverAndPeerAsync()
+    {
+        var hosts = new List<IDataDriver> { Driver };
+        if (await OpenPeerAsync() is { } peer)
+        {
+            _peers.Add(peer);
+            hosts.Add(peer);
+        }
+
+        return hosts;
+    }
+
     [SkippableFact]
     public async Task MessagesKeepTheirGroupAndDeduplicationId()
     {
@@ -129,12 +142,7 @@ public abstract partial class DataDriverContract
     [SkippableFact]
     public async Task ConcurrentClaimersNeverHoldOneGroupTwice()
     {
-        var hosts = new List<IDataDriver> { Driver };
-        if (await OpenPeerAsync() is { } peer)
-        {
-            _peers.Add(peer);
-            hosts.Add(peer);
-        }
+        var hosts = await DriverAndPeerAsync();
 
         var queue = await CreateQueueAsync();
         for (var i = 0; i < 60; i++)
@@ -247,12 +255,7 @@ public abstract partial class DataDriverContract
     [SkippableFact]
     public async Task ConcurrentPostsOfOneDeduplicationIdStoreOneMessage()
     {
-        var hosts = new List<IDataDriver> { Driver };
-        if (await OpenPeerAsync() is { } peer)
-        {
-            _peers.Add(peer);
-            hosts.Add(peer);
-        }
+        var hosts = await DriverAndPeerAsync();
 
         var queue = await CreateQueueAsync();
         var ids = await Task.WhenAll(Enumerable.Range(0, 16).Select(n => hosts[n % hosts.Count].Messages.PostAsync(queue,
