@@ -56,32 +56,55 @@ internal sealed class PostgresWakeUps(
     internal Task<List<(QueueRef Queue, int Claimable)>> ClaimableAsync(IReadOnlyList<QueueRef> queues, CancellationToken cancellationToken) =>
         driver.RunAsync("Wake-up look", async connection =>
         {
-            // Claimable as a claim takes it: unexpired, visible, free and, with a group, of a group no claim
-            // holds (the claim statements' own conditions), so waiters on held groups are not woken for nothing.
+            // Claimable as a claim takes it: unexpired, visible and free; messages without a group are
+            // counted here, and a queue with free grouped messages asks the group scan (the group rule),
+            // so waiters on held groups are not woken for nothing.
             await using var command = connection.Command(
                 $"""
                 SELECT w.project, w.name,
                        (SELECT count(*)::int FROM (
                             SELECT 1 FROM {driver.S}.messages m
                             WHERE m.queue_id = q.id AND m.expires > @now AND {PostgresRows.Visible} AND {PostgresRows.Free}
-                              AND {PostgresRows.GroupFree(driver.S)}
-                            LIMIT {MostWoken}) free)
+                              AND m.group_id IS NULL
+                            LIMIT {MostWoken}) free),
+                       EXISTS (
+                            SELECT 1 FROM {driver.S}.messages m
+                            WHERE m.queue_id = q.id AND m.group_id IS NOT NULL AND m.expires > @now
+                              AND {PostgresRows.Visible} AND {PostgresRows.Free})
                 FROM unnest(@projects::text[], @names::text[]) AS w(project, name)
                 JOIN {driver.S}.queues q ON q.project = w.project AND q.name = w.name
                 """)
                 .With("projects", queues.Select(q => q.Project).ToArray())
                 .With("names", queues.Select(q => q.Name).ToArray())
                 .With("now", clock.GetUtcNow().ToUnixTimeMilliseconds());
-            var found = new List<(QueueRef, int)>();
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
+            var looked = new List<(QueueRef Queue, int Claimable, bool Grouped)>();
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
             {
-                if (reader.GetInt32(2) is > 0 and var claimable)
+                while (await reader.ReadAsync(cancellationToken))
                 {
-                    found.Add((new QueueRef(reader.GetString(0), reader.GetString(1)), claimable));
+                    looked.Add((new QueueRef(reader.GetString(0), reader.GetString(1)), reader.GetInt32(2), reader.GetBoolean(3)));
+                }
+            }
+
+            var found = new List<(QueueRef, int)>();
+            foreach (var (queue, ungrouped, grouped) in looked)
+            {
+                var claimable = ungrouped;
+                if (grouped && claimable < MostWoken)
+                {
+                    var (_, markers) = await _scan.SelectAsync(
+                        connection, null, queue, clock.GetUtcNow().ToUnixTimeMilliseconds(), MostWoken, null, cancellationToken);
+                    claimable = Math.Max(claimable, markers.Count);
+                }
+
+                if (claimable > 0)
+                {
+                    found.Add((queue, claimable));
                 }
             }
 
             return found;
         }, cancellationToken);
+
+    private readonly PostgresGroupScan _scan = new(driver.S);
 }
