@@ -46,7 +46,10 @@ internal sealed class PostgresGroupScan
             WHERE m.queue_id = @queueId AND m.marker > @after AND m.expires > @now
             ORDER BY m.marker LIMIT @batch
             """;
-        // A loose index scan: the next group id after the previous one, one index probe per group.
+        // A loose index scan: the next group id after the previous one, one index probe per group. Each
+        // group's rows are read by (group_id, marker) from the group's position on, not by group_id =:
+        // the planner, taking a group for a large part of the queue, would walk the queue in marker order
+        // through the held group's backlog; rows of the next group read past the group are dropped.
         _groups = $"""
             WITH RECURSIVE g AS (
                 (SELECT m.group_id FROM {s}.messages AS m
@@ -60,8 +63,10 @@ internal sealed class PostgresGroupScan
             FROM (SELECT group_id FROM g WHERE group_id IS NOT NULL AND NOT (group_id = ANY(@excluded))) AS o
             CROSS JOIN LATERAL (
                 SELECT m.marker, m.group_id, m.visible_at <= @now AND {Free} AS claimable FROM {s}.messages AS m
-                WHERE m.queue_id = @queueId AND m.group_id = o.group_id AND m.marker > @after AND m.expires > @now
-                ORDER BY m.marker LIMIT @limit) AS x
+                WHERE m.queue_id = @queueId AND m.group_id IS NOT NULL AND (m.group_id, m.marker) > (o.group_id, @after)
+                  AND m.expires > @now
+                ORDER BY m.group_id, m.marker LIMIT @limit) AS x
+            WHERE x.group_id = o.group_id
             """;
     }
 
