@@ -56,47 +56,42 @@ internal sealed class PostgresWakeUps(
     internal Task<List<(QueueRef Queue, int Claimable)>> ClaimableAsync(IReadOnlyList<QueueRef> queues, CancellationToken cancellationToken) =>
         driver.RunAsync("Wake-up look", async connection =>
         {
-            // Claimable as a claim takes it: unexpired, visible and free; messages without a group are
-            // counted here, and a queue with free grouped messages asks the group scan (the group rule),
-            // so waiters on held groups are not woken for nothing.
+            // Claimable as a claim takes it: unexpired, visible and free, so waiters on held groups are not
+            // woken for nothing. A queue with grouped messages (found on messages_group, one probe) asks
+            // the group scan, which applies the group rule at a bounded cost; any other queue is counted
+            // here. Counting a grouped queue here would read its whole backlog.
             await using var command = connection.Command(
                 $"""
-                SELECT w.project, w.name,
-                       (SELECT count(*)::int FROM (
+                SELECT w.project, w.name, g.grouped,
+                       CASE WHEN g.grouped THEN 0 ELSE (SELECT count(*)::int FROM (
                             SELECT 1 FROM {driver.S}.messages m
                             WHERE m.queue_id = q.id AND m.expires > @now AND {PostgresRows.Visible} AND {PostgresRows.Free}
-                              AND m.group_id IS NULL
-                            LIMIT {MostWoken}) free),
-                       EXISTS (
-                            SELECT 1 FROM {driver.S}.messages m
-                            WHERE m.queue_id = q.id AND m.group_id IS NOT NULL AND m.expires > @now
-                              AND {PostgresRows.Visible} AND {PostgresRows.Free})
+                            LIMIT {MostWoken}) free) END
                 FROM unnest(@projects::text[], @names::text[]) AS w(project, name)
                 JOIN {driver.S}.queues q ON q.project = w.project AND q.name = w.name
+                CROSS JOIN LATERAL (
+                    SELECT (SELECT m.group_id FROM {driver.S}.messages m
+                            WHERE m.queue_id = q.id AND m.group_id IS NOT NULL ORDER BY m.group_id LIMIT 1) IS NOT NULL AS grouped) g
                 """)
                 .With("projects", queues.Select(q => q.Project).ToArray())
                 .With("names", queues.Select(q => q.Name).ToArray())
                 .With("now", clock.GetUtcNow().ToUnixTimeMilliseconds());
-            var looked = new List<(QueueRef Queue, int Claimable, bool Grouped)>();
+            var looked = new List<(QueueRef Queue, bool Grouped, int Claimable)>();
             await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
             {
                 while (await reader.ReadAsync(cancellationToken))
                 {
-                    looked.Add((new QueueRef(reader.GetString(0), reader.GetString(1)), reader.GetInt32(2), reader.GetBoolean(3)));
+                    looked.Add((new QueueRef(reader.GetString(0), reader.GetString(1)), reader.GetBoolean(2), reader.GetInt32(3)));
                 }
             }
 
             var found = new List<(QueueRef, int)>();
-            foreach (var (queue, ungrouped, grouped) in looked)
+            foreach (var (queue, grouped, counted) in looked)
             {
-                var claimable = ungrouped;
-                if (grouped && claimable < MostWoken)
-                {
-                    var (_, markers) = await _scan.SelectAsync(
-                        connection, null, queue, clock.GetUtcNow().ToUnixTimeMilliseconds(), MostWoken, null, cancellationToken);
-                    claimable = Math.Max(claimable, markers.Count);
-                }
-
+                var claimable = grouped
+                    ? (await _scan.SelectAsync(
+                        connection, null, queue, clock.GetUtcNow().ToUnixTimeMilliseconds(), MostWoken, null, cancellationToken)).Markers.Count
+                    : counted;
                 if (claimable > 0)
                 {
                     found.Add((queue, claimable));

@@ -164,4 +164,29 @@ public abstract partial class DataDriverContract
             .Should().Equal(ids.Skip(1_000).Take(5));
         (await Driver.Messages.PopAsync(queue, 5, _now, default)).Select(m => m.Id).Should().Equal(ids.Skip(1_005).Take(5));
     }
+
+    /// <summary>
+    /// The PostgreSQL wake-up look (for waiters on other hosts) counts what a claim would take: nothing
+    /// of a held group however deep its backlog, the free groups after it, and plain queues as before.
+    /// </summary>
+    [SkippableFact]
+    public async Task TheWakeUpLookCountsOnlyWhatAClaimWouldTake()
+    {
+        Skip.IfNot(Driver is PostgresDataDriver, "the wake-up look is PostgreSQL's");
+        var wakeUps = new PostgresWakeUps(null!, (PostgresDataDriver)Driver, new Marconi.Tests.Support.ManualClock(_now),
+            Microsoft.Extensions.Options.Options.Create(new PostgresStorageOptions()),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<PostgresWakeUps>.Instance);
+        var fifo = await CreateQueueAsync("fifo");
+        var plain = await CreateQueueAsync("plain");
+        await Driver.Messages.PostAsync(fifo,
+            Enumerable.Range(0, 2_000).Select(i => new NewMessage(3600, $"{{\"n\":{i}}}") { Group = "deep" }).ToList(),
+            Producer, _now, default);
+        await PostAsync(plain, 3);
+        OnlyId(await Driver.Claims.CreateAsync(fifo, 30, 0, 1, _now, default)).Should().NotBeNull();
+
+        (await wakeUps.ClaimableAsync([fifo, plain], default)).Should().Equal((plain, 3));
+        await PostGroupedDelayedAsync(fifo, "other", 0, delay: 0);
+        await PostGroupedDelayedAsync(fifo, "other", 1, delay: 0);
+        (await wakeUps.ClaimableAsync([fifo, plain], default)).Should().BeEquivalentTo([(fifo, 2), (plain, 3)]);
+    }
 }
