@@ -13,7 +13,10 @@ namespace Marconi.Storage.Postgres;
 /// claim updates of messages can stay HOT. Lock order everywhere: queue row, claim row, message rows.
 /// Messages with a group (<see cref="NewMessage.Group"/>) are claimed only in a transaction holding the
 /// queue's group lock (<see cref="LockGroups"/>), taken after the dead-letter queue's row and before any
-/// message row: the one-statement claim gives up, claiming nothing, when it picks one.
+/// message row: the one-statement claim gives up, claiming nothing, when it picks one. A claim holding
+/// grouped messages is renewed under that lock too (group lock, claim row, message rows), so a grouped
+/// claim never judges a group free while a renewal makes it held again; the lock is transaction-scoped,
+/// so PgBouncer's transaction pooling keeps it whole.
 /// </summary>
 internal sealed class PostgresClaimController : IClaimController
 {
@@ -31,7 +34,9 @@ internal sealed class PostgresClaimController : IClaimController
     private readonly string _release;
     private readonly string _lockDeadLetterQueue;
     private readonly string _createDeadLetterQueue;
-    private readonly string _candidates;
+    private readonly string _lockPicked;
+    private readonly string _updateUngrouped;
+    private readonly PostgresGroupScan _scan;
     private readonly string _moveToDeadLetter;
     private readonly string _claimMarkers;
     private readonly string _dropQueue;
@@ -45,6 +50,7 @@ internal sealed class PostgresClaimController : IClaimController
         _claimEach = Claim(s, deadLetter: false, each: true);
         _claimEachUnlessTired = Claim(s, deadLetter: true, each: true);
         _lockGroups = LockGroups(driver.Schema);
+        _scan = new PostgresGroupScan(s);
         _get = $"""
             SELECT {MessageColumns}, k.ttl, k.updated FROM {s}.claims AS k
             JOIN {s}.messages AS m ON m.queue_id = k.queue_id AND m.marker = ANY(k.markers)
@@ -52,19 +58,14 @@ internal sealed class PostgresClaimController : IClaimController
               AND m.claim_id = k.id AND m.expires > @now
             """;
         // The live claim row is locked first; its live messages are extended, and the claim row renewed
-        // only when there was one: a claim whose messages are all gone is gone (contract 5.4).
-        _update = $"""
-            WITH k AS (
-                SELECT id, queue_id, markers FROM {s}.claims
-                WHERE id = @claim AND salt = @salt AND expires > @now AND queue_id = {QueueId(s)}
-                FOR UPDATE),
-            u AS (
-                {ExtendClaimed(s)}
-                FROM k WHERE m.queue_id = k.queue_id AND m.marker = ANY(k.markers) AND m.claim_id = k.id AND m.expires > @now
-                RETURNING 1)
-            UPDATE {s}.claims AS c SET ttl = @ttl, updated = @now, expires = @claimExpires
-            FROM k WHERE c.id = k.id AND EXISTS (SELECT 1 FROM u)
-            """;
+        // only when there was one: a claim whose messages are all gone is gone (contract 5.4). A claim
+        // holding grouped messages is renewed only under the queue's group lock (taken before the claim
+        // row, as a grouped claim takes it before message rows): else a grouped claim could judge a
+        // group free on a snapshot in which this claim had just ended, while the renewal holds it again.
+        _update = Renew(s, grouped: null);
+        // The renewal without the group lock: only for a claim without grouped messages; says (g)
+        // when there are some, and then changes nothing.
+        _updateUngrouped = Renew(s, grouped: false);
         // Deleting the claim row locks it first; its messages are free at once, where this claim still
         // holds them. Extensions already given stay (contract 3.19).
         _release = $"""
@@ -76,14 +77,13 @@ internal sealed class PostgresClaimController : IClaimController
             """;
         _lockDeadLetterQueue = $"SELECT id FROM {s}.queues WHERE project = @project AND name = @name FOR NO KEY UPDATE";
         _createDeadLetterQueue = $"INSERT INTO {s}.queues (project, name, created) VALUES (@project, @name, @now) ON CONFLICT (project, name) DO NOTHING";
-        // Under the group lock (and the dead-letter queue's lock), candidates are taken in order, waiting for
-        // rows others hold (each holds them for one statement or one short transaction and waits for nothing
-        // this holds): skipping a row here would move the messages after it first and break the dead-letter
-        // queue's order, or give a group's later message before its earlier one.
-        _candidates = $"""
-            SELECT m.queue_id, m.marker, m.claim_count FROM {s}.messages AS m
-            WHERE m.queue_id = {QueueId(s)} AND m.marker > @after AND m.expires > @now AND {Visible} AND {Free} AND {GroupFree(s)}
-            ORDER BY m.marker LIMIT @limit
+        // The rows the scan chose (PostgresGroupScan), locked in order under the group lock and re-checked
+        // in their newest version: one a delete or an ungrouped claim took meanwhile is dropped. Waiting
+        // here, not skipping: those others hold a row for one statement and wait for nothing this holds.
+        _lockPicked = $"""
+            SELECT m.marker, m.claim_count FROM {s}.messages AS m
+            WHERE m.queue_id = @queueId AND m.marker = ANY(@markers) AND m.expires > @now AND {Visible} AND {Free}
+            ORDER BY m.marker
             FOR UPDATE
             """;
         // A moved message is a new row at the dead-letter queue's tail (new marker, so new id) that keeps
@@ -103,6 +103,32 @@ internal sealed class PostgresClaimController : IClaimController
             """;
         _dropQueue = $"DELETE FROM {s}.queues WHERE id = @id";
     }
+
+    /// <summary>
+    /// The renewal in one statement: the live claim row locked, its live messages extended, the claim row
+    /// renewed when there was one; returns (claims renewed, whether the claim holds grouped messages).
+    /// With <paramref name="grouped"/> false it changes nothing for a claim that holds grouped messages.
+    /// </summary>
+    private static string Renew(string s, bool? grouped) => $"""
+        WITH k AS (
+            SELECT id, queue_id, markers FROM {s}.claims
+            WHERE id = @claim AND salt = @salt AND expires > @now AND queue_id = {QueueId(s)}
+            FOR UPDATE),
+        g AS (
+            SELECT EXISTS (
+                SELECT 1 FROM k JOIN {s}.messages AS m ON m.queue_id = k.queue_id AND m.marker = ANY(k.markers)
+                WHERE m.claim_id = k.id AND m.group_id IS NOT NULL) AS grouped),
+        u AS (
+            {ExtendClaimed(s)}
+            FROM k WHERE m.queue_id = k.queue_id AND m.marker = ANY(k.markers) AND m.claim_id = k.id AND m.expires > @now
+              {(grouped == false ? "AND NOT (SELECT grouped FROM g)" : "")}
+            RETURNING 1),
+        r AS (
+            UPDATE {s}.claims AS c SET ttl = @ttl, updated = @now, expires = @claimExpires
+            FROM k WHERE c.id = k.id AND EXISTS (SELECT 1 FROM u)
+            RETURNING 1)
+        SELECT (SELECT count(*) FROM r), (SELECT grouped FROM g)
+        """;
 
     /// <summary>
     /// Applies a claim to its messages (contract 5.4), as the SQLite driver's Sql.ExtendClaimed: each gets
@@ -293,27 +319,32 @@ internal sealed class PostgresClaimController : IClaimController
         }
 
         var markers = new List<long>(limit);
+        var chosen = new HashSet<long>();
         long queueId = 0;
-        long after = 0;
         var moved = 0;
         // Moves are bounded per claim so one claim never holds the dead-letter queue for a whole queue;
-        // the next claim goes on where this one stopped.
-        while (markers.Count < limit && moved < MaxMovesPerClaim)
+        // the next claim goes on where this one stopped. After a move the group's next message may follow.
+        for (var round = 0; markers.Count < limit && moved < MaxMovesPerClaim && round < 64; round++)
         {
-            var tired = new List<long>();
-            var seen = 0;
             var wanted = limit - markers.Count;
-            await using (var select = c.Command(_candidates, t).WithQueue(queue)
-                .With("after", after).With("now", nowMs).With("limit", wanted))
+            var (id, picked) = await _scan.SelectAsync(c, t, queue, nowMs, wanted, chosen, cancellationToken);
+            if (picked.Count == 0)
+            {
+                break;
+            }
+
+            queueId = id;
+            var tired = new List<long>();
+            await using (var select = c.Command(_lockPicked, t)
+                .With("queueId", queueId).With("markers", picked.ToArray()).With("now", nowMs))
             await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
             {
                 while (await reader.ReadAsync(cancellationToken))
                 {
-                    seen++;
-                    queueId = reader.GetInt64(0);
-                    var marker = reader.GetInt64(1);
-                    (policy is not null && reader.GetInt32(2) >= policy.MaxClaimCount ? tired : markers).Add(marker);
-                    after = marker;
+                    var marker = reader.GetInt64(0);
+                    var target = policy is not null && reader.GetInt32(1) >= policy.MaxClaimCount ? tired : markers;
+                    target.Add(marker);
+                    chosen.Add(marker);
                 }
             }
 
@@ -326,12 +357,13 @@ internal sealed class PostgresClaimController : IClaimController
                 moved += tired.Count;
             }
 
-            if (seen < wanted)
+            if (picked.Count < wanted)
             {
-                break; // nothing claimable is left after the last one seen
+                break; // nothing else is claimable
             }
         }
 
+        markers.Sort();
         if (moved == 0 && createdDeadLetterQueue)
         {
             // Nothing moved after all (the messages went meanwhile): the queue this made was never seen.
@@ -383,22 +415,39 @@ internal sealed class PostgresClaimController : IClaimController
         }, cancellationToken);
     }
 
-    public Task<bool> UpdateAsync(
+    public async Task<bool> UpdateAsync(
         QueueRef queue, string claimId, int ttl, int grace, DateTimeOffset now, CancellationToken cancellationToken)
     {
         if (!Ids.TryParseClaimId(claimId, out var claim, out var salt))
         {
-            return Task.FromResult(false);
+            return false;
         }
 
         var nowMs = now.ToUnixTimeMilliseconds();
-        return _driver.RunAsync("Claim renewal", async c =>
+        return await _driver.RunAsync("Claim renewal", async c =>
         {
-            await using var command = c.Command(_update).WithQueue(queue)
+            await using var command = c.Command(_updateUngrouped).WithQueue(queue)
                 .With("claim", claim).With("salt", salt).With("now", nowMs).With("ttl", ttl).With("grace", grace)
                 .With("claimExpires", nowMs + ttl * 1000L);
-            return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
-        }, cancellationToken);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            return (Renewed: reader.GetInt64(0) == 1, Grouped: reader.GetBoolean(1));
+        }, cancellationToken) is { Grouped: false } done
+            ? done.Renewed
+            : await _driver.TransactAsync("Claim renewal", async (c, t) =>
+            {
+                await using (var lockGroups = c.Command(_lockGroups, t).WithQueue(queue))
+                {
+                    await lockGroups.ExecuteNonQueryAsync(cancellationToken);
+                }
+
+                await using var command = c.Command(_update, t).WithQueue(queue)
+                    .With("claim", claim).With("salt", salt).With("now", nowMs).With("ttl", ttl).With("grace", grace)
+                    .With("claimExpires", nowMs + ttl * 1000L);
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                await reader.ReadAsync(cancellationToken);
+                return reader.GetInt64(0) == 1;
+            }, cancellationToken);
     }
 
     public Task DeleteAsync(QueueRef queue, string claimId, CancellationToken cancellationToken)

@@ -31,6 +31,8 @@ internal sealed class PostgresMessageController : IMessageController
     private readonly string _lockQueue;
     private readonly string _postDeduplicated;
     private readonly string _nextClaimable;
+    private readonly string _firstFree;
+    private readonly PostgresGroupScan _scan;
     private readonly string _volume;
     private readonly string _lockTarget;
     private readonly string _movable;
@@ -93,34 +95,35 @@ internal sealed class PostgresMessageController : IMessageController
                           NULL::bigint AS salt, m.group_id, m.dedup_id)
             SELECT d.*, grouped.g FROM grouped LEFT JOIN d ON true
             """;
-        // The pop under the group lock, with the group rule: waiting for rows others hold rather than
-        // skipping them, so a group's earlier message a delete holds for a moment is not jumped.
+        // The pop under the group lock, of the rows the group scan chose (PostgresGroupScan): each removed
+        // only if it is still claimable in its newest version, so a row a delete or an ungrouped claim
+        // took meanwhile is dropped; the delete waits for rows others hold rather than skipping them.
         _popGrouped = $"""
             DELETE FROM {s}.messages AS m
-            WHERE (m.queue_id, m.marker) IN (
-                SELECT m.queue_id, m.marker FROM {s}.messages AS m
-                WHERE m.queue_id = {QueueId(s)} AND m.expires > @now AND {Visible} AND {Free} AND {GroupFree(s)}
-                ORDER BY m.marker LIMIT @limit
-                FOR UPDATE)
+            WHERE m.queue_id = @queueId AND m.marker = ANY(@markers) AND m.expires > @now AND {Visible} AND {Free}
             RETURNING m.marker, m.ttl, m.created, m.body, m.claim_count, m.encrypted, NULL::bigint, NULL::bigint, m.group_id, m.dedup_id
             """;
         _lockGroups = LockGroups(driver.Schema);
-        // Now when a message is claimable; else the earliest time one becomes so (its delay ends, its
-        // claim expires); null when the queue holds no unexpired message or does not exist. A free,
-        // visible message whose group a claim holds counts for nothing: the claimed message of its group
-        // says when the group opens.
+        _scan = new PostgresGroupScan(s);
+        // The first claimable message as the one-statement claim would pick it: when it has no group it
+        // is claimable now; when it has one, the group scan decides.
+        _firstFree = $"""
+            SELECT m.group_id IS NOT NULL FROM {s}.messages AS m
+            WHERE m.queue_id = {QueueId(s)} AND m.expires > @now AND {Visible} AND {Free}
+            ORDER BY m.marker LIMIT 1
+            """;
+        // When nothing is claimable now: the earliest end of a live claim (from the claims, O(in-flight))
+        // or of a delay (messages_delayed). Too early is harmless (a waiter looks again): a free message
+        // of a held group waits for its group's claims, one behind a delayed one for that delay.
         _nextClaimable = $"""
-            SELECT CASE
-                WHEN EXISTS (
-                    SELECT 1 FROM {s}.messages AS m
-                    WHERE m.queue_id = {QueueId(s)} AND m.expires > @now AND {Visible} AND {Free} AND {GroupFree(s)})
-                THEN @now
-                ELSE (
-                    SELECT min(greatest(m.visible_at, CASE WHEN m.claim_expires > @now THEN m.claim_expires ELSE 0 END))
-                    FROM {s}.messages AS m
-                    WHERE m.queue_id = {QueueId(s)} AND m.expires > @now
-                      AND NOT (m.group_id IS NOT NULL AND {Free} AND {Visible}))
-            END
+            WITH q AS (SELECT id FROM {s}.queues WHERE project = @project AND name = @name)
+            SELECT least(
+                (SELECT min(m.claim_expires) FROM q
+                 JOIN {s}.claims AS k ON k.queue_id = q.id
+                 JOIN {s}.messages AS m ON m.queue_id = k.queue_id AND m.marker = ANY(k.markers)
+                 WHERE k.expires > @now AND m.claim_id = k.id AND m.claim_expires > @now AND m.expires > @now),
+                (SELECT min(m.visible_at) FROM q JOIN {s}.messages AS m ON m.queue_id = q.id
+                 WHERE m.visible_at > 0 AND m.visible_at > @now AND m.expires > @now))
             """;
         // A post with groups or deduplication ids locks the queue row as the combined post does.
         _lockQueue = $"SELECT id FROM {s}.queues WHERE project = @project AND name = @name FOR NO KEY UPDATE";
@@ -572,7 +575,14 @@ internal sealed class PostgresMessageController : IMessageController
                 await lockGroups.ExecuteNonQueryAsync(cancellationToken);
             }
 
-            await using var command = c.Command(_popGrouped, t).WithQueue(queue).With("now", nowMs).With("limit", limit);
+            var (queueId, markers) = await _scan.SelectAsync(c, t, queue, nowMs, limit, null, cancellationToken);
+            if (markers.Count == 0)
+            {
+                return [];
+            }
+
+            await using var command = c.Command(_popGrouped, t)
+                .With("queueId", queueId).With("markers", markers.ToArray()).With("now", nowMs);
             return await ReadAsync(command, cancellationToken);
         }, cancellationToken);
     }
@@ -580,7 +590,17 @@ internal sealed class PostgresMessageController : IMessageController
     public Task<DateTimeOffset?> NextClaimableAsync(QueueRef queue, DateTimeOffset now, CancellationToken cancellationToken) =>
         _driver.RunAsync("Message look-ahead", async c =>
         {
-            await using var command = c.Command(_nextClaimable).WithQueue(queue).With("now", now.ToUnixTimeMilliseconds());
+            var nowMs = now.ToUnixTimeMilliseconds();
+            await using (var first = c.Command(_firstFree).WithQueue(queue).With("now", nowMs))
+            {
+                if (await first.ExecuteScalarAsync(cancellationToken) is bool grouped
+                    && (!grouped || (await _scan.SelectAsync(c, null, queue, nowMs, 1, null, cancellationToken)).Markers.Count > 0))
+                {
+                    return now;
+                }
+            }
+
+            await using var command = c.Command(_nextClaimable).WithQueue(queue).With("now", nowMs);
             return await command.ExecuteScalarAsync(cancellationToken) is long at
                 ? DateTimeOffset.FromUnixTimeMilliseconds(at)
                 : (DateTimeOffset?)null;

@@ -33,18 +33,6 @@ internal static class PostgresRows
     internal const string Visible = "m.visible_at <= @now";
 
     /// <summary>
-    /// A message with a group is claimable only while no unexpired message of its group is under a live
-    /// claim. Messages without a group (all but SQS FIFO queues') stop at the first test. To take messages
-    /// by it, hold the queue's group lock (<see cref="LockGroups"/>), as every claim or pop of grouped
-    /// messages does: without it two claimers could each find a group free and both take it.
-    /// </summary>
-    internal static string GroupFree(string s) => $"""
-        (m.group_id IS NULL OR NOT EXISTS (
-            SELECT 1 FROM {s}.messages AS g
-            WHERE g.queue_id = m.queue_id AND g.group_id = m.group_id AND g.claim_expires > @now AND g.expires > @now))
-        """;
-
-    /// <summary>
     /// The queue's group lock, for this transaction: claims and pops that may take grouped messages hold
     /// it while they select under the group rule and claim, so they see each other's claims. Keyed by
     /// schema and queue name (stable across purges, which give the queue a new id); a hash collision only

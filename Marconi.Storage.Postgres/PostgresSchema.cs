@@ -136,6 +136,11 @@ internal static class PostgresSchema
 
         CREATE INDEX message_dedup_expires ON {s}.message_dedup (expires);
         """,
+        """
+        -- Delayed messages by the end of their delay, for the earliest time one becomes claimable
+        -- without reading the queue. visible_at never changes, so claim updates stay HOT.
+        CREATE INDEX messages_delayed ON {s}.messages (queue_id, visible_at) WHERE visible_at > 0;
+        """,
     ];
 
     internal static int Latest => Migrations.Length;

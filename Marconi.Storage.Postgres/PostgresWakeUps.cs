@@ -56,32 +56,50 @@ internal sealed class PostgresWakeUps(
     internal Task<List<(QueueRef Queue, int Claimable)>> ClaimableAsync(IReadOnlyList<QueueRef> queues, CancellationToken cancellationToken) =>
         driver.RunAsync("Wake-up look", async connection =>
         {
-            // Claimable as a claim takes it: unexpired, visible, free and, with a group, of a group no claim
-            // holds (the claim statements' own conditions), so waiters on held groups are not woken for nothing.
+            // Claimable as a claim takes it: unexpired, visible and free, so waiters on held groups are not
+            // woken for nothing. A queue with grouped messages (found on messages_group, one probe) asks
+            // the group scan, which applies the group rule at a bounded cost; any other queue is counted
+            // here. Counting a grouped queue here would read its whole backlog.
             await using var command = connection.Command(
                 $"""
-                SELECT w.project, w.name,
-                       (SELECT count(*)::int FROM (
+                SELECT w.project, w.name, g.grouped,
+                       CASE WHEN g.grouped THEN 0 ELSE (SELECT count(*)::int FROM (
                             SELECT 1 FROM {driver.S}.messages m
                             WHERE m.queue_id = q.id AND m.expires > @now AND {PostgresRows.Visible} AND {PostgresRows.Free}
-                              AND {PostgresRows.GroupFree(driver.S)}
-                            LIMIT {MostWoken}) free)
+                            LIMIT {MostWoken}) free) END
                 FROM unnest(@projects::text[], @names::text[]) AS w(project, name)
                 JOIN {driver.S}.queues q ON q.project = w.project AND q.name = w.name
+                CROSS JOIN LATERAL (
+                    SELECT (SELECT m.group_id FROM {driver.S}.messages m
+                            WHERE m.queue_id = q.id AND m.group_id IS NOT NULL ORDER BY m.group_id LIMIT 1) IS NOT NULL AS grouped) g
                 """)
                 .With("projects", queues.Select(q => q.Project).ToArray())
                 .With("names", queues.Select(q => q.Name).ToArray())
                 .With("now", clock.GetUtcNow().ToUnixTimeMilliseconds());
-            var found = new List<(QueueRef, int)>();
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
+            var looked = new List<(QueueRef Queue, bool Grouped, int Claimable)>();
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
             {
-                if (reader.GetInt32(2) is > 0 and var claimable)
+                while (await reader.ReadAsync(cancellationToken))
                 {
-                    found.Add((new QueueRef(reader.GetString(0), reader.GetString(1)), claimable));
+                    looked.Add((new QueueRef(reader.GetString(0), reader.GetString(1)), reader.GetBoolean(2), reader.GetInt32(3)));
+                }
+            }
+
+            var found = new List<(QueueRef, int)>();
+            foreach (var (queue, grouped, counted) in looked)
+            {
+                var claimable = grouped
+                    ? (await _scan.SelectAsync(
+                        connection, null, queue, clock.GetUtcNow().ToUnixTimeMilliseconds(), MostWoken, null, cancellationToken)).Markers.Count
+                    : counted;
+                if (claimable > 0)
+                {
+                    found.Add((queue, claimable));
                 }
             }
 
             return found;
         }, cancellationToken);
+
+    private readonly PostgresGroupScan _scan = new(driver.S);
 }
