@@ -118,7 +118,7 @@ public abstract partial class DataDriverContract
     /// driver reads a bounded part of the backlog; here only the answer is checked.)
     /// </summary>
     [SkippableFact]
-    public async Task AHeldGroupsDeepBacklogHidesNoOtherGroup()
+    public async Task ATwentyThousandMessageHeldGroupHidesNoGroupBehindIt()
     {
         const int Backlog = 20_000;
         var queue = await CreateQueueAsync();
