@@ -25,6 +25,19 @@ internal static class GroupedClaimable
             "SELECT 1 FROM messages INDEXED BY messages_group_order WHERE queue_id = @queueId AND group_id IS NOT NULL LIMIT 1",
             new { queueId }, t) is not null;
 
+    /// <summary>
+    /// The oldest claimable messages: <see cref="Sql.Claimable"/> after <paramref name="after"/> for a
+    /// queue without groups, else <see cref="Select"/>.
+    /// </summary>
+    public static List<(long Marker, long ClaimCount)> Oldest(
+        SqliteConnection c, SqliteTransaction? t, long queueId, long now, int limit, bool grouped,
+        long after = 0, IReadOnlySet<long>? chosen = null) =>
+        grouped
+            ? Select(c, t, queueId, now, limit, chosen ?? NoneChosen)
+            : c.Rows<(long Marker, long ClaimCount)>(Sql.Claimable, new { queueId, after, now, limit }, t);
+
+    private static readonly IReadOnlySet<long> NoneChosen = new HashSet<long>();
+
     /// <summary>As <see cref="HasGroups(SqliteConnection, SqliteTransaction?, long)"/>, the queue named.</summary>
     public static bool HasGroups(SqliteConnection c, SqliteTransaction? t, QueueRefArgs queue) =>
         c.Scalar<long?>(

@@ -115,14 +115,12 @@ internal static class Schema
         """
         CREATE INDEX messages_delayed ON messages (queue_id, visible_at) WHERE visible_at > 0;
         """,
-        // Message groups and deduplication (SQS FIFO queues). Partial indexes: messages without a group
-        // (every message but an SQS FIFO queue's) never enter them. messages_group finds a group's live
-        // claims as a range (queue_id, group_id, claim_expires > now); messages_group_order, whose key
-        // ends in the rowid (the marker), walks the groups of a queue and each group in order.
+        // Message groups and deduplication (SQS FIFO queues). Partial index: messages without a group
+        // (every message but an SQS FIFO queue's) never enter it. Its key ends in the rowid (the
+        // marker), so it walks the groups of a queue and each group in order.
         """
         ALTER TABLE messages ADD COLUMN group_id TEXT;
         ALTER TABLE messages ADD COLUMN dedup_id TEXT;
-        CREATE INDEX messages_group ON messages (queue_id, group_id, claim_expires) WHERE group_id IS NOT NULL;
         CREATE INDEX messages_group_order ON messages (queue_id, group_id) WHERE group_id IS NOT NULL;
 
         -- deduplication ids seen within the window; scope is '' (the queue) or the message's group.

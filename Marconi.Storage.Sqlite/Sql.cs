@@ -70,24 +70,15 @@ internal static class Sql
     public const string Visible = "m.visible_at <= @now";
 
     /// <summary>
-    /// A message with a group is claimable only while no unexpired message of its group is under a live
-    /// claim. Messages without a group (all but SQS FIFO queues') stop at the first test.
-    /// </summary>
-    public const string GroupFree = """
-        (m.group_id IS NULL OR NOT EXISTS (
-            SELECT 1 FROM messages AS g INDEXED BY messages_group
-            WHERE g.queue_id = m.queue_id AND g.group_id = m.group_id AND g.claim_expires > @now AND g.expires > @now))
-        """;
-
-    /// <summary>
     /// The oldest claimable (free, unexpired, visible) messages of a queue after <c>@after</c>, for
     /// claims and pops. It walks the (queue_id, marker) index in order and stops after <c>@limit</c>
     /// hits, so its cost depends on the limit and on the held or delayed messages it steps over at the
-    /// head, never on how many messages wait behind them.
+    /// head, never on how many messages wait behind them. Only for queues without message groups
+    /// (<see cref="GroupedClaimable"/> chooses for the others).
     /// </summary>
     public const string Claimable = $"""
         SELECT m.marker AS Marker, m.claim_count AS ClaimCount FROM messages AS m INDEXED BY messages_queue
-        WHERE m.queue_id = @queueId AND m.marker > @after AND m.expires > @now AND {Visible} AND {Free} AND {GroupFree}
+        WHERE m.queue_id = @queueId AND m.marker > @after AND m.expires > @now AND {Visible} AND {Free}
         ORDER BY m.marker LIMIT @limit
         """;
 

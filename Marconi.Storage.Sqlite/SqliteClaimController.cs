@@ -58,7 +58,8 @@ internal sealed class SqliteClaimController(SqliteDataDriver driver) : IClaimCon
                 return [];
             }
 
-            if (policy is null && !GroupedClaimable.HasGroups(c, t, queueId))
+            var grouped = GroupedClaimable.HasGroups(c, t, queueId);
+            if (policy is null && !grouped)
             {
                 // Without groups, one two-statement claim after the other is the cheapest way.
                 var each = new List<ClaimData>(count);
@@ -72,9 +73,7 @@ internal sealed class SqliteClaimController(SqliteDataDriver driver) : IClaimCon
 
             // Chosen as one claim of count would choose them, before any is claimed: a message group
             // free at the start gives all its next messages, in order, rather than only its first.
-
-            var nowMs = now.ToUnixTimeMilliseconds();
-            var markers = SelectClaimable(c, t, queue, queueId, count, nowMs, policy);
+            var markers = SelectClaimable(c, t, queue, queueId, count, now.ToUnixTimeMilliseconds(), policy, grouped);
             return markers.Select(marker => ClaimMarkers(c, t, queueId, [marker], ttl, grace, now)).ToList();
         });
     }
@@ -82,7 +81,8 @@ internal sealed class SqliteClaimController(SqliteDataDriver driver) : IClaimCon
     private static ClaimData? ClaimIn(
         SqliteConnection c, SqliteTransaction t, QueueRef queue, int ttl, int grace, int limit, DateTimeOffset now, DeadLetterPolicy? policy)
     {
-        if (policy is null && !GroupedClaimable.HasGroups(c, t, QueueRefArgs.Of(queue)))
+        var grouped = GroupedClaimable.HasGroups(c, t, QueueRefArgs.Of(queue));
+        if (policy is null && !grouped)
         {
             return Claim(c, t, queue, ttl, grace, limit, now);
         }
@@ -92,16 +92,18 @@ internal sealed class SqliteClaimController(SqliteDataDriver driver) : IClaimCon
             return null;
         }
 
-        var markers = SelectClaimable(c, t, queue, queueId, limit, now.ToUnixTimeMilliseconds(), policy);
+        var markers = SelectClaimable(c, t, queue, queueId, limit, now.ToUnixTimeMilliseconds(), policy, grouped);
         return markers.Count == 0 ? null : ClaimMarkers(c, t, queueId, markers, ttl, grace, now);
     }
 
     /// <summary>
     /// Up to <paramref name="limit"/> of the oldest claimable messages, moving those claimed too often to
-    /// the dead-letter queue on the way (with <paramref name="policy"/>).
+    /// the dead-letter queue on the way (with <paramref name="policy"/>); <paramref name="grouped"/>: the
+    /// queue has message groups (<see cref="GroupedClaimable.HasGroups(SqliteConnection, SqliteTransaction?, long)"/>).
     /// </summary>
     private static List<long> SelectClaimable(
-        SqliteConnection c, SqliteTransaction t, QueueRef queue, long queueId, int limit, long nowMs, DeadLetterPolicy? policy)
+        SqliteConnection c, SqliteTransaction t, QueueRef queue, long queueId, int limit, long nowMs, DeadLetterPolicy? policy,
+        bool grouped)
     {
         // Inside the writer's transaction: nothing else can take these messages between the
         // select and the update. Moved messages do not count against the limit, so select again
@@ -110,7 +112,6 @@ internal sealed class SqliteClaimController(SqliteDataDriver driver) : IClaimCon
         long? deadLetterQueueId = null;
         long after = 0;
         var moved = 0;
-        var grouped = GroupedClaimable.HasGroups(c, t, queueId);
         var chosen = new HashSet<long>();
         // Moves are bounded per claim so one claim never holds the writer for a whole queue;
         // the next claim goes on where this one stopped.
@@ -118,10 +119,7 @@ internal sealed class SqliteClaimController(SqliteDataDriver driver) : IClaimCon
         {
             // A grouped queue is chosen again from its head: a move may have opened a group.
             var movedBefore = moved;
-            var candidates = grouped
-                ? GroupedClaimable.Select(c, t, queueId, nowMs, limit - markers.Count, chosen)
-                : c.Rows<(long Marker, long ClaimCount)>(
-                    Sql.Claimable, new { queueId, after, now = nowMs, limit = limit - markers.Count }, t);
+            var candidates = GroupedClaimable.Oldest(c, t, queueId, nowMs, limit - markers.Count, grouped, after, chosen);
             if (candidates.Count == 0)
             {
                 break;

@@ -376,9 +376,7 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
             }
 
             // Selected and deleted in the writer's transaction, like a claim: no message is popped twice.
-            var claimable = GroupedClaimable.HasGroups(c, t, queueId)
-                ? GroupedClaimable.Select(c, t, queueId, nowMs, limit, new HashSet<long>())
-                : c.Rows<(long Marker, long ClaimCount)>(Sql.Claimable, new { queueId, after = 0, now = nowMs, limit }, t);
+            var claimable = GroupedClaimable.Oldest(c, t, queueId, nowMs, limit, GroupedClaimable.HasGroups(c, t, queueId));
             if (claimable.Count == 0)
             {
                 return [];
@@ -489,12 +487,9 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
                 return (DateTimeOffset?)null;
             }
 
-            var args = new { queueId, after = 0, now = now.ToUnixTimeMilliseconds(), limit = 1 };
+            var nowMs = now.ToUnixTimeMilliseconds();
             var grouped = GroupedClaimable.HasGroups(c, transaction, queueId);
-            var claimable = grouped
-                ? GroupedClaimable.Select(c, transaction, queueId, args.now, 1, new HashSet<long>())
-                : c.Rows<(long Marker, long ClaimCount)>(Sql.Claimable, args, transaction);
-            if (claimable.Count > 0)
+            if (GroupedClaimable.Oldest(c, transaction, queueId, nowMs, 1, grouped).Count > 0)
             {
                 return now;
             }
@@ -510,7 +505,7 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
                 WHERE m.queue_id = @queueId AND m.expires > @now
                   AND NOT (@grouped AND {Sql.Free} AND {Sql.Visible})
                 """,
-                new { args.queueId, args.now, grouped }, transaction);
+                new { queueId, now = nowMs, grouped }, transaction);
             return next is { } at ? DateTimeOffset.FromUnixTimeMilliseconds(at) : null;
         });
 
