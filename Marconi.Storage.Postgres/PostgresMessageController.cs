@@ -216,7 +216,7 @@ internal sealed class PostgresMessageController : IMessageController
 
         // With createQueue, a queue deleted between its creation (or finding it) and the lock leaves
         // nothing to lock: then again, a bounded number of times.
-        var deduplicated = HasGroupsOrDeduplication(messages);
+        var deduplicated = NewMessage.AnyGroupedOrDeduplicated(messages);
         for (var attempt = 0; ; attempt++)
         {
             IReadOnlyList<string>? ids;
@@ -240,19 +240,6 @@ internal sealed class PostgresMessageController : IMessageController
                 throw Errors.StorageUnavailable("Message post");
             }
         }
-    }
-
-    private static bool HasGroupsOrDeduplication(IReadOnlyList<NewMessage> messages)
-    {
-        foreach (var message in messages)
-        {
-            if (message.Group is not null || message.DeduplicationId is not null)
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     /// <summary>
@@ -292,7 +279,7 @@ internal sealed class PostgresMessageController : IMessageController
             {
                 var insert = new NpgsqlBatchCommand(_postDeduplicated);
                 insert.Parameters.AddWithValue("queueId", queueId);
-                insert.Parameters.AddWithValue("scope", message.DeduplicateByGroup ? message.Group ?? "" : "");
+                insert.Parameters.AddWithValue("scope", message.DeduplicationScope);
                 insert.Parameters.AddWithValue("dedupId", NpgsqlTypes.NpgsqlDbType.Text, (object?)message.DeduplicationId ?? DBNull.Value);
                 insert.Parameters.AddWithValue("group", NpgsqlTypes.NpgsqlDbType.Text, (object?)message.Group ?? DBNull.Value);
                 insert.Parameters.AddWithValue("created", created);

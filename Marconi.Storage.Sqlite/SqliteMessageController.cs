@@ -60,7 +60,7 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
             }
 
             var client = clientId.ToByteArray();
-            if (HasGroupsOrDeduplication(messages))
+            if (NewMessage.AnyGroupedOrDeduplicated(messages))
             {
                 return PostOneByOne(c, t, queueId.Value, messages, client, created);
             }
@@ -119,19 +119,6 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
             return ids;
         });
 
-    private static bool HasGroupsOrDeduplication(IReadOnlyList<NewMessage> messages)
-    {
-        foreach (var message in messages)
-        {
-            if (message.Group is not null || message.DeduplicationId is not null)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
     /// <summary>
     /// A post with message groups or deduplication ids (SQS FIFO queues), a row at a time: each
     /// deduplication id is looked up before its row goes in, so a duplicate within the post is caught too.
@@ -144,7 +131,7 @@ internal sealed class SqliteMessageController(SqliteDataDriver driver) : IMessag
         var dedupExpires = created + (long)NewMessage.DeduplicationWindow.TotalMilliseconds;
         foreach (var (message, i) in messages.Select((m, i) => (m, i)))
         {
-            var scope = message.DeduplicateByGroup ? message.Group ?? "" : "";
+            var scope = message.DeduplicationScope;
             if (message.DeduplicationId is { } dedupId && c.Scalar<long?>(
                     "SELECT marker FROM message_dedup WHERE queue_id = @queueId AND scope = @scope AND dedup_id = @dedupId AND expires > @now",
                     new { queueId, scope, dedupId, now = created }, t) is { } original)

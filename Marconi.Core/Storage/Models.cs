@@ -25,6 +25,23 @@ public sealed record NewMessage(int Ttl, byte[] Body, int Delay = 0, bool Encryp
     /// <summary>Deduplication ids count per message group rather than per queue (SQS's DeduplicationScope messageGroup).</summary>
     public bool DeduplicateByGroup { get; init; }
 
+    /// <summary>Where <see cref="DeduplicationId"/> counts, as drivers key it: the group, or <c>""</c> for the queue.</summary>
+    public string DeduplicationScope => DeduplicateByGroup ? Group ?? "" : "";
+
+    /// <summary>Whether any message has a group or a deduplication id: such posts take the drivers' slower path.</summary>
+    public static bool AnyGroupedOrDeduplicated(IReadOnlyList<NewMessage> messages)
+    {
+        foreach (var message in messages)
+        {
+            if (message.Group is not null || message.DeduplicationId is not null)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>A body given as text (health checks, tests, benchmarks); null stays null.</summary>
     public NewMessage(int ttl, string body, int delay = 0, bool encrypted = false)
         : this(ttl, body is null ? null! : System.Text.Encoding.UTF8.GetBytes(body), delay, encrypted)
